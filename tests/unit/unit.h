@@ -1,0 +1,11 @@
+/* Each unit test file contributes one Check suite, run by main.c. */
+#ifndef CAND_UNIT_H
+#define CAND_UNIT_H
+
+#include <check.h>
+
+Suite *frametext_suite(void);
+Suite *proto_suite(void);
+Suite *status_suite(void);
+
+#endif
