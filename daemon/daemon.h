@@ -2,8 +2,8 @@
  * cand daemon internals. One struct cand_ctx is the daemon's only global
  * state; every module takes it (or a client that points at it).
  */
-#ifndef CAND_DAEMON_H
-#define CAND_DAEMON_H
+#ifndef CAND_DAEMON_DAEMON_H
+#define CAND_DAEMON_DAEMON_H
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,10 +24,10 @@ struct evbuffer;
 #define RAW_BATCH 64
 
 struct cand_limits {
-	size_t max_msg;	   /* largest request accepted */
-	size_t out_high;   /* pause a client's CAN reads above this output */
-	size_t out_low;	   /* and resume below this */
-	int rcvbuf;	   /* SO_RCVBUF(FORCE) of each client's CAN socket */
+	size_t max_msg;	 /* largest request accepted */
+	size_t out_high; /* pause a client's CAN reads above this output */
+	size_t out_low;	 /* and resume below this */
+	int rcvbuf;	 /* SO_RCVBUF(FORCE) of each client's CAN socket */
 	unsigned max_clients;
 };
 
@@ -37,6 +37,7 @@ struct raw_chan;
 struct cand_ctx {
 	struct event_base *base;
 	const char *sock_path;
+	mode_t sock_mode;
 	int listen_fd;
 	int listen_owned; /* we bound it, so we unlink it on exit */
 	struct event *ev_listen;
@@ -46,22 +47,14 @@ struct cand_ctx {
 	unsigned next_client_id;
 	struct cand_limits limits;
 	int foreground;
-	int verbose;
 	int stopping;
 
 	/* Scratch for the frame path, reused so it never mallocs per frame. */
 	struct raw_scratch *scratch;
 };
 
-/* A send that waits for TX room; the client reads no requests meanwhile. */
-struct pending_send {
-	uint32_t req_id;
-	Cand__SendRequest *req; /* owned; freed with protobuf_c_message_free_unpacked */
-	size_t next;		/* index of the first frame not yet sent */
-	uint64_t deadline_ms;	/* CLOCK_MONOTONIC */
-	unsigned backoff_ms;
-	struct event *ev_retry;
-};
+/* A request whose reply waits (a send retrying for TX room); dispatch.c. */
+struct pending_req;
 
 struct client {
 	TAILQ_ENTRY(client) entry;
@@ -75,13 +68,14 @@ struct client {
 	struct event *ev_write;
 	struct evbuffer *in;
 	struct evbuffer *out;
-	int reading_paused; /* output above high watermark */
+	int requests_paused;  /* a request in progress, or output too full */
+	int dead;	      /* shut down, to be freed by the read callback */
 	struct raw_chan *raw; /* NULL until open */
-	struct pending_send *pending;
+	struct pending_req *pending; /* no requests are read meanwhile */
 };
 
 /* log.c: journald-style "<N>" prefixes on stderr. */
-void log_init(int verbose);
+void log_init(void);
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -94,6 +88,8 @@ void listener_close(struct cand_ctx *ctx);
 /* client.c: one connection, its buffers and its lifetime. */
 int client_new(struct cand_ctx *ctx, int fd);
 void client_free(struct client *c);
+/* Logs why and disconnects; safe from any callback. */
+void client_kill(struct client *c, const char *why);
 /* Appends one length-prefixed ServerMsg to the output; 0 or -errno. */
 int client_queue_msg(struct client *c, const Cand__ServerMsg *msg);
 /* Writes what can be written now, arms EV_WRITE for the rest. */
@@ -104,11 +100,11 @@ int client_out_full(const struct client *c);
 
 /* dispatch.c: unpack, handler table, policy, exactly one reply. */
 void dispatch_request(struct client *c, const uint8_t *buf, size_t len);
-/* Sends the reply of a deferred request (a pending send). */
-void dispatch_reply(struct client *c, Cand__Reply *rep);
+/* Drops a deferred request of a client that is going away. */
+void dispatch_cancel(struct client *c);
 Cand__Status dispatch_status_from_errno(int err);
-void reply_detail(Cand__Reply *rep, char *buf, size_t size, const char *fmt,
-		  ...) __attribute__((format(printf, 4, 5)));
+void reply_detail(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* raw.c: each client's CAN_RAW socket, the frame path in both directions. */
 int raw_scratch_init(struct cand_ctx *ctx);
@@ -116,6 +112,8 @@ void raw_scratch_free(struct cand_ctx *ctx);
 int raw_open(struct client *c, const Cand__OpenRequest *req, char *detail,
 	     size_t dsize);
 void raw_close(struct raw_chan *r);
+/* The channel name the client opened: an interface or "". */
+const char *raw_channel(const struct raw_chan *r);
 int raw_set_filters(struct raw_chan *r, Cand__Filter **filters, size_t n,
 		    char *detail, size_t dsize);
 /*
@@ -124,6 +122,8 @@ int raw_set_filters(struct raw_chan *r, Cand__Filter **filters, size_t n,
  */
 int raw_send(struct raw_chan *r, const Cand__SendRequest *req, size_t *next,
 	     char *detail, size_t dsize);
+/* Output above the high watermark: let the kernel queue (and count). */
+void raw_pause(struct raw_chan *r);
 /* Output drained below the low watermark: read CAN again. */
 void raw_resume(struct raw_chan *r);
 /* Kernel frame <-> protobuf frame; exposed for unit tests. */
@@ -134,10 +134,15 @@ int raw_frame_from_pb(const Cand__Frame *f, int fd_enabled,
 /* link.c: interface listing and names. */
 int link_list(Cand__ListReply *rep);
 void link_list_free(Cand__ListReply *rep);
-int link_ifindex(const char *name);
 
 /* policy.c: the one place that decides what a caller may do. */
-int policy_check(const struct client *c, Cand__Request__OpCase op,
-		 char *detail, size_t dsize);
+enum policy_right {
+	RIGHT_NONE,	 /* anyone connected */
+	RIGHT_READ,	 /* receive frames */
+	RIGHT_SEND,	 /* put frames on the bus */
+	RIGHT_CONFIGURE, /* bitrate, restart */
+};
+int policy_check(const struct client *c, enum policy_right right, char *detail,
+		 size_t dsize);
 
 #endif

@@ -1,0 +1,299 @@
+/*
+ * The daemon's request path without CAN: a client on one end of a
+ * socketpair, requests fed to dispatch, replies read back off the wire.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "daemon.h"
+#include "unit.h"
+#include "wire.h"
+
+struct harness {
+	struct cand_ctx ctx;
+	int peer; /* the client's end */
+	struct client *c;
+};
+
+static void harness_init(struct harness *h)
+{
+	int sv[2];
+
+	memset(h, 0, sizeof(*h));
+	TAILQ_INIT(&h->ctx.clients);
+	h->ctx.base = event_base_new();
+	h->ctx.limits.max_msg = CAND_MAX_MSG;
+	h->ctx.limits.out_high = 1 << 20;
+	h->ctx.limits.out_low = 1 << 18;
+	h->ctx.limits.max_clients = 4;
+	ck_assert_ptr_nonnull(h->ctx.base);
+	ck_assert_int_eq(raw_scratch_init(&h->ctx), 0);
+	ck_assert_int_eq(
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	ck_assert_int_eq(client_new(&h->ctx, sv[0]), 0);
+	h->c = TAILQ_FIRST(&h->ctx.clients);
+	h->peer = sv[1];
+}
+
+static void harness_free(struct harness *h)
+{
+	client_free(h->c);
+	close(h->peer);
+	raw_scratch_free(&h->ctx);
+	event_base_free(h->ctx.base);
+}
+
+/* Feeds one request body and returns the single reply it produced. */
+static Cand__ServerMsg *harness_roundtrip(struct harness *h, const void *body,
+					  size_t len)
+{
+	uint8_t buf[4096];
+	ssize_t n;
+	uint32_t mlen;
+	Cand__ServerMsg *msg;
+
+	dispatch_request(h->c, body, len);
+	client_flush(h->c);
+	n = read(h->peer, buf, sizeof(buf));
+	ck_assert_int_gt(n, CAND_WIRE_HDR);
+	mlen = wire_get_len(buf);
+	ck_assert_uint_eq(mlen + CAND_WIRE_HDR, (size_t)n); /* exactly one */
+	msg = cand__server_msg__unpack(NULL, mlen, buf + CAND_WIRE_HDR);
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_int_eq(msg->msg_case, CAND__SERVER_MSG__MSG_REPLY);
+	return msg;
+}
+
+static Cand__ServerMsg *harness_request(struct harness *h, Cand__Request *req)
+{
+	uint8_t buf[4096];
+	size_t len = cand__request__pack(req, buf);
+
+	return harness_roundtrip(h, buf, len);
+}
+
+START_TEST(test_request_roundtrip)
+{
+	Cand__Request req = CAND__REQUEST__INIT, *out;
+	Cand__SendRequest send = CAND__SEND_REQUEST__INIT;
+	Cand__Frame f = CAND__FRAME__INIT, *fp = &f;
+	uint8_t data[] = {0xde, 0xad, 0xbe, 0xef};
+	uint8_t buf[256];
+	size_t len;
+
+	f.id = 0x1f334455;
+	f.extended = 1;
+	f.data.data = data;
+	f.data.len = sizeof(data);
+	f.ifname = "vcan0";
+	send.frames = &fp;
+	send.n_frames = 1;
+	send.timeout_ms = 250;
+	req.id = 77;
+	req.op_case = CAND__REQUEST__OP_SEND;
+	req.send = &send;
+	len = cand__request__pack(&req, buf);
+	out = cand__request__unpack(NULL, len, buf);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(out->id, 77);
+	ck_assert_int_eq(out->op_case, CAND__REQUEST__OP_SEND);
+	ck_assert_uint_eq(out->send->timeout_ms, 250);
+	ck_assert_uint_eq(out->send->n_frames, 1);
+	ck_assert_uint_eq(out->send->frames[0]->id, 0x1f334455);
+	ck_assert(out->send->frames[0]->extended);
+	ck_assert_mem_eq(out->send->frames[0]->data.data, data, 4);
+	ck_assert_str_eq(out->send->frames[0]->ifname, "vcan0");
+	cand__request__free_unpacked(out, NULL);
+}
+END_TEST
+
+START_TEST(test_garbage_gets_bad_message)
+{
+	struct harness h;
+	static const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f, 0x12};
+	Cand__ServerMsg *msg;
+
+	harness_init(&h);
+	msg = harness_roundtrip(&h, junk, sizeof(junk));
+	ck_assert_int_eq(msg->reply->status, CAND__STATUS__BAD_MESSAGE);
+	ck_assert_str_ne(msg->reply->detail, "");
+	cand__server_msg__free_unpacked(msg, NULL);
+	ck_assert(!h.c->dead); /* framing held: the connection lives on */
+	harness_free(&h);
+}
+END_TEST
+
+START_TEST(test_no_operation)
+{
+	struct harness h;
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__ServerMsg *msg;
+
+	harness_init(&h);
+	req.id = 9;
+	msg = harness_request(&h, &req);
+	ck_assert_uint_eq(msg->reply->id, 9);
+	ck_assert_int_eq(msg->reply->status, CAND__STATUS__BAD_MESSAGE);
+	cand__server_msg__free_unpacked(msg, NULL);
+	harness_free(&h);
+}
+END_TEST
+
+START_TEST(test_send_needs_open)
+{
+	struct harness h;
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__SendRequest send = CAND__SEND_REQUEST__INIT;
+	Cand__ServerMsg *msg;
+
+	harness_init(&h);
+	req.id = 3;
+	req.op_case = CAND__REQUEST__OP_SEND;
+	req.send = &send;
+	msg = harness_request(&h, &req);
+	ck_assert_uint_eq(msg->reply->id, 3);
+	ck_assert_int_eq(msg->reply->status, CAND__STATUS__NOT_OPEN);
+	cand__server_msg__free_unpacked(msg, NULL);
+	harness_free(&h);
+}
+END_TEST
+
+START_TEST(test_open_unknown_interface)
+{
+	struct harness h;
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__OpenRequest open = CAND__OPEN_REQUEST__INIT;
+	Cand__ServerMsg *msg;
+
+	harness_init(&h);
+	open.channel = "nosuchcan0";
+	req.id = 4;
+	req.op_case = CAND__REQUEST__OP_OPEN;
+	req.open = &open;
+	msg = harness_request(&h, &req);
+	ck_assert_uint_eq(msg->reply->id, 4);
+	ck_assert_int_eq(msg->reply->status, CAND__STATUS__NO_SUCH_DEVICE);
+	ck_assert_ptr_nonnull(strstr(msg->reply->detail, "nosuchcan0"));
+	cand__server_msg__free_unpacked(msg, NULL);
+	ck_assert_ptr_null(h.c->raw);
+	harness_free(&h);
+}
+END_TEST
+
+START_TEST(test_list_without_open)
+{
+	struct harness h;
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__ListRequest list = CAND__LIST_REQUEST__INIT;
+	Cand__ServerMsg *msg;
+
+	harness_init(&h);
+	req.id = 5;
+	req.op_case = CAND__REQUEST__OP_LIST;
+	req.list = &list;
+	msg = harness_request(&h, &req);
+	ck_assert_uint_eq(msg->reply->id, 5);
+	ck_assert_int_eq(msg->reply->status, CAND__STATUS__OK);
+	ck_assert_int_eq(msg->reply->result_case, CAND__REPLY__RESULT_LIST);
+	cand__server_msg__free_unpacked(msg, NULL);
+	harness_free(&h);
+}
+END_TEST
+
+/* Encodes one frame and converts it as the send path does. */
+static int frame_check(Cand__Frame *f, int fd_enabled, struct canfd_frame *cf)
+{
+	char detail[256] = "";
+	int is_fd = 0, rc;
+
+	rc = raw_frame_from_pb(f, fd_enabled, cf, &is_fd, detail,
+			       sizeof(detail));
+	if (rc < 0)
+		ck_assert_str_ne(detail, ""); /* every refusal says why */
+	return rc;
+}
+
+START_TEST(test_frame_validation)
+{
+	Cand__Frame f = CAND__FRAME__INIT;
+	struct canfd_frame cf;
+	uint8_t data[64] = {1, 2, 3};
+
+	f.data.data = data;
+	f.data.len = 9;
+	ck_assert_int_eq(frame_check(&f, 1, &cf), -EINVAL); /* 9 classic */
+	f.data.len = 8;
+	f.id = 0x800;
+	ck_assert_int_eq(frame_check(&f, 1, &cf), -EINVAL); /* 12-bit std */
+	f.extended = 1;
+	ck_assert_int_eq(frame_check(&f, 1, &cf), 0);
+	ck_assert_uint_eq(cf.can_id, 0x800 | CAN_EFF_FLAG);
+	f.id = 0x20000000;
+	ck_assert_int_eq(frame_check(&f, 1, &cf), -EINVAL); /* 30 bits */
+
+	f.id = 0x123;
+	f.extended = 0;
+	f.fd = 1;
+	f.brs = 1;
+	f.data.len = 13;
+	ck_assert_int_eq(frame_check(&f, 0, &cf), -EOPNOTSUPP);
+	ck_assert_int_eq(frame_check(&f, 1, &cf), 0);
+	ck_assert_uint_eq(cf.len, 16); /* rounded up to a valid FD size */
+	ck_assert_uint_eq(cf.flags & CANFD_BRS, CANFD_BRS);
+	f.data.len = 65;
+	ck_assert_int_eq(frame_check(&f, 1, &cf), -EINVAL);
+
+	f.fd = 0;
+	f.brs = 0;
+	f.remote = 1;
+	f.data.len = 0;
+	f.dlc = 4;
+	ck_assert_int_eq(frame_check(&f, 1, &cf), 0);
+	ck_assert_uint_eq(cf.can_id, 0x123 | CAN_RTR_FLAG);
+	ck_assert_uint_eq(cf.len, 4);
+	f.data.len = 2;
+	ck_assert_int_eq(frame_check(&f, 1, &cf), -EINVAL); /* RTR + data */
+
+	f.remote = 0;
+	f.dlc = 3;
+	f.data.len = 2;
+	ck_assert_int_eq(frame_check(&f, 1, &cf), -EINVAL); /* dlc mismatch */
+}
+END_TEST
+
+/* A length prefix over the limit is fatal to that connection only. */
+START_TEST(test_oversized_length_kills_client)
+{
+	struct harness h;
+	uint8_t hdr[CAND_WIRE_HDR];
+
+	harness_init(&h);
+	wire_put_len(hdr, CAND_MAX_MSG + 1);
+	ck_assert_int_eq(write(h.peer, hdr, sizeof(hdr)), sizeof(hdr));
+	event_base_loop(h.ctx.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	ck_assert(h.c->dead);
+	harness_free(&h);
+}
+END_TEST
+
+Suite *proto_suite(void)
+{
+	Suite *s = suite_create("proto");
+	TCase *tc = tcase_create("dispatch");
+
+	tcase_add_test(tc, test_request_roundtrip);
+	tcase_add_test(tc, test_garbage_gets_bad_message);
+	tcase_add_test(tc, test_no_operation);
+	tcase_add_test(tc, test_send_needs_open);
+	tcase_add_test(tc, test_open_unknown_interface);
+	tcase_add_test(tc, test_list_without_open);
+	tcase_add_test(tc, test_frame_validation);
+	tcase_add_test(tc, test_oversized_length_kills_client);
+	suite_add_tcase(s, tc);
+	return s;
+}
