@@ -13,10 +13,9 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "cand.h" /* CAND_DEFAULT_SOCKET, shared with libcand */
 #include "daemon.h"
 #include "wire.h"
-
-#define CAND_DEFAULT_SOCKET "/run/cand.sock"
 
 static void usage(FILE *f)
 {
