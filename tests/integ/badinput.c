@@ -1,0 +1,606 @@
+/*
+ * Bad input: broken framing and undecodable requests from a raw Unix-socket
+ * client, and invalid requests through libcand. Each must get a clear
+ * answer (or a closed connection where the stream cannot be trusted), and
+ * the daemon must go on serving everyone else.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cand.pb-c.h"
+#include "util.h"
+#include "wire.h"
+
+/* ---- a client that speaks the wire protocol by hand ---- */
+
+static int wire_connect(void)
+{
+	struct sockaddr_un sa;
+	const char *path = getenv("CAND_SOCKET");
+	int fd;
+
+	ck_assert_ptr_nonnull(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+		      "connect %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Writes what it can; the daemon may close on us halfway. */
+static ssize_t wire_write(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+		if (poll(&pfd, 1, RX_TIMEOUT_MS) <= 0)
+			break;
+		n = send(fd, p + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+static void wire_send_raw(int fd, uint32_t len, const void *body,
+			  size_t body_len)
+{
+	uint8_t hdr[CAND_WIRE_HDR];
+
+	wire_put_len(hdr, len);
+	ck_assert_int_eq(wire_write(fd, hdr, sizeof(hdr)), sizeof(hdr));
+	if (body_len > 0)
+		ck_assert_int_eq(wire_write(fd, body, body_len),
+				 (ssize_t)body_len);
+}
+
+static void wire_send_req(int fd, const Cand__Request *req)
+{
+	size_t len = cand__request__get_packed_size(req);
+	uint8_t *buf = malloc(len + 1);
+
+	ck_assert_ptr_nonnull(buf);
+	cand__request__pack(req, buf);
+	wire_send_raw(fd, (uint32_t)len, buf, len);
+	free(buf);
+}
+
+/* Reads exactly len bytes: 1, 0 on EOF/reset, -1 on timeout. */
+static int read_full(int fd, uint8_t *buf, size_t len, int timeout_ms)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int rc = poll(&pfd, 1, timeout_ms);
+
+		if (rc == 0)
+			return -1;
+		ck_assert_msg(rc > 0, "poll: %s", strerror(errno));
+		n = read(fd, buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+/* The next ServerMsg, or NULL when the daemon closed the connection. */
+static Cand__ServerMsg *wire_read_msg(int fd)
+{
+	uint8_t hdr[CAND_WIRE_HDR], *body;
+	uint32_t len;
+	Cand__ServerMsg *m;
+	int rc;
+
+	rc = read_full(fd, hdr, sizeof(hdr), RX_TIMEOUT_MS);
+	ck_assert_msg(rc >= 0, "no message from the daemon in %d ms",
+		      RX_TIMEOUT_MS);
+	if (rc == 0)
+		return NULL;
+	len = wire_get_len(hdr);
+	ck_assert_msg(len > 0 && len <= CAND_MAX_MSG, "daemon sent length %u",
+		      len);
+	body = malloc(len);
+	ck_assert_ptr_nonnull(body);
+	rc = read_full(fd, body, len, RX_TIMEOUT_MS);
+	ck_assert_msg(rc == 1, "short message from the daemon");
+	m = cand__server_msg__unpack(NULL, len, body);
+	free(body);
+	ck_assert_msg(m != NULL, "the daemon sent an undecodable ServerMsg");
+	return m;
+}
+
+/* The next Reply, skipping events. NULL if the connection closed. */
+static Cand__ServerMsg *wire_read_reply(int fd)
+{
+	Cand__ServerMsg *m;
+
+	while ((m = wire_read_msg(fd)) != NULL) {
+		if (m->msg_case == CAND__SERVER_MSG__MSG_REPLY)
+			return m;
+		cand__server_msg__free_unpacked(m, NULL);
+	}
+	return NULL;
+}
+
+/* Asserts that the daemon closes fd soon, whatever it sends first. */
+static void wire_expect_closed(int fd, const char *what)
+{
+	uint8_t buf[4096];
+	int64_t deadline;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+		   RX_TIMEOUT_MS;
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int64_t now;
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		ck_assert_msg(now < deadline,
+			      "%s: the daemon kept the connection open", what);
+		if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			return;
+	}
+}
+
+/* ---- the clients that must not notice ---- */
+
+struct bystanders {
+	cand_t *before;
+	long log_mark;
+};
+
+static void bystanders_start(struct bystanders *b)
+{
+	b->before = util_open("vcan0");
+	b->log_mark = util_log_mark();
+}
+
+/*
+ * The daemon is alive, the client connected before still works, and one
+ * connected after works with it in both directions.
+ */
+static void bystanders_check(struct bystanders *b)
+{
+	cand_t *after;
+	struct cand_frame f1 = util_frame(0x7A1, 0, "01"), got;
+	struct cand_frame f2 = util_frame(0x7A2, 0, "02");
+
+	ck_assert_msg(util_daemon_alive(), "the daemon died");
+	after = util_open("vcan0");
+	util_send(b->before, &f1, 1);
+	util_recv_ok(after, &got, "client connected after, from before");
+	util_assert_frame(&got, &f1, "client connected after");
+	util_send(after, &f2, 1);
+	util_recv_ok(b->before, &got, "client connected before, from after");
+	util_assert_frame(&got, &f2, "client connected before");
+	cand_close(after);
+	cand_close(b->before);
+}
+
+static int contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* The daemon says why it dropped the connection: "... length ...". */
+static void expect_log_mentions_length(long mark)
+{
+	char *log = NULL;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		free(log);
+		log = util_log_since(mark);
+		if (contains_ci(log, "length"))
+			break;
+		util_msleep(50);
+	}
+	ck_assert_msg(contains_ci(log, "length"),
+		      "the daemon log does not mention the bad length; it "
+		      "says:\n%s",
+		      log);
+	free(log);
+}
+
+START_TEST(test_garbage_length_prefix)
+{
+	struct bystanders b;
+	static const uint8_t junk[] = {0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0x02,
+				       0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
+	int fd;
+
+	bystanders_start(&b);
+	fd = wire_connect();
+	ck_assert_int_eq(wire_write(fd, junk, sizeof(junk)), sizeof(junk));
+	wire_expect_closed(fd, "length 0xFFFFFFFF");
+	close(fd);
+	expect_log_mentions_length(b.log_mark);
+	bystanders_check(&b);
+}
+END_TEST
+
+START_TEST(test_oversized_message)
+{
+	struct bystanders b;
+	size_t body_len = CAND_MAX_MSG + 1;
+	uint8_t *body = calloc(1, body_len);
+	int fd;
+
+	ck_assert_ptr_nonnull(body);
+	bystanders_start(&b);
+	fd = wire_connect();
+	wire_send_raw(fd, (uint32_t)body_len, NULL, 0);
+	/* Try to push the whole 1 MiB body; the daemon may hang up first. */
+	(void)wire_write(fd, body, body_len);
+	wire_expect_closed(fd, "a message over CAND_MAX_MSG");
+	close(fd);
+	free(body);
+	expect_log_mentions_length(b.log_mark);
+	bystanders_check(&b);
+}
+END_TEST
+
+START_TEST(test_zero_length)
+{
+	struct bystanders b;
+	int fd;
+
+	bystanders_start(&b);
+	fd = wire_connect();
+	wire_send_raw(fd, 0, NULL, 0);
+	wire_expect_closed(fd, "length 0");
+	close(fd);
+	expect_log_mentions_length(b.log_mark);
+	bystanders_check(&b);
+}
+END_TEST
+
+START_TEST(test_garbage_protobuf)
+{
+	struct bystanders b;
+	/* Field 1 as a varint longer than ten bytes: undecodable. */
+	static const uint8_t junk[] = {0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+				       0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__ListRequest list = CAND__LIST_REQUEST__INIT;
+	Cand__ServerMsg *m;
+	int fd;
+
+	bystanders_start(&b);
+	fd = wire_connect();
+	wire_send_raw(fd, sizeof(junk), junk, sizeof(junk));
+	m = wire_read_reply(fd);
+	ck_assert_msg(m != NULL,
+		      "the daemon closed the connection without a reply");
+	ck_assert_int_eq(m->reply->status, CAND__STATUS__BAD_MESSAGE);
+	cand__server_msg__free_unpacked(m, NULL);
+
+	/* If the connection stays, it still answers. */
+	req.id = 77;
+	req.op_case = CAND__REQUEST__OP_LIST;
+	req.list = &list;
+	wire_send_req(fd, &req);
+	m = wire_read_reply(fd);
+	if (m != NULL) {
+		ck_assert_uint_eq(m->reply->id, 77);
+		ck_assert_int_eq(m->reply->status, CAND__STATUS__OK);
+		ck_assert_int_eq(m->reply->result_case,
+				 CAND__REPLY__RESULT_LIST);
+		cand__server_msg__free_unpacked(m, NULL);
+	}
+	close(fd);
+	bystanders_check(&b);
+}
+END_TEST
+
+START_TEST(test_request_without_op)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__ServerMsg *m;
+	int fd = wire_connect();
+
+	req.id = 4242;
+	wire_send_req(fd, &req);
+	m = wire_read_reply(fd);
+	ck_assert_msg(m != NULL, "no reply to a request without an op");
+	ck_assert_uint_eq(m->reply->id, 4242);
+	ck_assert_int_eq(m->reply->status, CAND__STATUS__BAD_MESSAGE);
+	cand__server_msg__free_unpacked(m, NULL);
+	close(fd);
+}
+END_TEST
+
+/* Two requests in one write get two replies, in order. */
+START_TEST(test_pipelined_requests)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__ListRequest list = CAND__LIST_REQUEST__INIT;
+	Cand__ServerMsg *m;
+	uint8_t buf[256];
+	size_t len, off = 0;
+	int fd = wire_connect(), i;
+
+	req.op_case = CAND__REQUEST__OP_LIST;
+	req.list = &list;
+	for (i = 1; i <= 2; i++) {
+		req.id = (uint32_t)i;
+		len = cand__request__get_packed_size(&req);
+		wire_put_len(buf + off, (uint32_t)len);
+		cand__request__pack(&req, buf + off + CAND_WIRE_HDR);
+		off += CAND_WIRE_HDR + len;
+	}
+	ck_assert_int_eq(wire_write(fd, buf, off), (ssize_t)off);
+	for (i = 1; i <= 2; i++) {
+		m = wire_read_reply(fd);
+		ck_assert_msg(m != NULL, "reply %d missing", i);
+		ck_assert_uint_eq(m->reply->id, (unsigned)i);
+		ck_assert_int_eq(m->reply->status, CAND__STATUS__OK);
+		cand__server_msg__free_unpacked(m, NULL);
+	}
+	close(fd);
+}
+END_TEST
+
+/* ---- invalid requests through libcand ---- */
+
+START_TEST(test_unknown_interface)
+{
+	struct cand_options o;
+	cand_t *h = util_connect();
+	int s = util_raw_open("vcan0", 0);
+	struct cand_frame f = util_frame(0x123, 0, "11"), got;
+	int rc;
+
+	cand_options_init(&o);
+	o.channel = "nosuchcan9";
+	rc = cand_open(h, &o);
+	ck_assert_msg(rc == CAND_ENODEV, "open nosuchcan9: %d %s, want ENODEV",
+		      rc, cand_strerror(rc));
+	ck_assert_msg(cand_last_detail(h)[0] != '\0',
+		      "no detail for the unknown interface");
+
+	o.channel = "vcan0";
+	rc = cand_open(h, &o);
+	ck_assert_msg(rc == 0, "open vcan0 after a failed open: %s (%s)",
+		      cand_strerror(rc), cand_last_detail(h));
+	util_send(h, &f, 1);
+	util_raw_recv_ok(s, &got, "send after a failed open");
+	util_assert_frame(&got, &f, "send after a failed open");
+	f = util_frame(0x124, 0, "22");
+	util_raw_send(s, &f);
+	util_recv_ok(h, &got, "receive after a failed open");
+	util_assert_frame(&got, &f, "receive after a failed open");
+	cand_close(h);
+}
+END_TEST
+
+START_TEST(test_classic_nine_bytes)
+{
+	cand_t *h = util_open("vcan0");
+	int s = util_raw_open("vcan0", RAW_FD);
+	struct cand_frame f = util_frame(0x123, 0, "010203040506070809"), got;
+	int rc;
+
+	ck_assert_uint_eq(f.len, 9);
+	rc = cand_send(h, &f, 1, 0);
+	ck_assert_msg(rc == CAND_EINVAL,
+		      "9 data bytes in a classic frame: %d %s, want EINVAL", rc,
+		      cand_strerror(rc));
+	util_raw_recv_none(s, SETTLE_MS, "after the refused send");
+
+	f = util_frame(0x123, 0, "0102030405060708");
+	util_send(h, &f, 1);
+	util_raw_recv_ok(s, &got, "valid send after EINVAL");
+	util_assert_frame(&got, &f, "valid send after EINVAL");
+	cand_close(h);
+}
+END_TEST
+
+START_TEST(test_bad_ids)
+{
+	cand_t *h = util_open("vcan0");
+	int s = util_raw_open("vcan0", 0);
+	struct cand_frame f = util_frame(0x800, 0, "01"), got;
+	int rc;
+
+	rc = cand_send(h, &f, 1, 0);
+	ck_assert_msg(rc == CAND_EINVAL, "11-bit id 0x800: %d %s, want EINVAL",
+		      rc, cand_strerror(rc));
+	f = util_frame(0x20000000, CAND_FRAME_EXTENDED, "01");
+	rc = cand_send(h, &f, 1, 0);
+	ck_assert_msg(rc == CAND_EINVAL,
+		      "29-bit id 0x20000000: %d %s, want EINVAL", rc,
+		      cand_strerror(rc));
+	util_raw_recv_none(s, SETTLE_MS, "after refused sends");
+
+	f = util_frame(0x7FF, 0, "01");
+	util_send(h, &f, 1);
+	util_raw_recv_ok(s, &got, "valid send after EINVAL");
+	util_assert_frame(&got, &f, "valid send after EINVAL");
+	cand_close(h);
+}
+END_TEST
+
+/*
+ * A batch whose second frame the daemon refuses (an 11-bit id over 0x7FF):
+ * the first frame is on the bus, the rest is not, and cand_send says so
+ * by returning the count sent (1), as it does for later chunks, so that a
+ * caller does not send the first frame twice.
+ */
+START_TEST(test_batch_stops_at_bad_frame)
+{
+	cand_t *h = util_open("vcan0");
+	int s = util_raw_open("vcan0", 0);
+	struct cand_frame fr[3], got;
+	int rc;
+
+	fr[0] = util_frame(0x301, 0, "01");
+	fr[1] = util_frame(0x800, 0, "02");
+	fr[2] = util_frame(0x303, 0, "03");
+	rc = cand_send(h, fr, 3, 0);
+	util_raw_recv_ok(s, &got, "first frame of the batch");
+	util_assert_frame(&got, &fr[0], "first frame of the batch");
+	util_raw_recv_none(s, SETTLE_MS, "frames after the bad one");
+	ck_assert_msg(rc == 1,
+		      "batch [ok, id 0x800, ok]: cand_send returned %d (%s), "
+		      "but frame 0 was sent: want 1",
+		      rc, rc < 0 ? cand_strerror(rc) : "");
+	cand_close(h);
+}
+END_TEST
+
+/* A frame libcand can check itself spoils the whole batch up front. */
+START_TEST(test_batch_with_invalid_frame_sends_nothing)
+{
+	cand_t *h = util_open("vcan0");
+	int s = util_raw_open("vcan0", RAW_FD);
+	struct cand_frame fr[3];
+	int rc;
+
+	fr[0] = util_frame(0x301, 0, "01");
+	fr[1] = util_frame(0x302, 0, "010203040506070809");
+	fr[2] = util_frame(0x303, 0, "03");
+	rc = cand_send(h, fr, 3, 0);
+	ck_assert_msg(rc == CAND_EINVAL,
+		      "batch with a 9-byte classic frame: %d", rc);
+	util_raw_recv_none(s, SETTLE_MS, "a batch with an invalid frame");
+	cand_close(h);
+}
+END_TEST
+
+START_TEST(test_fd_frame_on_classic_channel)
+{
+	cand_t *h = util_open("vcan0");
+	int s = util_raw_open("vcan0", RAW_FD);
+	struct cand_frame f, got;
+	int rc;
+
+	f = util_frame(0x123, CAND_FRAME_FD | CAND_FRAME_BRS,
+		       "0102030405060708090A0B0C");
+	rc = cand_send(h, &f, 1, 0);
+	ck_assert_msg(rc == CAND_EUNSUPP,
+		      "FD frame without fd=1: %d %s, want EUNSUPP", rc,
+		      cand_strerror(rc));
+	/* Even a short FD frame is refused. */
+	f = util_frame(0x123, CAND_FRAME_FD, "01");
+	rc = cand_send(h, &f, 1, 0);
+	ck_assert_msg(rc == CAND_EUNSUPP,
+		      "4-byte FD frame without fd=1: %d %s, want EUNSUPP", rc,
+		      cand_strerror(rc));
+	util_raw_recv_none(s, SETTLE_MS, "after refused FD sends");
+
+	f = util_frame(0x124, 0, "01");
+	util_send(h, &f, 1);
+	util_raw_recv_ok(s, &got, "classic send after EUNSUPP");
+	util_assert_frame(&got, &f, "classic send after EUNSUPP");
+	cand_close(h);
+}
+END_TEST
+
+/* A channel opened without fd never sees FD frames: the kernel drops them. */
+START_TEST(test_fd_frame_not_delivered_to_classic_channel)
+{
+	cand_t *h = util_open("vcan0");
+	struct cand_frame f, got;
+
+	ck_assert_int_eq(util_sh("cansend vcan0 123##1112233"), 0);
+	ck_assert_int_eq(util_sh("cansend vcan0 124#44"), 0);
+	util_recv_ok(h, &got, "classic frame after an FD one");
+	f = util_frame(0x124, 0, "44");
+	util_assert_frame(&got, &f, "only the classic frame arrives");
+	cand_close(h);
+}
+END_TEST
+
+START_TEST(test_send_before_open)
+{
+	cand_t *h = util_connect();
+	struct cand_frame f = util_frame(0x123, 0, "01");
+	int rc = cand_send(h, &f, 1, 0);
+
+	ck_assert_msg(rc == CAND_ENOTOPEN, "send before open: %d %s", rc,
+		      cand_strerror(rc));
+	rc = cand_set_filters(h, NULL, 0);
+	ck_assert_msg(rc == CAND_ENOTOPEN, "set_filters before open: %d %s", rc,
+		      cand_strerror(rc));
+	cand_close(h);
+}
+END_TEST
+
+START_TEST(test_open_twice)
+{
+	struct cand_options o;
+	cand_t *h = util_open("vcan0");
+	int rc;
+
+	cand_options_init(&o);
+	o.channel = "vcan1";
+	rc = cand_open(h, &o);
+	ck_assert_msg(rc == CAND_EALREADY, "second open: %d %s", rc,
+		      cand_strerror(rc));
+	cand_close(h);
+}
+END_TEST
+
+Suite *badinput_suite(void)
+{
+	Suite *s = suite_create("badinput");
+	TCase *tc = util_tcase("wire");
+
+	tcase_add_test(tc, test_garbage_length_prefix);
+	tcase_add_test(tc, test_oversized_message);
+	tcase_add_test(tc, test_zero_length);
+	tcase_add_test(tc, test_garbage_protobuf);
+	tcase_add_test(tc, test_request_without_op);
+	tcase_add_test(tc, test_pipelined_requests);
+	suite_add_tcase(s, tc);
+
+	tc = util_tcase("requests");
+	tcase_add_test(tc, test_unknown_interface);
+	tcase_add_test(tc, test_classic_nine_bytes);
+	tcase_add_test(tc, test_bad_ids);
+	tcase_add_test(tc, test_batch_stops_at_bad_frame);
+	tcase_add_test(tc, test_batch_with_invalid_frame_sends_nothing);
+	tcase_add_test(tc, test_fd_frame_on_classic_channel);
+	tcase_add_test(tc, test_fd_frame_not_delivered_to_classic_channel);
+	tcase_add_test(tc, test_send_before_open);
+	tcase_add_test(tc, test_open_twice);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,201 @@
+#!/bin/bash
+# Integration tests against the real kernel CAN stack:
+#
+#   tests/integ/run-all.sh BUILDDIR
+#
+# Run as root from the repository root, inside the VM (tests/vm/run-tests.sh)
+# or on a host whose kernel has CAN. Starts BUILDDIR/cand (prefixed with
+# $CAND_DAEMON_WRAPPER, e.g. valgrind), runs the Check program
+# BUILDDIR/test_integ and the canctl tests in tests/integ/cli.sh against it,
+# stops it with SIGTERM and checks that it exits 0. The last line is
+# "N passed, N failed"; the exit status is non-zero if anything failed.
+#
+# The tests get CAND_SOCKET, CAND_LOG (the daemon's stderr), CAND_PID and
+# BUILDDIR in the environment. CK_RUN_SUITE / CK_RUN_CASE narrow the Check
+# run; CAND_INTEG_SKIP_CLI=1 skips the shell tests.
+set -u
+
+BUILD=${1:?usage: $0 BUILDDIR}
+BUILD=$(cd "$BUILD" && pwd) || exit 2
+HERE=$(cd "$(dirname "$0")" && pwd)
+SOCK=${CAND_TEST_SOCKET:-/run/cand-test.sock}
+LOG=${CAND_TEST_LOG:-/tmp/cand-integ.log}
+CHECK_OUT=/tmp/cand-integ-check.out
+CLI_OUT=/tmp/cand-integ-cli.out
+WRAPPER=${CAND_DAEMON_WRAPPER:-}
+
+passed=0
+failed=0
+# Everything takes longer under valgrind.
+slow=1
+[ -n "$WRAPPER" ] && slow=4
+
+pass() {
+	passed=$((passed + 1))
+	echo "PASS: $*"
+}
+fail() {
+	failed=$((failed + 1))
+	echo "FAIL: $*"
+}
+
+finish() {
+	if [ "$failed" -gt 0 ] && [ -f "$LOG" ]; then
+		echo "---- daemon log ($LOG), last 300 lines ----"
+		tail -n 300 "$LOG"
+		echo "---- end of daemon log ----"
+	fi
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+# Running and not a zombie (kill -0 succeeds on an unreaped child).
+alive() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	case "$st" in
+	Z* | X* | "") return 1 ;;
+	esac
+	return 0
+}
+
+# The VM sets these up; do it here too when run on a CAN-capable host.
+ensure_vcan() {
+	local dev=$1 mtu=$2
+	if ! ip link show "$dev" >/dev/null 2>&1; then
+		modprobe vcan 2>/dev/null
+		ip link add dev "$dev" type vcan || return 1
+	fi
+	ip link set "$dev" mtu "$mtu" 2>/dev/null
+	ip link set "$dev" up
+}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "run-all.sh: the integration tests need root" >&2
+	fail "running as root"
+	finish
+fi
+for bin in cand test_integ; do
+	if [ ! -x "$BUILD/$bin" ]; then
+		fail "$BUILD/$bin is missing (make all)"
+		finish
+	fi
+done
+ensure_vcan vcan0 72 || fail "vcan0 could not be set up"
+ensure_vcan vcan1 16 || fail "vcan1 could not be set up"
+
+# ---- start the daemon ----
+rm -f "$SOCK"
+: >"$LOG"
+# $WRAPPER is a command prefix: word splitting wanted.
+# shellcheck disable=SC2086
+$WRAPPER "$BUILD/cand" -f -s "$SOCK" 2>"$LOG" &
+pid=$!
+
+ready=0
+for _ in $(seq $((200 * slow))); do
+	if ! alive "$pid"; then
+		break
+	fi
+	if [ -S "$SOCK" ]; then
+		if [ ! -x "$BUILD/canctl" ] ||
+			timeout 5 "$BUILD/canctl" -s "$SOCK" list >/dev/null 2>&1; then
+			ready=1
+			break
+		fi
+	fi
+	sleep 0.05
+done
+if [ "$ready" != 1 ]; then
+	fail "the daemon did not come up on $SOCK"
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	finish
+fi
+pass "the daemon answers on $SOCK"
+# Non-root test clients connect too (the daemon may already make it 0666).
+chmod 0666 "$SOCK"
+
+export CAND_SOCKET="$SOCK" CAND_LOG="$LOG" CAND_PID="$pid" BUILDDIR="$BUILD"
+
+# ---- the Check program ----
+echo "==== test_integ ===="
+CK_FORK=yes CK_VERBOSITY=${CK_VERBOSITY:-verbose} CK_TIMEOUT_MULTIPLIER=$slow \
+	timeout -k 10 $((900 * slow)) "$BUILD/test_integ" 2>&1 | tee "$CHECK_OUT"
+rc=${PIPESTATUS[0]}
+summary=$(grep -Eo 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$CHECK_OUT" | tail -n 1)
+if [ -n "$summary" ]; then
+	read -r checks fails errors <<<"$(echo "$summary" | tr -cs '0-9' ' ')"
+	passed=$((passed + checks - fails - errors))
+	failed=$((failed + fails + errors))
+	if [ "$rc" != 0 ] && [ $((fails + errors)) -eq 0 ]; then
+		fail "test_integ exited $rc with no failed check"
+	fi
+else
+	fail "test_integ exited $rc without a Check summary (timed out or crashed?)"
+fi
+
+# Whatever a failed test left behind.
+ip link set vcan0 up 2>/dev/null
+ip link set vcan1 up 2>/dev/null
+
+# ---- canctl ----
+if [ "${CAND_INTEG_SKIP_CLI:-0}" != 1 ]; then
+	echo "==== cli.sh ===="
+	timeout -k 10 $((300 * slow)) bash "$HERE/cli.sh" "$BUILD" 2>&1 | tee "$CLI_OUT"
+	rc=${PIPESTATUS[0]}
+	summary=$(grep -E '^cli: [0-9]+ passed, [0-9]+ failed$' "$CLI_OUT" | tail -n 1)
+	if [ -n "$summary" ]; then
+		read -r cp cf <<<"$(echo "$summary" | tr -cs '0-9' ' ')"
+		passed=$((passed + cp))
+		failed=$((failed + cf))
+		if [ "$rc" != 0 ] && [ "$cf" -eq 0 ]; then
+			fail "cli.sh exited $rc with no failed test"
+		fi
+	else
+		fail "cli.sh exited $rc without a summary (timed out?)"
+	fi
+fi
+
+# ---- stop the daemon ----
+echo "==== shutdown ===="
+if alive "$pid"; then
+	pass "the daemon survived the tests"
+	kill -TERM "$pid"
+	# A watchdog, so that a daemon that ignores SIGTERM cannot hang us.
+	killed=/tmp/cand-integ-killed
+	rm -f "$killed"
+	(
+		trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+		sleep $((30 * slow)) &
+		sp=$!
+		wait "$sp"
+		touch "$killed"
+		kill -KILL "$pid" 2>/dev/null
+	) &
+	watchdog=$!
+	wait "$pid"
+	drc=$?
+	kill "$watchdog" 2>/dev/null
+	wait "$watchdog" 2>/dev/null
+	if [ -e "$killed" ]; then
+		fail "the daemon did not exit within $((30 * slow)) s of SIGTERM"
+	else
+		if [ "$drc" = 0 ]; then
+			pass "the daemon exited 0 on SIGTERM"
+		else
+			fail "the daemon exited $drc on SIGTERM${WRAPPER:+ (under $WRAPPER)}"
+		fi
+		if [ -e "$SOCK" ]; then
+			fail "the daemon left $SOCK behind"
+		else
+			pass "the daemon removed $SOCK"
+		fi
+	fi
+else
+	wait "$pid"
+	fail "the daemon died during the tests (exit status $?)"
+fi
+
+finish

@@ -1,0 +1,145 @@
+/*
+ * Integration test helpers: libcand handles, raw CAN_RAW observers, child
+ * processes (can-utils) and the daemon's log and file descriptors.
+ *
+ * The tests run as root inside the VM against a daemon that run-all.sh
+ * started; it exports CAND_SOCKET, CAND_LOG, CAND_PID and BUILDDIR.
+ * Every helper that can fail fails the current Check test itself, so the
+ * tests read as a list of steps and assertions.
+ */
+#ifndef CAND_INTEG_UTIL_H
+#define CAND_INTEG_UTIL_H
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/can.h>
+
+#include "cand.h"
+
+/* How long an expected frame may take, and how long absence is watched. */
+#define RX_TIMEOUT_MS 2000
+#define SETTLE_MS     200
+
+/* The suites, one per file. */
+Suite *relay_suite(void);
+Suite *filter_suite(void);
+Suite *loopback_suite(void);
+Suite *channel_suite(void);
+Suite *badinput_suite(void);
+Suite *lifecycle_suite(void);
+
+/* A test case with the timeout every integration test gets. */
+TCase *util_tcase(const char *name);
+
+/* ---- libcand ---- */
+
+/* Connects to $CAND_SOCKET; fails the test on error. */
+cand_t *util_connect(void);
+/* Connects and opens with these options (NULL: defaults on channel). */
+cand_t *util_open_opts(const struct cand_options *opts);
+/* Connects and opens channel with python-can's defaults. */
+cand_t *util_open(const char *channel);
+/* The same with fd=1. */
+cand_t *util_open_fd(const char *channel);
+
+/* A frame: data from hex ("DEADBEEF", "" for none), len from its length. */
+struct cand_frame util_frame(uint32_t id, uint32_t flags, const char *hex);
+/* Sends frames and asserts that all n were sent. */
+void util_send(cand_t *h, const struct cand_frame *frames, size_t n);
+/* Receives one frame within RX_TIMEOUT_MS or fails the test. */
+void util_recv_ok(cand_t *h, struct cand_frame *f, const char *what);
+/* Fails the test if a frame arrives within settle_ms. */
+void util_recv_none(cand_t *h, int settle_ms, const char *what);
+/*
+ * Receives frames until `want` have arrived (each within RX_TIMEOUT_MS),
+ * then goes on for settle_ms to catch extras. Returns how many arrived, at
+ * most max.
+ */
+size_t util_collect(cand_t *h, struct cand_frame *out, size_t max, size_t want,
+		    int settle_ms);
+
+/*
+ * Frames compare equal on id, the EXTENDED/REMOTE/ERROR/FD/BRS/ESI flags,
+ * len and (except for RTR) data; not on ifname, timestamp or OWN.
+ */
+int util_frame_eq(const struct cand_frame *a, const struct cand_frame *b);
+/* "vcan0 123#DEADBEEF [ext,fd]" for messages; returns buf. */
+const char *util_frame_str(const struct cand_frame *f, char *buf, size_t size);
+/* Asserts util_frame_eq with both frames in the message. */
+#define util_assert_frame(got, want, what)                                     \
+	do {                                                                   \
+		char b1_[192], b2_[192];                                       \
+		ck_assert_msg(util_frame_eq((got), (want)),                    \
+			      "%s: got %s, want %s", (what),                   \
+			      util_frame_str((got), b1_, sizeof(b1_)),         \
+			      util_frame_str((want), b2_, sizeof(b2_)));       \
+	} while (0)
+
+/* ---- raw CAN_RAW sockets, the independent observers and peers ---- */
+
+#define RAW_FD	   0x01 /* CAN_RAW_FD_FRAMES */
+#define RAW_ERR	   0x02 /* receive all error frames */
+#define RAW_NOLOOP 0x04 /* CAN_RAW_LOOPBACK 0 */
+
+/* A CAN_RAW socket bound to ifname; fails the test on error. */
+int util_raw_open(const char *ifname, int flags);
+/* Kernel frame <-> library frame. */
+void util_to_raw(const struct cand_frame *f, struct canfd_frame *cf,
+		 int *is_fd);
+void util_from_raw(const struct canfd_frame *cf, int is_fd,
+		   struct cand_frame *f);
+/* Writes one frame (classic or FD by its flags); fails the test on error. */
+void util_raw_send(int s, const struct cand_frame *f);
+/* Writes one frame for a flood: a full TX queue just waits a moment. */
+void util_raw_flood(int s, const struct cand_frame *f);
+/* Reads one frame: 1, or 0 after timeout_ms without one. */
+int util_raw_recv(int s, struct cand_frame *f, int timeout_ms);
+void util_raw_recv_ok(int s, struct cand_frame *f, const char *what);
+void util_raw_recv_none(int s, int settle_ms, const char *what);
+
+/* ---- processes ---- */
+
+/* Runs `sh -c CMD` under `timeout 20`; returns its exit status, or -1. */
+int util_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A child process with its stdout (and stderr) on a pipe. */
+struct util_proc {
+	pid_t pid;
+	int out;
+};
+/*
+ * Starts argv[0] with argv directly (so pid is the program itself, which
+ * matters for util_proc_wait_socket). The child dies with the test.
+ */
+void util_spawn(struct util_proc *p, char *const argv[]);
+/* Waits until the child has a socket open and a little more. */
+void util_proc_wait_socket(struct util_proc *p);
+/*
+ * Reads the child's output until EOF or timeout_ms, then kills it if still
+ * running and reaps it. Returns the output (malloc'd, NUL-terminated);
+ * *status gets the wait status, or -1 if it had to be killed.
+ */
+char *util_proc_finish(struct util_proc *p, int timeout_ms, int *status);
+
+/* ---- the daemon ---- */
+
+pid_t util_daemon_pid(void);
+int util_daemon_alive(void);
+/* Sockets of the daemon that are neither Unix nor netlink: CAN sockets. */
+int util_daemon_can_sockets(void);
+/* All sockets the daemon has open. */
+int util_daemon_sockets(void);
+/* Size of $CAND_LOG now, and what was written to it after that. */
+long util_log_mark(void);
+char *util_log_since(long mark);
+
+/* 1 if the interface exists. */
+int util_have_iface(const char *ifname);
+/* Milliseconds of sleep. */
+void util_msleep(int ms);
+uint64_t util_now_ns(void); /* CLOCK_REALTIME */
+
+#endif
