@@ -1,0 +1,115 @@
+#!/bin/busybox sh
+# shellcheck shell=dash
+# /init of the cand test VM: PID 1 inside the initramfs that tests/vm/vm.sh
+# builds. Only the static busybox and a few kernel modules are in the
+# initramfs; everything else comes from the host:
+#
+#   9p "host"   the host's / (read-only)  -> /host, later the chroot
+#   9p "vmrun"  vm.sh's per-run directory -> /run/vm in the chroot
+#               (cmd, env, shares, guest-setup.sh)
+#   9p "shareN" read-write directories (the repo, maybe the build dir),
+#               mounted at the same path as on the host
+#
+# It makes the chroot usable (proc, sys, dev, tmpfs on the writable places,
+# a writable overlay on /etc), runs /run/vm/guest-setup.sh in it, reports the
+# exit status as "CAND_VM_EXIT=<n>" on the second serial port (a file on the
+# host, so the marker can never be mixed up with test output or kernel
+# messages on the console) and powers off.
+export PATH=/bin
+/bin/busybox --install -s /bin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+verbose=0
+interactive=0
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	cand.verbose=1) verbose=1 ;;
+	cand.interactive=1) interactive=1 ;;
+	esac
+done
+[ $verbose = 1 ] && set -x
+
+report() {
+	# Not even "reboot: Power down" (an emergency message) on the console.
+	[ $verbose = 1 ] || echo 0 >/proc/sys/kernel/printk
+	echo "CAND_VM_EXIT=$1" >/dev/ttyS1
+	[ $verbose = 1 ] && echo "CAND_VM_EXIT=$1"
+	poweroff -f
+	sleep 60 # poweroff -f does not return; never let PID 1 exit (panic)
+}
+
+fail() {
+	echo "cand-vm init: $*" >&2
+	report 125
+}
+
+# Modules in dependency order (vm.sh got it from modprobe --show-depends).
+while read -r mod; do
+	insmod "/lib/modules/$mod" || echo "cand-vm init: warning: could not load $mod" >&2
+done </modules.list
+
+# A large msize: the default 8 KiB makes 9p several times slower.
+o9p=trans=virtio,version=9p2000.L,msize=262144
+H=/host
+# The host's root does not change under us while we run (the writable shares
+# are separate mounts), so let the guest cache it: much faster exec/ld.so.
+mount -t 9p -o ro,$o9p,cache=loose host $H || fail "cannot mount the host's / over 9p"
+mkdir -p /vmrun
+mount -t 9p -o $o9p vmrun /vmrun || fail "cannot mount the run directory over 9p"
+
+mount -t proc proc $H/proc || fail "cannot mount /proc in the chroot"
+mount -t sysfs sysfs $H/sys
+mount -t devtmpfs devtmpfs $H/dev
+mkdir -p $H/dev/pts $H/dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $H/dev/pts
+mount -t tmpfs -o mode=1777 tmpfs $H/dev/shm
+# devtmpfs lacks these; bash process substitution needs /dev/fd.
+ln -sf /proc/self/fd $H/dev/fd
+ln -sf /proc/self/fd/0 $H/dev/stdin
+ln -sf /proc/self/fd/1 $H/dev/stdout
+ln -sf /proc/self/fd/2 $H/dev/stderr
+
+# The writable places of a normal system, empty, as on a fresh boot.
+mount -t tmpfs -o mode=1777 tmpfs $H/tmp
+mount -t tmpfs -o mode=1777 tmpfs $H/var/tmp
+mount -t tmpfs -o mode=755 tmpfs $H/run
+mount -t tmpfs -o mode=700 tmpfs $H/root
+mkdir -p $H/run/lock $H/run/vm
+mount --bind /vmrun $H/run/vm
+
+# /etc writable (tests add users, groups, hosts entries): an overlay whose
+# upper layer lives in a tmpfs outside the chroot. Fallback: writable copies
+# of just the files guest-setup.sh edits.
+mkdir -p /ovl
+mount -t tmpfs -o mode=755 tmpfs /ovl
+mkdir -p /ovl/upper /ovl/work
+if ! mount -t overlay overlay -o lowerdir=$H/etc,upperdir=/ovl/upper,workdir=/ovl/work $H/etc; then
+	echo "cand-vm init: warning: no overlay on /etc; only passwd, group, shadow, gshadow, hosts are writable" >&2
+	mkdir -p /ovl/files
+	for f in passwd group shadow gshadow hosts; do
+		[ -f $H/etc/$f ] || continue
+		cp $H/etc/$f /ovl/files/$f && mount --bind /ovl/files/$f $H/etc/$f
+	done
+fi
+
+# Writable shares last, so that the tmpfs mounts above cannot hide them
+# (CI may clone the repo under /tmp).
+while read -r tag path; do
+	[ -n "$tag" ] || continue
+	mkdir -p "$H$path" || fail "cannot create mount point $path"
+	# cache=mmap: no caching, but shared writable mmap works.
+	mount -t 9p -o $o9p,cache=mmap "$tag" "$H$path" || fail "cannot mount $path over 9p"
+done </vmrun/shares
+
+# Batch runs: the host reads a pipe or a log file, where the tty's CR before
+# every LF is just noise. Interactive runs keep it: the host terminal is raw.
+[ $interactive = 1 ] || stty -onlcr
+
+chroot $H /usr/bin/env -i \
+	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	HOME=/root USER=root LOGNAME=root SHELL=/bin/sh LANG=C TERM=dumb \
+	/bin/sh /run/vm/guest-setup.sh
+report $?
