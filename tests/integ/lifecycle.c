@@ -262,6 +262,96 @@ START_TEST(test_stalled_client)
 }
 END_TEST
 
+/* Packets the kernel's backlog queues dropped, all CPUs together. */
+static uint64_t backlog_drops(void)
+{
+	FILE *f = fopen("/proc/net/softnet_stat", "r");
+	unsigned long processed, dropped;
+	uint64_t sum = 0;
+	char line[512];
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%lx %lx", &processed, &dropped) == 2)
+			sum += dropped;
+	fclose(f);
+	return sum;
+}
+
+/*
+ * A client that does not read while a flood comes: the daemon stops
+ * reading its CAN socket once its output backs up, the kernel drops and
+ * counts, and cand_kernel_drops() reports it. Every frame sent is either
+ * received or counted: received + kernel drops (+ frames the kernel's
+ * backlog lost before any socket saw them) == sent.
+ */
+START_TEST(test_kernel_drops_counted)
+{
+	enum { FLOOD = 250000 };
+	cand_t *h = util_open("vcan0");
+	int s = util_raw_open("vcan0", 0);
+	struct cand_frame f = util_frame(0x321, 0, "00000000"), got;
+	struct canfd_frame cf;
+	uint64_t backlog0, backlog, drops;
+	uint32_t sent = 0, received = 0, seq, last = 0;
+	int is_fd, rc, out_of_order = 0;
+
+	backlog0 = backlog_drops();
+	while (sent < FLOOD) {
+		f.data[0] = (uint8_t)(sent >> 24);
+		f.data[1] = (uint8_t)(sent >> 16);
+		f.data[2] = (uint8_t)(sent >> 8);
+		f.data[3] = (uint8_t)sent;
+		util_to_raw(&f, &cf, &is_fd);
+		if (write(s, &cf, CAN_MTU) == CAN_MTU)
+			sent++;
+		else if (errno == ENOBUFS || errno == EAGAIN)
+			util_msleep(1);
+		else
+			ck_abort_msg("raw write: %s", strerror(errno));
+	}
+	/* Drain until quiet; then a marker carries the final drop count. */
+	for (;;) {
+		rc = cand_recv(h, &got, 1000);
+		if (rc == CAND_ETIMEOUT)
+			break;
+		ck_assert_msg(rc == 1, "draining after %u frames: %s", received,
+			      cand_strerror(rc));
+		ck_assert_uint_eq(got.id, 0x321);
+		seq = (uint32_t)got.data[0] << 24 |
+		      (uint32_t)got.data[1] << 16 | (uint32_t)got.data[2] << 8 |
+		      got.data[3];
+		if (received > 0 && seq <= last)
+			out_of_order++;
+		last = seq;
+		received++;
+	}
+	f = util_frame(0x322, 0, "FF");
+	util_raw_send(s, &f);
+	util_recv_ok(h, &got, "marker after the flood");
+	ck_assert_uint_eq(got.id, 0x322);
+	drops = cand_kernel_drops(h);
+	backlog = backlog_drops() - backlog0;
+	fprintf(stderr,
+		"test_kernel_drops_counted: sent %u, received %u, kernel "
+		"drops %llu, backlog drops %llu\n",
+		sent, received, (unsigned long long)drops,
+		(unsigned long long)backlog);
+	ck_assert_msg(out_of_order == 0, "%d frames out of order",
+		      out_of_order);
+	ck_assert_msg(drops > 0,
+		      "no drops reported after %u frames to a client that did "
+		      "not read (received %u)",
+		      sent, received);
+	ck_assert_msg(received + drops + backlog == sent,
+		      "received %u + kernel drops %llu + backlog drops %llu != "
+		      "sent %u",
+		      received, (unsigned long long)drops,
+		      (unsigned long long)backlog, sent);
+	cand_close(h);
+}
+END_TEST
+
 Suite *lifecycle_suite(void)
 {
 	Suite *s = suite_create("lifecycle");
@@ -276,6 +366,11 @@ Suite *lifecycle_suite(void)
 	tcase_add_test(tc, test_client_killed_mid_stream);
 	tcase_add_test(tc, test_close_releases_sockets);
 	tcase_add_test(tc, test_stalled_client);
+	suite_add_tcase(s, tc);
+
+	tc = util_tcase("drops");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_kernel_drops_counted);
 	suite_add_tcase(s, tc);
 	return s;
 }
