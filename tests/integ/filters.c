@@ -4,6 +4,7 @@
  * STANDARD and EXTENDED restrict the format too; invert is candump's ~.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -242,6 +243,53 @@ START_TEST(test_filters_do_not_affect_send)
 }
 END_TEST
 
+/* The kernel takes up to 512 filters (CAN_RAW_FILTER_MAX). */
+START_TEST(test_filter_limits)
+{
+	enum { MAX = 512 };
+	struct cand_filter *f = calloc(MAX + 1, sizeof(*f));
+	struct cand_options o;
+	cand_t *h;
+	int want[] = {11, -1}, rc, i;
+
+	ck_assert_ptr_nonnull(f);
+	/* 0x200 last of 512: every one of them is in effect. */
+	for (i = 0; i < MAX; i++)
+		f[i] = (struct cand_filter){0x600 + (uint32_t)i % 0x100, 0x7FF,
+					    CAND_FILTER_STANDARD, 0};
+	f[MAX - 1].id = 0x200;
+
+	h = util_connect();
+	cand_options_init(&o);
+	o.channel = "vcan0";
+	o.filters = f;
+	o.n_filters = MAX + 1;
+	rc = cand_open(h, &o);
+	ck_assert_msg(rc == CAND_EINVAL, "open with %d filters: %d %s", MAX + 1,
+		      rc, cand_strerror(rc));
+	o.n_filters = MAX;
+	rc = cand_open(h, &o);
+	ck_assert_msg(rc == 0, "open with %d filters: %s (%s)", MAX,
+		      cand_strerror(rc), cand_last_detail(h));
+	send_mix();
+	expect_mix(h, want, "512 filters");
+
+	/* Out of range: ids and masks are at most 29 bits. */
+	f[0] = (struct cand_filter){0x20000000, 0x1FFFFFFF, CAND_FILTER_ANY, 0};
+	rc = cand_set_filters(h, f, 1);
+	ck_assert_msg(rc == CAND_EINVAL, "filter id 0x20000000: %d %s", rc,
+		      cand_strerror(rc));
+	rc = cand_set_filters(h, f, MAX + 1);
+	ck_assert_msg(rc == CAND_EINVAL, "set_filters with %d: %d %s", MAX + 1,
+		      rc, cand_strerror(rc));
+	/* The filters in effect are still the 512. */
+	send_mix();
+	expect_mix(h, want, "512 filters after refused changes");
+	free(f);
+	cand_close(h);
+}
+END_TEST
+
 Suite *filter_suite(void)
 {
 	Suite *s = suite_create("filters");
@@ -256,6 +304,7 @@ Suite *filter_suite(void)
 	tcase_add_test(tc, test_several_filters_or);
 	tcase_add_test(tc, test_set_filters_at_runtime);
 	tcase_add_test(tc, test_filters_do_not_affect_send);
+	tcase_add_test(tc, test_filter_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -153,6 +153,41 @@ START_TEST(test_send_batch_in_order)
 }
 END_TEST
 
+/*
+ * More frames than libcand puts in one request (4096) and than the TX
+ * queue holds: the daemon waits for room within the timeout, and all of
+ * them arrive, in order.
+ */
+START_TEST(test_send_large_batch)
+{
+	enum { N = 5000 };
+	cand_t *h = util_open("vcan0");
+	int s = util_raw_open("vcan0", RAW_BIGBUF);
+	struct cand_frame *batch = calloc(N, sizeof(*batch)), got;
+	int i, rc;
+
+	ck_assert_ptr_nonnull(batch);
+	for (i = 0; i < N; i++) {
+		batch[i] = util_frame(0x400 + (uint32_t)(i % 256), 0, "0000");
+		batch[i].data[0] = (uint8_t)(i >> 8);
+		batch[i].data[1] = (uint8_t)i;
+	}
+	rc = cand_send(h, batch, N, 10000);
+	ck_assert_msg(rc == N, "cand_send(%d, timeout 10 s): %d %s (%s)", N, rc,
+		      rc < 0 ? cand_strerror(rc) : "", cand_last_detail(h));
+	for (i = 0; i < N; i++) {
+		char what[48];
+
+		snprintf(what, sizeof(what), "frame %d of %d", i, N);
+		util_raw_recv_ok(s, &got, what);
+		util_assert_frame(&got, &batch[i], what);
+	}
+	util_raw_recv_none(s, SETTLE_MS, "after the batch");
+	free(batch);
+	cand_close(h);
+}
+END_TEST
+
 START_TEST(test_rtr_both_ways)
 {
 	cand_t *h = util_open("vcan0");
@@ -434,6 +469,7 @@ Suite *relay_suite(void)
 	tcase_add_test(tc, test_client_to_candump);
 	tcase_add_test(tc, test_client_to_raw);
 	tcase_add_test(tc, test_send_batch_in_order);
+	tcase_add_test(tc, test_send_large_batch);
 	tcase_add_test(tc, test_rtr_both_ways);
 	tcase_add_test(tc, test_error_frame_received);
 	tcase_add_test(tc, test_error_frame_ignored);

@@ -40,10 +40,14 @@ fail() {
 }
 
 finish() {
+	# Keep the logs where the host sees them (BUILDDIR is shared with the VM).
+	if mkdir -p "$BUILD/integ-logs" 2>/dev/null; then
+		cp -f "$LOG" "$CHECK_OUT" "$CLI_OUT" "$BUILD/integ-logs/" 2>/dev/null
+	fi
 	if [ "$failed" -gt 0 ] && [ -f "$LOG" ]; then
 		echo "---- daemon log ($LOG), last 300 lines ----"
 		tail -n 300 "$LOG"
-		echo "---- end of daemon log ----"
+		echo "---- end of daemon log (all of it: $BUILD/integ-logs/) ----"
 	fi
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
@@ -86,7 +90,7 @@ ensure_vcan vcan0 72 || fail "vcan0 could not be set up"
 ensure_vcan vcan1 16 || fail "vcan1 could not be set up"
 
 # ---- start the daemon ----
-rm -f "$SOCK"
+rm -f "$SOCK" "$CHECK_OUT" "$CLI_OUT"
 : >"$LOG"
 # $WRAPPER is a command prefix: word splitting wanted.
 # shellcheck disable=SC2086

@@ -233,6 +233,13 @@ int util_raw_open(const char *ifname, int flags)
 		ck_assert_msg(setsockopt(s, SOL_CAN_RAW, CAN_RAW_ERR_FILTER,
 					 &errs, sizeof(errs)) == 0,
 			      "CAN_RAW_ERR_FILTER: %s", strerror(errno));
+	if (flags & RAW_BIGBUF) {
+		int size = 16 << 20;
+
+		ck_assert_msg(setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+					 sizeof(size)) == 0,
+			      "SO_RCVBUFFORCE: %s", strerror(errno));
+	}
 	if (flags & RAW_NOLOOP)
 		ck_assert_msg(setsockopt(s, SOL_CAN_RAW, CAN_RAW_LOOPBACK,
 					 &zero, sizeof(zero)) == 0,

@@ -83,6 +83,7 @@ const char *util_frame_str(const struct cand_frame *f, char *buf, size_t size);
 #define RAW_FD	   0x01 /* CAN_RAW_FD_FRAMES */
 #define RAW_ERR	   0x02 /* receive all error frames */
 #define RAW_NOLOOP 0x04 /* CAN_RAW_LOOPBACK 0 */
+#define RAW_BIGBUF 0x08 /* a receive buffer for thousands of frames */
 
 /* A CAN_RAW socket bound to ifname; fails the test on error. */
 int util_raw_open(const char *ifname, int flags);
