@@ -3,14 +3,13 @@
 #
 #   tests/integ/cli.sh BUILDDIR
 #
-# Needs CAND_SOCKET and CAND_PID (run-all.sh exports them) and root. Every
+# Needs CAND_SOCKET (run-all.sh exports it) and root. Every
 # test is a function t_*; the last line is "cli: N passed, N failed".
 set -u
 
 BUILD=${1:?usage: $0 BUILDDIR}
 CANCTL="$BUILD/canctl"
 SOCK=${CAND_SOCKET:?CAND_SOCKET is not set}
-DPID=${CAND_PID:?CAND_PID is not set}
 T=$(mktemp -d /tmp/cand-cli.XXXXXX)
 passed=0
 failed=0
@@ -57,20 +56,6 @@ strip_ts() {
 		sed -e 's/##4/##0/;s/##5/##1/;s/##6/##2/;s/##7/##3/'
 }
 
-# Has pid a socket open? Then it has (nearly) bound it.
-# One process, not one per fd: forks are slow in an emulated VM.
-count_sockets() {
-	find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l
-}
-
-has_socket() {
-	[ "$(count_sockets "$1")" -gt 0 ]
-}
-
-daemon_sockets() {
-	count_sockets "$DPID"
-}
-
 # spawn OUTFILE CMD...: starts CMD in the background, output to OUTFILE,
 # and sets $BGPID to its pid.
 spawn() {
@@ -81,38 +66,40 @@ spawn() {
 	bg_pids+=("$BGPID")
 }
 
-# Starts candump ARGS... in the background and waits until it listens.
-start_candump() {
-	local out=$1 _
-	shift
-	spawn "$out" candump "$@"
-	for _ in $(seq 100); do
-		if has_socket "$BGPID"; then
-			sleep 0.1
-			return 0
-		fi
-		kill -0 "$BGPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	err "candump $* did not start: $(cat "$out")"
+# Receivers the kernel has registered on an interface ("any" for sockets
+# bound to every one): a listener has bound once its count goes up.
+receivers() {
+	cat /proc/net/can/rcvlist_{all,fil,inv,sff,eff,err} | awk -v d="$1" '$1 == d' | wc -l
 }
 
-# Starts canctl ARGS... in the background and waits until the daemon has
-# opened a CAN socket for it (its connection and CAN socket appear).
-start_canctl() {
-	local out=$1 before _
-	shift
-	before=$(daemon_sockets)
-	spawn "$out" "$CANCTL" "$@"
+# wait_bound IFACE BEFORE OUTFILE WHAT: waits for a new receiver on IFACE.
+wait_bound() {
+	local _
 	for _ in $(seq 200); do
-		if [ "$(daemon_sockets)" -ge $((before + 2)) ]; then
-			sleep 0.1
-			return 0
-		fi
+		[ "$(receivers "$1")" -gt "$2" ] && return 0
 		kill -0 "$BGPID" 2>/dev/null || break
-		sleep 0.05
+		sleep 0.02
 	done
-	err "canctl $* did not open: $(cat "$out")"
+	err "$4 did not bind to $1: $(cat "$3")"
+}
+
+# start_candump OUTFILE IFACE ARGS...: candump ARGS in the background,
+# listening on IFACE when this returns.
+start_candump() {
+	local out=$1 dev=$2 before
+	shift 2
+	before=$(receivers "$dev")
+	spawn "$out" candump "$@"
+	wait_bound "$dev" "$before" "$out" "candump $*"
+}
+
+# start_canctl OUTFILE IFACE ARGS...: the same for canctl ARGS.
+start_canctl() {
+	local out=$1 dev=$2 before
+	shift 2
+	before=$(receivers "$dev")
+	spawn "$out" "$CANCTL" "$@"
+	wait_bound "$dev" "$before" "$out" "canctl $*"
 }
 
 # Waits for pid to exit by itself within seconds; returns its status.
@@ -151,7 +138,7 @@ t_list_shows_vcan() {
 }
 
 t_send_three_frames() {
-	start_candump "$T/dump" -L -n 3 -T 3000 vcan0 || return 1
+	start_candump "$T/dump" vcan0 -L -n 3 -T 3000 vcan0 || return 1
 	canctl send vcan0 123#DEADBEEF 1F334455#R 123##1112233 >"$T/out" 2>&1 ||
 		err "canctl send exited $?: $(cat "$T/out")" || return 1
 	wait_exit "$BGPID" 5 || return 1
@@ -162,7 +149,7 @@ t_send_three_frames() {
 
 # cansend's dotted data is accepted too.
 t_send_dotted_data() {
-	start_candump "$T/dump" -L -n 1 -T 3000 vcan0 || return 1
+	start_candump "$T/dump" vcan0 -L -n 1 -T 3000 vcan0 || return 1
 	canctl send vcan0 5A1#11.2233.44556677.88 >"$T/out" 2>&1 ||
 		err "canctl send exited $?: $(cat "$T/out")" || return 1
 	wait_exit "$BGPID" 5 || return 1
@@ -183,9 +170,9 @@ MIX_N=5
 
 t_dump_log_format_matches_candump() {
 	local cpid
-	start_canctl "$T/canctl" dump -L -n $MIX_N -T 5000 vcan0 || return 1
+	start_canctl "$T/canctl" vcan0 dump -L -n $MIX_N -T 5000 vcan0 || return 1
 	cpid=$BGPID
-	start_candump "$T/candump" -L -n $MIX_N -T 5000 vcan0 || return 1
+	start_candump "$T/candump" vcan0 -L -n $MIX_N -T 5000 vcan0 || return 1
 	send_mix || err "cansend failed" || return 1
 	wait_exit "$cpid" 8 || err "canctl dump: $(cat "$T/canctl")" || return 1
 	wait_exit "$BGPID" 8 || return 1
@@ -202,9 +189,9 @@ t_dump_log_format_matches_candump() {
 
 t_dump_default_format_matches_candump() {
 	local cpid
-	start_canctl "$T/canctl" dump -n $MIX_N -T 5000 vcan0 || return 1
+	start_canctl "$T/canctl" vcan0 dump -n $MIX_N -T 5000 vcan0 || return 1
 	cpid=$BGPID
-	start_candump "$T/candump" -n $MIX_N -T 5000 vcan0 || return 1
+	start_candump "$T/candump" vcan0 -n $MIX_N -T 5000 vcan0 || return 1
 	send_mix || err "cansend failed" || return 1
 	wait_exit "$cpid" 8 || err "canctl dump: $(cat "$T/canctl")" || return 1
 	wait_exit "$BGPID" 8 || return 1
@@ -214,10 +201,10 @@ t_dump_default_format_matches_candump() {
 }
 
 t_dump_log_replays_with_canplayer() {
-	start_canctl "$T/log" dump -L -n $MIX_N -T 5000 vcan0 || return 1
+	start_canctl "$T/log" vcan0 dump -L -n $MIX_N -T 5000 vcan0 || return 1
 	send_mix || err "cansend failed" || return 1
 	wait_exit "$BGPID" 8 || err "canctl dump: $(cat "$T/log")" || return 1
-	start_candump "$T/replayed" -L -n $MIX_N -T 5000 vcan0 || return 1
+	start_candump "$T/replayed" vcan0 -L -n $MIX_N -T 5000 vcan0 || return 1
 	timeout 10 canplayer -t -I "$T/log" >"$T/player" 2>&1 ||
 		err "canplayer exited $?: $(cat "$T/player")" || return 1
 	wait_exit "$BGPID" 8 || return 1
@@ -228,7 +215,7 @@ t_dump_log_replays_with_canplayer() {
 }
 
 t_dump_filter_id_mask() {
-	start_canctl "$T/got" dump -L -n 2 -T 3000 vcan0 123:7FF || return 1
+	start_canctl "$T/got" vcan0 dump -L -n 2 -T 3000 vcan0 123:7FF || return 1
 	cansend vcan0 124#01 && cansend vcan0 123#02 && cansend vcan0 00000123#03 &&
 		cansend vcan0 125#04 || err "cansend failed" || return 1
 	wait_exit "$BGPID" 6 || return 1
@@ -239,7 +226,7 @@ t_dump_filter_id_mask() {
 }
 
 t_dump_filter_inverted() {
-	start_canctl "$T/got" dump -L -n 2 -T 3000 vcan0 123~7FF || return 1
+	start_canctl "$T/got" vcan0 dump -L -n 2 -T 3000 vcan0 123~7FF || return 1
 	cansend vcan0 123#01 && cansend vcan0 124#02 && cansend vcan0 123#03 &&
 		cansend vcan0 7FF#04 || err "cansend failed" || return 1
 	wait_exit "$BGPID" 6 || return 1
@@ -249,7 +236,7 @@ t_dump_filter_inverted() {
 }
 
 t_dump_any_channel() {
-	start_canctl "$T/got" dump -L -n 2 -T 3000 any || return 1
+	start_canctl "$T/got" any dump -L -n 2 -T 3000 any || return 1
 	cansend vcan0 111#01 && cansend vcan1 222#02 || err "cansend failed" || return 1
 	wait_exit "$BGPID" 6 || return 1
 	printf 'vcan0 111#01\nvcan1 222#02\n' >"$T/want"
@@ -260,9 +247,9 @@ t_dump_any_channel() {
 # cand delivers error frames by default; candump needs an error mask.
 t_dump_error_frames() {
 	local cpid
-	start_canctl "$T/canctl" dump -L -n 1 -T 5000 vcan0 || return 1
+	start_canctl "$T/canctl" vcan0 dump -L -n 1 -T 5000 vcan0 || return 1
 	cpid=$BGPID
-	start_candump "$T/candump" -L -n 1 -T 5000 'vcan0,#1FFFFFFF' || return 1
+	start_candump "$T/candump" vcan0 -L -n 1 -T 5000 'vcan0,#1FFFFFFF' || return 1
 	cansend vcan0 20000004#0004000000000000 || err "cansend failed" || return 1
 	wait_exit "$cpid" 8 || err "canctl dump: $(cat "$T/canctl")" || return 1
 	wait_exit "$BGPID" 8 || return 1
@@ -274,7 +261,7 @@ t_dump_error_frames() {
 }
 
 t_dump_E_drops_error_frames() {
-	start_canctl "$T/canctl" dump -E -L -n 1 -T 5000 vcan0 || return 1
+	start_canctl "$T/canctl" vcan0 dump -E -L -n 1 -T 5000 vcan0 || return 1
 	cansend vcan0 20000004#0004000000000000 && cansend vcan0 123#01 ||
 		err "cansend failed" || return 1
 	wait_exit "$BGPID" 8 || err "canctl dump: $(cat "$T/canctl")" || return 1
@@ -286,7 +273,7 @@ t_dump_E_drops_error_frames() {
 # A malformed frame is a usage error: exit 2, and nothing at all is sent.
 malformed() {
 	local rc
-	start_candump "$T/dump" -L -T 1500 vcan0 || return 1
+	start_candump "$T/dump" vcan0 -L -T 1500 vcan0 || return 1
 	canctl send vcan0 "$@" >"$T/out" 2>&1
 	rc=$?
 	wait_exit "$BGPID" 5

@@ -94,8 +94,7 @@ START_TEST(test_no_local_loopback)
 	char *out;
 	int st;
 
-	util_spawn(&p, argv);
-	util_proc_wait_socket(&p);
+	util_spawn_listener(&p, argv, "vcan0");
 	util_send(a, &f, 1);
 	util_recv_none(b, SETTLE_MS, "other client, sender loopback off");
 	util_raw_recv_none(s, 10, "raw socket, sender loopback off");

@@ -417,19 +417,51 @@ void util_spawn(struct util_proc *p, char *const argv[])
 
 static int count_socket_fds(pid_t pid, int only_can);
 
-void util_proc_wait_socket(struct util_proc *p)
+int util_can_receivers(const char *ifname)
 {
-	int64_t end = mono_ms() + RX_TIMEOUT_MS;
+	static const char *const lists[] = {"all", "fil", "inv",
+					    "sff", "eff", "err"};
+	char path[64], line[512], dev[IFNAMSIZ + 1];
+	size_t i;
+	FILE *f;
+	int n = 0;
 
-	while (count_socket_fds(p->pid, 0) < 1) {
-		ck_assert_msg(mono_ms() < end, "pid %ld opened no socket",
-			      (long)p->pid);
-		ck_assert_msg(waitpid(p->pid, NULL, WNOHANG) == 0,
-			      "pid %ld exited early", (long)p->pid);
-		util_msleep(10);
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/net/can/rcvlist_%s",
+			 lists[i]);
+		f = fopen(path, "r");
+		if (f == NULL)
+			return -1;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, " %16s", dev) == 1 &&
+			    strcmp(dev, ifname) == 0)
+				n++;
+		fclose(f);
 	}
-	/* socket() comes just before setsockopt() and bind(). */
-	util_msleep(100);
+	return n;
+}
+
+void util_spawn_listener(struct util_proc *p, char *const argv[],
+			 const char *ifname)
+{
+	int before = util_can_receivers(ifname);
+	int64_t end = mono_ms() + 2 * RX_TIMEOUT_MS;
+
+	util_spawn(p, argv);
+	for (;;) {
+		if (before >= 0 && util_can_receivers(ifname) > before)
+			break;
+		/* Without the proc file: a socket, and time to bind it. */
+		if (before < 0 && count_socket_fds(p->pid, 0) > 0) {
+			util_msleep(200);
+			break;
+		}
+		ck_assert_msg(mono_ms() < end, "%s did not bind to %s in time",
+			      argv[0], ifname);
+		ck_assert_msg(waitpid(p->pid, NULL, WNOHANG) == 0,
+			      "%s exited early", argv[0]);
+		util_msleep(5);
+	}
 }
 
 char *util_proc_finish(struct util_proc *p, int timeout_ms, int *status)

@@ -113,11 +113,20 @@ struct util_proc {
 };
 /*
  * Starts argv[0] with argv directly (so pid is the program itself, which
- * matters for util_proc_wait_socket). The child dies with the test.
+ * matters for reaping and killing it). The child dies with the test.
  */
 void util_spawn(struct util_proc *p, char *const argv[]);
-/* Waits until the child has a socket open and a little more. */
-void util_proc_wait_socket(struct util_proc *p);
+/*
+ * Receivers the kernel has registered on ifname ("any" for the sockets
+ * bound to every interface): lines of /proc/net/can/rcvlist_*, or -1.
+ */
+int util_can_receivers(const char *ifname);
+/*
+ * Starts a listener (candump, ...) like util_spawn and waits until it has
+ * bound a CAN socket to ifname, so no frame sent afterwards is missed.
+ */
+void util_spawn_listener(struct util_proc *p, char *const argv[],
+			 const char *ifname);
 /*
  * Reads the child's output until EOF or timeout_ms, then kills it if still
  * running and reaps it. Returns the output (malloc'd, NUL-terminated);
