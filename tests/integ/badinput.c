@@ -377,6 +377,73 @@ START_TEST(test_pipelined_requests)
 }
 END_TEST
 
+/* A request that arrives a byte at a time is still one request. */
+START_TEST(test_request_dribbled)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__ListRequest list = CAND__LIST_REQUEST__INIT;
+	Cand__ServerMsg *m;
+	uint8_t buf[64];
+	size_t len, i;
+	int fd = wire_connect();
+
+	req.id = 9;
+	req.op_case = CAND__REQUEST__OP_LIST;
+	req.list = &list;
+	len = cand__request__get_packed_size(&req);
+	wire_put_len(buf, (uint32_t)len);
+	cand__request__pack(&req, buf + CAND_WIRE_HDR);
+	for (i = 0; i < CAND_WIRE_HDR + len; i++) {
+		ck_assert_int_eq(wire_write(fd, buf + i, 1), 1);
+		util_msleep(20);
+	}
+	m = wire_read_reply(fd);
+	ck_assert_msg(m != NULL, "no reply to a dribbled request");
+	ck_assert_uint_eq(m->reply->id, 9);
+	ck_assert_int_eq(m->reply->status, CAND__STATUS__OK);
+	cand__server_msg__free_unpacked(m, NULL);
+	close(fd);
+}
+END_TEST
+
+/*
+ * The limit is inclusive: a request of exactly CAND_MAX_MSG bytes (a
+ * ListRequest padded with an unknown field, which proto3 ignores) works.
+ */
+START_TEST(test_max_size_message_accepted)
+{
+	size_t total = CAND_MAX_MSG, pad = total - 9, off = 0;
+	uint8_t *buf = calloc(1, CAND_WIRE_HDR + total);
+	Cand__ServerMsg *m;
+	int fd;
+
+	ck_assert_ptr_nonnull(buf);
+	wire_put_len(buf, (uint32_t)total);
+	off = CAND_WIRE_HDR;
+	buf[off++] = 0x08; /* id = 5 */
+	buf[off++] = 0x05;
+	buf[off++] = 0x6A; /* list = {} (field 13) */
+	buf[off++] = 0x00;
+	buf[off++] = 0x9A; /* field 99, length-delimited */
+	buf[off++] = 0x06;
+	buf[off++] = (uint8_t)(0x80 | (pad & 0x7F)); /* 3-byte varint */
+	buf[off++] = (uint8_t)(0x80 | ((pad >> 7) & 0x7F));
+	buf[off++] = (uint8_t)(pad >> 14);
+	ck_assert_uint_eq(off - CAND_WIRE_HDR + pad, total);
+	fd = wire_connect();
+	ck_assert_int_eq(wire_write(fd, buf, CAND_WIRE_HDR + total),
+			 (ssize_t)(CAND_WIRE_HDR + total));
+	m = wire_read_reply(fd);
+	ck_assert_msg(m != NULL, "the daemon closed on a %zu-byte request",
+		      total);
+	ck_assert_uint_eq(m->reply->id, 5);
+	ck_assert_int_eq(m->reply->status, CAND__STATUS__OK);
+	cand__server_msg__free_unpacked(m, NULL);
+	close(fd);
+	free(buf);
+}
+END_TEST
+
 /* ---- invalid requests through libcand ---- */
 
 START_TEST(test_unknown_interface)
@@ -589,6 +656,8 @@ Suite *badinput_suite(void)
 	tcase_add_test(tc, test_garbage_protobuf);
 	tcase_add_test(tc, test_request_without_op);
 	tcase_add_test(tc, test_pipelined_requests);
+	tcase_add_test(tc, test_request_dribbled);
+	tcase_add_test(tc, test_max_size_message_accepted);
 	suite_add_tcase(s, tc);
 
 	tc = util_tcase("requests");

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,55 @@ START_TEST(test_non_root_client)
 }
 END_TEST
 
+/* Poll cand_fileno(), then drain with timeout 0, as cand.h says. */
+START_TEST(test_poll_fileno)
+{
+	cand_t *h = util_open("vcan0");
+	int s = util_raw_open("vcan0", 0), rc, n = 0;
+	struct cand_frame f, got;
+	struct pollfd pfd;
+	uint64_t t0;
+
+	/* Nothing there: timeout 0 returns at once, > 0 waits that long. */
+	t0 = util_now_ns();
+	ck_assert_int_eq(cand_recv(h, &got, 0), CAND_ETIMEOUT);
+	rc = cand_recv(h, &got, 300);
+	ck_assert_int_eq(rc, CAND_ETIMEOUT);
+	ck_assert_msg(util_now_ns() - t0 >= 290000000ull,
+		      "cand_recv(300 ms) returned after %llu ms",
+		      (unsigned long long)(util_now_ns() - t0) / 1000000);
+	ck_assert_uint_eq(cand_pending(h), 0);
+
+	f = util_frame(0x111, 0, "01");
+	util_raw_send(s, &f);
+	f.id = 0x112;
+	util_raw_send(s, &f);
+	if (cand_pending(h) == 0) {
+		pfd.fd = cand_fileno(h);
+		pfd.events = POLLIN;
+		ck_assert_int_ge(pfd.fd, 0);
+		ck_assert_msg(poll(&pfd, 1, RX_TIMEOUT_MS) == 1,
+			      "cand_fileno() never became readable");
+	}
+	while (n < 2) {
+		rc = cand_recv(h, &got, 0);
+		if (rc == CAND_ETIMEOUT && n < 2) {
+			/* The second frame may come in its own batch. */
+			pfd.fd = cand_fileno(h);
+			pfd.events = POLLIN;
+			ck_assert_msg(poll(&pfd, 1, RX_TIMEOUT_MS) == 1,
+				      "no second frame");
+			continue;
+		}
+		ck_assert_int_eq(rc, 1);
+		ck_assert_uint_eq(got.id, 0x111 + (uint32_t)n);
+		n++;
+	}
+	ck_assert_int_eq(cand_recv(h, &got, 0), CAND_ETIMEOUT);
+	cand_close(h);
+}
+END_TEST
+
 Suite *channel_suite(void)
 {
 	Suite *s = suite_create("channels");
@@ -195,6 +245,10 @@ Suite *channel_suite(void)
 	tc = util_tcase("list");
 	tcase_add_test(tc, test_list);
 	tcase_add_test(tc, test_list_on_open_handle);
+	suite_add_tcase(s, tc);
+
+	tc = util_tcase("api");
+	tcase_add_test(tc, test_poll_fileno);
 	suite_add_tcase(s, tc);
 
 	tc = util_tcase("privileges");

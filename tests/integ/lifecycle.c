@@ -279,6 +279,70 @@ static uint64_t backlog_drops(void)
 }
 
 /*
+ * Requests while frames pour in: every reply is found among the frame
+ * events, promptly, and no frame is lost or reordered on the way.
+ */
+START_TEST(test_requests_during_flood)
+{
+	enum { FLOOD = 20000, SENDS = 50 };
+	cand_t *h = util_open("vcan0");
+	int s = util_raw_open("vcan0", 0), rc, i, sends = 0;
+	struct cand_frame f = util_frame(0x100, 0, "0000"), got;
+	struct cand_frame mine = util_frame(0x7EE, 0, "EE");
+	struct cand_iface *l;
+	uint32_t received = 0, seq, last = 0;
+	int64_t t0, worst = 0;
+	uint64_t backlog0 = backlog_drops(), backlog;
+
+	for (i = 0; i < FLOOD; i++) {
+		f.data[0] = (uint8_t)(i >> 8);
+		f.data[1] = (uint8_t)i;
+		util_raw_flood(s, &f);
+		if (i % (FLOOD / SENDS) == 0) {
+			t0 = now_ms();
+			rc = cand_send(h, &mine, 1, 1000);
+			ck_assert_msg(rc == 1, "send during a flood: %d %s", rc,
+				      cand_strerror(rc));
+			rc = cand_list(h, &l);
+			ck_assert_msg(rc >= 1, "list during a flood: %s",
+				      cand_strerror(rc));
+			free(l);
+			if (now_ms() - t0 > worst)
+				worst = now_ms() - t0;
+			sends++;
+		}
+	}
+	/* Our own frames are not echoed; the flood's arrive in order. */
+	while ((rc = cand_recv(h, &got, 1000)) == 1) {
+		ck_assert_uint_eq(got.id, 0x100);
+		seq = (uint32_t)got.data[0] << 8 | got.data[1];
+		ck_assert_msg(seq > last || received == 0,
+			      "frame %u arrived after %u", seq, last);
+		last = seq;
+		received++;
+	}
+	ck_assert_int_eq(rc, CAND_ETIMEOUT);
+	/* A marker brings the final drop count (none, normally). */
+	f = util_frame(0x101, 0, "");
+	util_raw_send(s, &f);
+	util_recv_ok(h, &got, "marker after the flood");
+	ck_assert_uint_eq(got.id, 0x101);
+	backlog = backlog_drops() - backlog0;
+	ck_assert_msg(received + cand_kernel_drops(h) + backlog == FLOOD,
+		      "received %u + dropped %llu + backlog %llu != %d",
+		      received, (unsigned long long)cand_kernel_drops(h),
+		      (unsigned long long)backlog, FLOOD);
+	ck_assert_msg(worst < 2000, "a request took %lld ms during the flood",
+		      (long long)worst);
+	fprintf(stderr,
+		"test_requests_during_flood: %d requests, worst %lld "
+		"ms, %u received\n",
+		sends, (long long)worst, received);
+	cand_close(h);
+}
+END_TEST
+
+/*
  * A client that does not read while a flood comes: the daemon stops
  * reading its CAN socket once its output backs up, the kernel drops and
  * counts, and cand_kernel_drops() reports it. Every frame sent is either
@@ -366,6 +430,7 @@ Suite *lifecycle_suite(void)
 	tcase_add_test(tc, test_client_killed_mid_stream);
 	tcase_add_test(tc, test_close_releases_sockets);
 	tcase_add_test(tc, test_stalled_client);
+	tcase_add_test(tc, test_requests_during_flood);
 	suite_add_tcase(s, tc);
 
 	tc = util_tcase("drops");

@@ -164,8 +164,26 @@ fi
 
 # ---- stop the daemon ----
 echo "==== shutdown ===="
+# The number of CAN receivers the kernel has on an interface.
+receivers() {
+	cat /proc/net/can/rcvlist_{all,fil,inv,sff,eff,err} 2>/dev/null |
+		awk -v d="$1" '$1 == d' | wc -l
+}
+
 if alive "$pid"; then
 	pass "the daemon survived the tests"
+	# Shut down with a client connected: it must be let go, not hang.
+	client=""
+	if [ -x "$BUILD/canctl" ]; then
+		before=$(receivers vcan0)
+		timeout -k 5 $((60 * slow)) "$BUILD/canctl" dump -T $((50000 * slow)) vcan0 \
+			>/tmp/cand-integ-lastclient.out 2>&1 &
+		client=$!
+		for _ in $(seq $((100 * slow))); do
+			[ "$(receivers vcan0)" -gt "$before" ] && break
+			sleep 0.05
+		done
+	fi
 	kill -TERM "$pid"
 	# A watchdog, so that a daemon that ignores SIGTERM cannot hang us.
 	killed=/tmp/cand-integ-killed
@@ -195,6 +213,15 @@ if alive "$pid"; then
 			fail "the daemon left $SOCK behind"
 		else
 			pass "the daemon removed $SOCK"
+		fi
+	fi
+	if [ -n "$client" ]; then
+		wait "$client"
+		crc=$?
+		if [ "$crc" = 1 ]; then
+			pass "a client connected at shutdown was let go (canctl dump exited 1)"
+		else
+			fail "a client connected at shutdown: canctl dump exited $crc, want 1 ($(cat /tmp/cand-integ-lastclient.out))"
 		fi
 	fi
 else
