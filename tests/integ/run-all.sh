@@ -229,4 +229,12 @@ else
 	fail "the daemon died during the tests (exit status $?)"
 fi
 
+# UBSan goes on after a report; ASan's and valgrind's show in the exit status.
+if grep -Eq 'runtime error:|AddressSanitizer|LeakSanitizer' "$LOG"; then
+	fail "sanitizer reports in the daemon log"
+	grep -E -A5 'runtime error:|AddressSanitizer|LeakSanitizer' "$LOG" | head -n 40
+else
+	pass "no sanitizer reports in the daemon log"
+fi
+
 finish
