@@ -49,7 +49,7 @@ kill "$watchdog" 2>/dev/null
 if [ "${CAND_VM_INTERACTIVE:-0}" = 1 ]; then
 	say "shell in the VM: the daemon runs (pid $daemon) on $SOCK, canctl and cand are on PATH.
     Interfaces: vcan0 (CAN FD), vcan1, can0+can1 (one emulated bus, 500 kbit/s).
-    Users: candtest (group can), candtest2. Try: canctl dump any &  cansend vcan0 1#aa
+    Users: candtest (group can), candtest2. Try: canctl dump any &  cansend vcan0 123#AA
     'exit' powers the VM off; Ctrl-A X kills it."
 	PATH=$B:$PATH
 	export PATH

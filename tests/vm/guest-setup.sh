@@ -31,6 +31,15 @@ note() {
 	if [ "$CAND_VM_VERBOSE" = 1 ]; then echo "cand-vm setup: $*" >&2; fi
 }
 [ "$CAND_VM_VERBOSE" = 1 ] && set -x
+# Any failure before the command starts is a setup failure: status 125.
+setup_exit() {
+	rc=$?
+	if [ $rc != 0 ]; then
+		echo "cand-vm setup: failed (status $rc)" >&2
+		exit 125
+	fi
+}
+trap setup_exit EXIT
 
 echo cand-vm >/proc/sys/kernel/hostname
 
@@ -55,6 +64,12 @@ done
 name_of_uid() { awk -F: -v id="$1" '$3 == id { print $1; exit }' /etc/passwd; }
 name_of_gid() { awk -F: -v id="$1" '$3 == id { print $1; exit }' /etc/group; }
 
+# Best effort: when qemu does not run as root, the 9p server cannot read the
+# host's shadow files (0640), so the overlay cannot copy them up for writing.
+shadow_add() { # file line
+	if [ -f "$1" ]; then { echo "$2" >>"$1"; } 2>/dev/null || true; fi
+}
+
 add_group() { # name gid
 	if grep -q "^$1:" /etc/group; then
 		return 0 # a host that already has e.g. "can" keeps its gid
@@ -62,7 +77,7 @@ add_group() { # name gid
 	other=$(name_of_gid "$2")
 	[ -z "$other" ] || die "gid $2 for group $1 is taken by $other"
 	echo "$1:x:$2:" >>/etc/group
-	if [ -f /etc/gshadow ]; then echo "$1:!::" >>/etc/gshadow; fi
+	shadow_add /etc/gshadow "$1:!::"
 }
 
 add_member() { # group user
@@ -81,7 +96,7 @@ add_user() { # name uid gid gecos
 		other=$(name_of_uid "$2")
 		[ -z "$other" ] || die "uid $2 for user $1 is taken by $other"
 		echo "$1:x:$2:$3:$4:/tmp/home/$1:/bin/sh" >>/etc/passwd
-		if [ -f /etc/shadow ]; then echo "$1:!:19000:0:99999:7:::" >>/etc/shadow; fi
+		shadow_add /etc/shadow "$1:!:19000:0:99999:7:::"
 	fi
 	mkdir -p "/tmp/home/$1"
 	chown "$2:$3" "/tmp/home/$1"
@@ -104,6 +119,7 @@ note "setup done"
 # --- the command ------------------------------------------------------------
 cd "$CAND_VM_REPO"
 cmd=$(cat /run/vm/cmd)
+trap - EXIT
 if [ "$CAND_VM_INTERACTIVE" = 1 ]; then
 	if [ "$CAND_VM_KIND" = vm ]; then
 		# /dev/console cannot be a controlling terminal; the serial port can,

@@ -7,15 +7,20 @@
 # a throwaway /etc, and the shared directories at their own paths. When we
 # exit, the kernel kills whatever the command left running in the namespace.
 #
-# usage: native-init.sh RUNDIR
+# usage: native-init.sh RUNDIR TIMEOUT
+#
+# The timeout is applied in here rather than around unshare: unshare blocks
+# SIGTERM while it waits, and the namespace's PID 1 ignores signals from
+# outside, so a TERM from an outer timeout would reach nobody.
 set -euo pipefail
 
 rundir=$1
+timeout=$2
 die() {
 	echo "cand-vm native: $*" >&2
 	exit 125
 }
-if [ -n "${CAND_VM_VERBOSE_NATIVE:-}" ]; then set -x; fi
+if [ -n "${CAND_VM_VERBOSE_NATIVE:-}" ]; then PS4='+ $EPOCHREALTIME '; set -x; fi
 
 mount --make-rprivate / || die "cannot make mounts private"
 
@@ -66,7 +71,11 @@ exec {runfd}<&-
 # Not exec: as PID 1 we must stay until the command ends, so that leftover
 # background processes die with the namespace rather than linger.
 status=0
-env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+limit=()
+# --foreground: keep the terminal usable for -i; what the command leaves
+# running dies with the namespace when we exit anyway.
+if [ "$timeout" -gt 0 ]; then limit=(timeout --foreground -k 10 "$timeout"); fi
+"${limit[@]}" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	HOME=/root USER=root LOGNAME=root SHELL=/bin/sh LANG=C TERM=dumb \
 	/bin/sh /run/vm/guest-setup.sh || status=$?
 exit $status

@@ -54,7 +54,8 @@ options:
 environment: CAND_VM_MODE=auto|vm|native (like --vm/--native),
 CAND_VM_KERNEL=/boot/vmlinuz-... (and CAND_VM_KVER if its name does not end
 in the version), CAND_VM_MEM=MiB (2048), CAND_VM_SMP=N (2),
-CAND_VM_ACCEL (tcg,thread=multi; KVM hangs on some hosts), CAND_VM_BUILD,
+CAND_VM_ACCEL (tcg,thread=multi; KVM hangs on some hosts), CAND_VM_APPEND
+(extra kernel parameters), CAND_VM_BUILD,
 CAND_VM_TIMEOUT, CAND_VM_VERBOSE=1.
 
 inside: CAND_IN_VM=1 in the VM, CAND_NATIVE=1 in a native run.
@@ -211,11 +212,11 @@ if [ "$KIND" = native ]; then
 	note "host kernel has CAN and we are root: running natively in new namespaces"
 	set +e
 	if [ "$INTERACTIVE" = 1 ]; then
-		with_timeout unshare --mount --net --uts --ipc --pid --fork --kill-child --mount-proc \
-			bash "$HERE/native-init.sh" "$RUNDIR"
+		unshare --mount --net --uts --ipc --pid --fork --kill-child --mount-proc \
+			bash "$HERE/native-init.sh" "$RUNDIR" "$TIMEOUT"
 	else
-		with_timeout unshare --mount --net --uts --ipc --pid --fork --kill-child --mount-proc \
-			bash "$HERE/native-init.sh" "$RUNDIR" </dev/null
+		unshare --mount --net --uts --ipc --pid --fork --kill-child --mount-proc \
+			bash "$HERE/native-init.sh" "$RUNDIR" "$TIMEOUT" </dev/null
 	fi
 	rc=$?
 	set -e
@@ -343,6 +344,7 @@ else
 	# Errors only: panics and oopses still show, boot chatter does not.
 	append+=" quiet loglevel=3"
 fi
+append+=${CAND_VM_APPEND:+ $CAND_VM_APPEND} # extra kernel parameters, for debugging
 if [ "$INTERACTIVE" = 1 ]; then console=mon:stdio; else console=stdio; fi
 
 # shellcheck disable=SC2054 # commas belong to qemu option values
