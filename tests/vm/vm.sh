@@ -153,6 +153,9 @@ stage=
 # shellcheck disable=SC2317 # called by the trap
 cleanup() { rm -rf "$RUNDIR" ${stage:+"$stage"}; }
 trap cleanup EXIT
+# Without these, bash would die from the signal without running the EXIT trap.
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 chmod 755 "$RUNDIR" # the guest-side root must be able to read it
 
 i=0
@@ -209,7 +212,7 @@ with_timeout() {
 
 # --- native run ---------------------------------------------------------------
 if [ "$KIND" = native ]; then
-	note "host kernel has CAN and we are root: running natively in new namespaces"
+	echo "vm.sh: the host kernel has CAN and we are root: running natively in new namespaces: $CMD" >&2
 	set +e
 	if [ "$INTERACTIVE" = 1 ]; then
 		unshare --mount --net --uts --ipc --pid --fork --kill-child --mount-proc \
@@ -378,8 +381,11 @@ if [ "$VERBOSE" = 1 ]; then
 	printf ' %q' "${QEMU[@]}" >&2
 	echo >&2
 fi
+# One line so that a log says where its output came from.
 if [ "$INTERACTIVE" = 1 ]; then
 	echo "vm.sh: booting a VM (Linux $KVER, qemu $ACCEL); Ctrl-A X kills it" >&2
+else
+	echo "vm.sh: booting a VM (Linux $KVER, qemu $ACCEL) to run: $CMD" >&2
 fi
 
 set +e
