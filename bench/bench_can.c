@@ -1,0 +1,859 @@
+/*
+ * bench_can: cand against a direct CAN_RAW reader, scenario by scenario, on
+ * the same vcan in the same run. Run as root in the VM (make bench):
+ *
+ *   1 flood      N frames as fast as a raw socket can write them: a direct
+ *                reader (one read() per frame), 1 cand client, 8 of each
+ *   2 full bus   8 readers at a steady 8000 and 2000 frames/s
+ *   3 latency    one probe at a time, write() to the receiver's return
+ *   4 CPU        per delivered frame in the 1-client flood: cand (and its
+ *                client) against the direct reader
+ *   5 scale      cand's RSS idle and with 1000 opened clients; the cost of a
+ *                frame that matches one client of 10 or of 1000
+ *   6 slow       a client that stops reading must cost the others nothing
+ *
+ * Prints one row per scenario and variant (medians over BENCH_REPEAT runs)
+ * and writes them to bench/results.json. Exits 0 whatever the figures; 1
+ * only when the bench cannot run at all (no interface, no daemon).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+/* Summary of a phase's receivers from..to-1. */
+struct agg {
+	double fps_mean, fps_sum;
+	uint64_t received, lost, lost_max;
+	uint64_t reorder, dups, errors, timeouts;
+	uint64_t cpu_ns, drops;
+	int rcvbuf, n;
+};
+
+static void aggregate(const struct phase *ph, int from, int to, struct agg *a)
+{
+	const struct rx_result *r;
+	uint64_t lost;
+	double fps;
+	int i, nf = 0;
+
+	memset(a, 0, sizeof(*a));
+	for (i = from; i < to; i++) {
+		r = &ph->rx[i];
+		lost = ph->sent > r->received ? ph->sent - r->received : 0;
+		a->received += r->received;
+		a->lost += lost;
+		if (lost > a->lost_max)
+			a->lost_max = lost;
+		a->reorder += r->reorder;
+		a->dups += r->dups;
+		a->errors += r->err != 0;
+		a->timeouts += r->timed_out != 0;
+		a->cpu_ns += r->cpu_ns;
+		a->drops += r->kernel_drops;
+		a->rcvbuf = r->rcvbuf;
+		fps = rx_rate(r);
+		if (!isnan(fps)) {
+			a->fps_sum += fps;
+			nf++;
+		}
+		a->n++;
+	}
+	a->fps_mean = nf ? a->fps_sum / nf : NAN;
+	if (nf == 0)
+		a->fps_sum = NAN;
+}
+
+static double per_frame_us(uint64_t ns, uint64_t frames)
+{
+	return frames ? (double)ns / 1000.0 / (double)frames : NAN;
+}
+
+/* Problems of a phase (failed setup, errors, timeouts) into the row. */
+static void phase_problems(const char *id, const struct phase *ph, int from,
+			   int to, const struct phase_out *po)
+{
+	int i;
+
+	if (po->msg[0] != '\0')
+		report_problem(id, "%s", po->msg);
+	if (ph->send_err)
+		report_problem(id, "sender: %s", ph->send_msg);
+	if (po->killed)
+		report_problem(id, "%d process(es) killed or failed",
+			       po->killed);
+	for (i = from; i < to; i++)
+		if (ph->rx[i].err)
+			report_problem(id, "receiver %d: %s", i, ph->rx[i].msg);
+}
+
+/*
+ * The common figures of a throughput phase. cand rows charge the daemon's
+ * CPU per delivered frame (the clients' in the note), direct rows the
+ * readers' own.
+ */
+static void put_rx(struct bench *b, const char *id, int from, int to,
+		   const struct phase_out *po, int cand)
+{
+	const struct phase *ph = b->ph;
+	unsigned rep = b->rep;
+	struct agg a;
+	double span;
+
+	aggregate(ph, from, to, &a);
+	phase_problems(id, ph, from, to, po);
+	if (po->failed)
+		return;
+	report_set(id, M_FPS, a.fps_mean, rep);
+	report_set(id, M_LOST, (double)a.lost, rep);
+	if (to - from > 1) {
+		report_set(id, M_LOST_MAX, (double)a.lost_max, rep);
+		report_set(id, M_AGG_FPS, a.fps_sum, rep);
+	}
+	report_set(id, M_SENT, (double)ph->sent, rep);
+	span = (double)(ph->send_t1 - ph->send_t0);
+	if (span > 0)
+		report_set(id, M_SEND_FPS, (double)ph->sent * 1e9 / span, rep);
+	report_set(id, M_SENDER_CPU, per_frame_us(ph->sender_cpu_ns, ph->sent),
+		   rep);
+	report_set(id, M_ENOBUFS, (double)ph->enobufs, rep);
+	report_set(id, M_REORDER, (double)a.reorder, rep);
+	report_set(id, M_DUPS, (double)a.dups, rep);
+	report_set(id, M_TIMEOUTS, (double)a.timeouts, rep);
+	report_set(id, M_ERRORS, (double)a.errors, rep);
+	if (cand) {
+		report_set(id, M_CPU,
+			   per_frame_us(po->daemon_cpu_ns, a.received), rep);
+		report_set(id, M_CPU_STAT,
+			   per_frame_us(po->daemon_stat_ns, a.received), rep);
+		report_set(id, M_CPU_CLIENT, per_frame_us(a.cpu_ns, a.received),
+			   rep);
+		report_set(
+			id, M_CPU_TOTAL,
+			per_frame_us(po->daemon_cpu_ns + a.cpu_ns, a.received),
+			rep);
+		report_set(id, M_DROPS, (double)a.drops, rep);
+	} else {
+		report_set(id, M_CPU, per_frame_us(a.cpu_ns, a.received), rep);
+		report_set(id, M_RCVBUF, a.rcvbuf, rep);
+	}
+}
+
+static double ratio(double a, double b)
+{
+	return isnan(a) || isnan(b) || b == 0 ? NAN : a / b;
+}
+
+static int wanted(const struct bench *b, char scenario)
+{
+	return b->only == NULL || strchr(b->only, scenario) != NULL;
+}
+
+static void progress(const struct bench *b, const char *what)
+{
+	fprintf(stderr, "bench_can: [%u/%u] %s\n", b->rep + 1, b->repeat, what);
+}
+
+/* Runs one throughput phase into row id. */
+static void throughput(struct bench *b, const char *id, enum rx_kind kind,
+		       int n_rx, uint32_t n, double rate, int stall_last,
+		       struct phase_out *out)
+{
+	struct phase_spec sp = {
+		.what = id,
+		.n_rx = n_rx,
+		.kind = kind,
+		.stall_last = stall_last,
+		.n = n,
+		.rate = rate,
+		.use_daemon = kind != RX_DIRECT,
+	};
+	struct phase_out po_local, *po = out ? out : &po_local;
+	const struct rx_result *w;
+	uint64_t t0;
+
+	/* The sender stops on time; the hard limit is well past that. */
+	sp.max_s = b->flood_secs;
+	sp.witness = b->witness && kind != RX_DIRECT && n_rx < BENCH_MAX_RX;
+	sp.timeout_s = (rate > 0 ? (unsigned)(n / rate) : b->flood_secs) + 20;
+	progress(b, id);
+	t0 = now_ns();
+	phase_run(b, &sp, po);
+	put_rx(b, id, 0, stall_last ? n_rx - 1 : n_rx, po, kind != RX_DIRECT);
+	if (sp.witness && !po->failed) {
+		w = &b->ph->rx[n_rx];
+		report_set(id, M_W_LOST,
+			   (double)(b->ph->sent > w->received
+					    ? b->ph->sent - w->received
+					    : 0),
+			   b->rep);
+		report_set(id, M_W_REORDER, (double)w->reorder, b->rep);
+	}
+	/* A VM too slow for the pace is worth saying. */
+	if (rate > 0 && b->ph->send_t1 > b->ph->send_t0 &&
+	    (double)b->ph->sent * 1e9 /
+			    (double)(b->ph->send_t1 - b->ph->send_t0) <
+		    0.95 * rate)
+		report_problem(id, "the sender could not keep %.0f/s", rate);
+	if (b->verbose)
+		fprintf(stderr, "  %.1f s; cand cpu %.3f s (stat %.3f s)\n",
+			(double)(now_ns() - t0) / 1e9,
+			(double)po->daemon_cpu_ns / 1e9,
+			(double)po->daemon_stat_ns / 1e9);
+}
+
+static void scen_flood(struct bench *b)
+{
+	unsigned rep = b->rep;
+	double direct;
+
+	report_row("flood_direct_1", "1 flood: direct x1",
+		   "one read() per frame");
+	report_row("flood_cand_1", "1 flood: cand x1", "cand_recv(h,f,0)+poll");
+	report_row("flood_cand_1_tmo", "1 flood: cand x1, recv(100ms)",
+		   "cand_recv(h,f,100) per frame");
+	report_row("flood_cand_8", "1 flood: cand x8",
+		   "per-client mean; ratio vs direct x1");
+	report_row("flood_direct_8", "1 flood: direct x8",
+		   "per-reader mean; ratio vs direct x1");
+
+	throughput(b, "flood_direct_1", RX_DIRECT, 1, b->flood_n, 0, 0, NULL);
+	throughput(b, "flood_cand_1", RX_CAND, 1, b->flood_n, 0, 0, NULL);
+	throughput(b, "flood_cand_1_tmo", RX_CAND_TIMEOUT, 1, b->flood_n, 0, 0,
+		   NULL);
+	throughput(b, "flood_cand_8", RX_CAND, 8, b->flood_n, 0, 0, NULL);
+	throughput(b, "flood_direct_8", RX_DIRECT, 8, b->flood_n, 0, 0, NULL);
+
+	direct = report_get("flood_direct_1", M_FPS, rep);
+	report_set("flood_direct_1", M_RATIO, 1.0, rep);
+	report_set("flood_cand_1", M_RATIO,
+		   ratio(report_get("flood_cand_1", M_FPS, rep), direct), rep);
+	report_set("flood_cand_1_tmo", M_RATIO,
+		   ratio(report_get("flood_cand_1_tmo", M_FPS, rep), direct),
+		   rep);
+	report_set("flood_cand_8", M_RATIO,
+		   ratio(report_get("flood_cand_8", M_FPS, rep), direct), rep);
+	report_set("flood_direct_8", M_RATIO,
+		   ratio(report_get("flood_direct_8", M_FPS, rep), direct),
+		   rep);
+
+	/* Scenario 4 restates the 1-client flood's CPU columns. */
+	report_row("cpu_direct", "4 CPU/frame: direct reader",
+		   "its getrusage over the 1-client flood");
+	report_row("cpu_cand", "4 CPU/frame: cand daemon",
+		   "cand utime+stime / delivered; ratio vs direct");
+	report_row("cpu_cand_total", "4 CPU/frame: cand + client",
+		   "daemon + libcand client; ratio vs direct");
+	direct = report_get("flood_direct_1", M_CPU, rep);
+	report_set("cpu_direct", M_CPU, direct, rep);
+	report_set("cpu_direct", M_RATIO, 1.0, rep);
+	report_set("cpu_cand", M_CPU, report_get("flood_cand_1", M_CPU, rep),
+		   rep);
+	report_set("cpu_cand", M_CPU_STAT,
+		   report_get("flood_cand_1", M_CPU_STAT, rep), rep);
+	report_set("cpu_cand", M_RATIO,
+		   ratio(report_get("flood_cand_1", M_CPU, rep), direct), rep);
+	report_set("cpu_cand_total", M_CPU,
+		   report_get("flood_cand_1", M_CPU_TOTAL, rep), rep);
+	report_set("cpu_cand_total", M_RATIO,
+		   ratio(report_get("flood_cand_1", M_CPU_TOTAL, rep), direct),
+		   rep);
+}
+
+static void scen_bus(struct bench *b)
+{
+	static const unsigned rates[] = {8000, 2000};
+	char idd[32], idc[32], label[40];
+	unsigned i, rep = b->rep;
+	uint32_t n;
+	double got_d, got_c;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(idd, sizeof(idd), "bus%u_direct_8", rates[i]);
+		snprintf(idc, sizeof(idc), "bus%u_cand_8", rates[i]);
+		snprintf(label, sizeof(label), "2 bus %u/s: direct x8",
+			 rates[i]);
+		report_row(idd, label, "");
+		snprintf(label, sizeof(label), "2 bus %u/s: cand x8", rates[i]);
+		report_row(idc, label,
+			   "ratio = fraction delivered vs direct's");
+	}
+	for (i = 0; i < 2; i++) {
+		n = rates[i] * b->bus_secs;
+		snprintf(idd, sizeof(idd), "bus%u_direct_8", rates[i]);
+		snprintf(idc, sizeof(idc), "bus%u_cand_8", rates[i]);
+		throughput(b, idd, RX_DIRECT, 8, n, rates[i], 0, NULL);
+		throughput(b, idc, RX_CAND, 8, n, rates[i], 0, NULL);
+		/* Fractions delivered: each sender sent what it could. */
+		got_d = 1.0 - ratio(report_get(idd, M_LOST, rep),
+				    8.0 * report_get(idd, M_SENT, rep));
+		got_c = 1.0 - ratio(report_get(idc, M_LOST, rep),
+				    8.0 * report_get(idc, M_SENT, rep));
+		report_set(idd, M_RATIO, 1.0, rep);
+		report_set(idc, M_RATIO, ratio(got_c, got_d), rep);
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest rank. */
+static double percentile(const double *v, size_t n, double p)
+{
+	size_t i;
+
+	if (n == 0)
+		return NAN;
+	i = (size_t)ceil(p * (double)n);
+	if (i > 0)
+		i--;
+	return v[i < n ? i : n - 1];
+}
+
+static void latency(struct bench *b, const char *id, enum rx_kind kind)
+{
+	struct phase_spec sp = {
+		.what = id,
+		.n_rx = 1,
+		.kind = kind,
+		.n = b->lat_probes,
+		.latency = 1,
+		.timeout_s = 60,
+		.use_daemon = kind != RX_DIRECT,
+	};
+	struct phase *ph = b->ph;
+	struct phase_out po;
+	double *v, sum = 0;
+	size_t i, n = 0;
+	unsigned rep = b->rep;
+
+	progress(b, id);
+	phase_run(b, &sp, &po);
+	phase_problems(id, ph, 0, 1, &po);
+	if (po.failed)
+		return;
+	v = calloc(BENCH_LAT_MAX, sizeof(*v));
+	if (v == NULL)
+		return;
+	for (i = 0; i < ph->sent && i < BENCH_LAT_MAX; i++) {
+		if (ph->lat[i] == 0)
+			continue;
+		v[n] = (double)ph->lat[i] / 1000.0;
+		sum += v[n++];
+	}
+	qsort(v, n, sizeof(*v), cmp_double);
+	report_set(id, M_P50, percentile(v, n, 0.50), rep);
+	report_set(id, M_P99, percentile(v, n, 0.99), rep);
+	report_set(id, M_MEAN_US, n ? sum / (double)n : NAN, rep);
+	report_set(id, M_MAX_US, n ? v[n - 1] : NAN, rep);
+	report_set(id, M_SENT, (double)ph->sent, rep);
+	report_set(id, M_PROBES_LOST, (double)(ph->sent - n), rep);
+	/* At one frame per wakeup: nothing to batch. */
+	report_set(id, M_CPU,
+		   per_frame_us(kind == RX_DIRECT ? ph->rx[0].cpu_ns
+						  : po.daemon_cpu_ns,
+				n),
+		   rep);
+	if (kind != RX_DIRECT)
+		report_set(id, M_CPU_CLIENT, per_frame_us(ph->rx[0].cpu_ns, n),
+			   rep);
+	free(v);
+}
+
+static void scen_latency(struct bench *b)
+{
+	unsigned rep = b->rep;
+
+	report_row("lat_direct", "3 latency: direct",
+		   "write() to read() returning, another process");
+	report_row("lat_cand", "3 latency: cand",
+		   "write() to cand_recv() returning; ratio of p50");
+	latency(b, "lat_direct", RX_DIRECT);
+	latency(b, "lat_cand", RX_CAND);
+	report_set("lat_direct", M_RATIO, 1.0, rep);
+	report_set("lat_cand", M_RATIO,
+		   ratio(report_get("lat_cand", M_P50, rep),
+			 report_get("lat_direct", M_P50, rep)),
+		   rep);
+	report_set("lat_cand", M_P99_RATIO,
+		   ratio(report_get("lat_cand", M_P99, rep),
+			 report_get("lat_direct", M_P99, rep)),
+		   rep);
+}
+
+/* Tells the holder to do cmd (0: nothing) and waits for it to finish. */
+static int holder_cmd(struct bench *b, char cmd, uint64_t deadline)
+{
+	struct phase *ph = b->ph;
+	struct pollfd pfd = {.fd = ph->done_rd, .events = POLLIN};
+	uint64_t t;
+	char c;
+
+	if (cmd != 0 && write(ph->cmd_wr, &cmd, 1) != 1)
+		return -1;
+	while ((t = now_ns()) < deadline) {
+		if (poll(&pfd, 1, (int)((deadline - t) / 1000000u) + 1) <= 0)
+			continue;
+		return read(ph->done_rd, &c, 1) == 1 ? 0 : -1;
+	}
+	return -1;
+}
+
+/* A flood of frames that only the holder's client 0 accepts. */
+static void match(struct bench *b, const char *id)
+{
+	struct phase *ph = b->ph;
+	struct phase_out po;
+	uint64_t c0 = 0, s0 = 0, c1 = 0, s1 = 0;
+	unsigned rep = b->rep, held = ph->held;
+	pid_t sender;
+
+	progress(b, id);
+	memset(&po, 0, sizeof(po));
+	phase_reset(b, b->flood_n / 2, 0, b->flood_secs + 20);
+	ph->max_ns = (uint64_t)b->flood_secs * 500000000u;
+	ph->can_id = 0x100;
+	proc_cpu_ns(b->daemon_pid, &c0, &s0);
+	if (write(ph->cmd_wr, "m", 1) != 1) {
+		report_problem(id, "holder gone");
+		return;
+	}
+	sender = spawn(b, sender_main, 0);
+	__atomic_store_n(&ph->go, 1, __ATOMIC_RELEASE);
+	po.killed = wait_pids(&sender, 1, ph->deadline);
+	if (holder_cmd(b, 0, ph->deadline + 5000000000u) < 0)
+		fmt_msg(po.msg, sizeof(po.msg), "the receiving client hangs");
+	if (proc_cpu_ns(b->daemon_pid, &c1, &s1) == 0) {
+		po.daemon_cpu_ns = c1 - c0;
+		po.daemon_stat_ns = s1 - s0;
+	}
+	put_rx(b, id, 0, 1, &po, 1);
+	report_set(id, M_CLIENTS, held, rep);
+}
+
+static void scen_scale(struct bench *b)
+{
+	struct phase *ph = b->ph;
+	char id_n[32] = "scale_n", label[40];
+	int cmd[2] = {-1, -1}, done[2] = {-1, -1};
+	long rss0, rss1, slab0, slab1;
+	unsigned rep = b->rep, n = b->scale_clients;
+	pid_t holder = -1;
+	double c10, cn;
+
+	report_row("scale_idle", "5 scale: cand, 0 clients", "VmRSS");
+	snprintf(label, sizeof(label), "5 scale: cand, %u clients", n);
+	report_row(id_n, label, "opened, each with its own filter");
+	report_row("match_10", "5 match 1 of 10 clients",
+		   "flood of frames for one client; CPU = cand's");
+	snprintf(label, sizeof(label), "5 match 1 of %u clients", n);
+	report_row("match_n", label, "ratio = CPU vs 10 clients");
+
+	progress(b, "scale");
+	if (daemon_start(b) < 0) {
+		report_problem(id_n, "cand did not start");
+		return;
+	}
+	sleep_us(200000);
+	rss0 = proc_status_kib(b->daemon_pid, "VmRSS");
+	slab0 = meminfo_kib("Slab");
+	report_set("scale_idle", M_RSS_KIB, (double)rss0, rep);
+	report_set("scale_idle", M_CLIENTS, 0, rep);
+
+	if (pipe2(cmd, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0) {
+		report_problem(id_n, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	ph->cmd_rd = cmd[0];
+	ph->cmd_wr = cmd[1];
+	ph->done_rd = done[0];
+	ph->done_wr = done[1];
+	ph->hold = n;
+	ph->held = 0;
+	ph->hold_msg[0] = '\0';
+	phase_reset(b, 1, 0, 120);
+	holder = spawn(b, holder_main, 0);
+	if (holder_cmd(b, 0, now_ns() + 120000000000u) < 0) {
+		report_problem(id_n, "the client process hangs");
+		goto out;
+	}
+	if (ph->held < n)
+		report_problem(id_n, "only %u of %u clients opened: %s",
+			       ph->held, n, ph->hold_msg);
+	/* Let the daemon settle (log writes, epoll). */
+	sleep_us(300000);
+	rss1 = proc_status_kib(b->daemon_pid, "VmRSS");
+	slab1 = meminfo_kib("Slab");
+	report_set(id_n, M_CLIENTS, ph->held, rep);
+	report_set(id_n, M_RSS_KIB, (double)rss1, rep);
+	if (ph->held > 0 && rss0 > 0 && rss1 > 0) {
+		report_set(id_n, M_RSS_GROWTH_KIB, (double)(rss1 - rss0), rep);
+		report_set(id_n, M_PER_CLIENT_KIB,
+			   (double)(rss1 - rss0) / ph->held, rep);
+	}
+	/* Both ends of every socket, and the CAN sockets: the kernel's. */
+	if (ph->held > 0 && slab0 > 0 && slab1 > 0)
+		report_set(id_n, M_SLAB_PER_CLIENT,
+			   (double)(slab1 - slab0) / ph->held, rep);
+	if (b->verbose)
+		fprintf(stderr, "  cand has %d fds\n",
+			proc_nfds(b->daemon_pid));
+
+	if (ph->held > 0) {
+		match(b, "match_n");
+		if (holder_cmd(b, 's', now_ns() + 30000000000u) < 0)
+			report_problem("match_10", "the client process hangs");
+		sleep_us(300000);
+		match(b, "match_10");
+		c10 = report_get("match_10", M_CPU, rep);
+		cn = report_get("match_n", M_CPU, rep);
+		report_set("match_10", M_RATIO, 1.0, rep);
+		report_set("match_n", M_RATIO, ratio(cn, c10), rep);
+	}
+out:
+	if (holder > 0) {
+		if (write(ph->cmd_wr, "q", 1) < 0)
+			kill(holder, SIGKILL);
+		wait_pids(&holder, 1, now_ns() + 10000000000u);
+	}
+	daemon_stop(b);
+	if (cmd[0] >= 0) {
+		close(cmd[0]);
+		close(cmd[1]);
+	}
+	if (done[0] >= 0) {
+		close(done[0]);
+		close(done[1]);
+	}
+}
+
+static void slow(struct bench *b, const char *id, int n_rx, uint32_t n,
+		 double rate)
+{
+	const struct rx_result *r = &b->ph->rx[n_rx - 1];
+	struct phase_out po;
+	unsigned rep = b->rep;
+	uint64_t all = 0;
+	int i;
+
+	throughput(b, id, RX_CAND, n_rx, n, rate, 1, &po);
+	if (po.failed)
+		return;
+	for (i = 0; i < n_rx; i++)
+		all += b->ph->rx[i].received;
+	/* The daemon delivered the stalled client's frames too. */
+	report_set(id, M_CPU, per_frame_us(po.daemon_cpu_ns, all), rep);
+	report_set(id, M_CPU_TOTAL, NAN, rep);
+	report_set(id, M_CPU_CLIENT, NAN, rep);
+	report_set(id, M_STALL_GOT, (double)r->received, rep);
+	report_set(id, M_STALL_DROPS, (double)r->kernel_drops, rep);
+	/* SO_RXQ_OVFL rides on delivered frames: drops after the last
+	 * delivered one are never reported. */
+	report_set(
+		id, M_STALL_UNSEEN,
+		b->ph->sent > r->received + r->kernel_drops
+			? (double)(b->ph->sent - r->received - r->kernel_drops)
+			: 0,
+		rep);
+	report_set(id, M_HWM_KIB, (double)po.hwm_kib, rep);
+	if (po.hwm_kib > 0 && po.rss_start_kib > 0)
+		report_set(id, M_RSS_GROWTH_KIB,
+			   (double)(po.hwm_kib - po.rss_start_kib), rep);
+	if (r->err)
+		report_problem(id, "stalled client: %s", r->msg);
+}
+
+static void scen_slow(struct bench *b)
+{
+	report_row("slow_8000", "6 slow: cand x8 8000/s, 1 stalls",
+		   "lost/f/s = the 7 others'; peak RSS growth");
+	report_row("slow_flood", "6 slow: cand x2 flood, 1 stalls",
+		   "lost/f/s = the other's; peak RSS growth");
+	slow(b, "slow_8000", 8, 8000 * b->bus_secs, 8000);
+	slow(b, "slow_flood", 2, b->flood_n, 0);
+}
+
+/*
+ * What this machine charges for the things the frame path is made of: a
+ * syscall, a clock read, and a wakeup of a blocked process (a pipe
+ * ping-pong between two processes, with idle gaps as in the latency test).
+ * In a TCG VM the wakeup dwarfs everything else; see docs/performance.md.
+ */
+static void scen_env(struct bench *b)
+{
+	enum { LOOPS = 20000, PINGS = 500 };
+	int ab[2] = {-1, -1}, ba[2] = {-1, -1};
+	struct pollfd pfd;
+	double *rtt = NULL, sum_cpu;
+	uint64_t t0, cpu0;
+	unsigned rep = b->rep, seed = 1;
+	pid_t pid = -1;
+	char c = 'x';
+	int i, n = 0;
+
+	report_row("env_syscall", "0 env: syscall, clock read",
+		   "cost of one, this machine");
+	report_row("env_wakeup", "0 env: wakeup round trip",
+		   "pipe ping-pong, 2 processes; CPU = both, per trip");
+	progress(b, "env");
+	t0 = now_ns();
+	for (i = 0; i < LOOPS; i++)
+		getppid();
+	report_set("env_syscall", M_SYSCALL_US,
+		   (double)(now_ns() - t0) / 1000.0 / LOOPS, rep);
+	t0 = now_ns();
+	for (i = 0; i < LOOPS; i++)
+		now_ns();
+	report_set("env_syscall", M_CLOCK_US,
+		   (double)(now_ns() - t0) / 1000.0 / (LOOPS + 1), rep);
+
+	rtt = calloc(PINGS, sizeof(*rtt));
+	if (rtt == NULL || pipe2(ab, O_CLOEXEC) < 0 ||
+	    pipe2(ba, O_CLOEXEC) < 0) {
+		report_problem("env_wakeup", "no memory or pipes");
+		goto out;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		/* Echo until the parent closes its end; report CPU. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(ab[1]);
+		close(ba[0]);
+		cpu0 = self_cpu_ns();
+		while (read(ab[0], &c, 1) == 1)
+			if (write(ba[1], &c, 1) != 1)
+				break;
+		cpu0 = self_cpu_ns() - cpu0;
+		if (write(ba[1], &cpu0, sizeof(cpu0)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	if (pid < 0) {
+		report_problem("env_wakeup", "fork: %s", strerror(errno));
+		goto out;
+	}
+	close(ab[0]);
+	close(ba[1]);
+	ab[0] = ba[1] = -1;
+	pfd.fd = ba[0];
+	pfd.events = POLLIN;
+	cpu0 = self_cpu_ns();
+	for (i = 0; i < PINGS; i++) {
+		t0 = now_ns();
+		if (write(ab[1], &c, 1) != 1 || read(ba[0], &c, 1) != 1)
+			break;
+		rtt[n++] = (double)(now_ns() - t0) / 1000.0;
+		sleep_us(200 + (unsigned)rand_r(&seed) % 500);
+	}
+	sum_cpu = (double)(self_cpu_ns() - cpu0);
+	close(ab[1]);
+	ab[1] = -1;
+	t0 = 0;
+	if (poll(&pfd, 1, 5000) == 1 &&
+	    read(ba[0], &t0, sizeof(t0)) == (ssize_t)sizeof(t0))
+		sum_cpu += (double)t0;
+	wait_pids(&pid, 1, now_ns() + 5000000000u);
+	qsort(rtt, (size_t)n, sizeof(*rtt), cmp_double);
+	report_set("env_wakeup", M_P50, percentile(rtt, (size_t)n, 0.5), rep);
+	report_set("env_wakeup", M_P99, percentile(rtt, (size_t)n, 0.99), rep);
+	if (n > 0)
+		report_set("env_wakeup", M_CPU, sum_cpu / 1000.0 / n, rep);
+out:
+	for (i = 0; i < 2; i++) {
+		if (ab[i] >= 0)
+			close(ab[i]);
+		if (ba[i] >= 0)
+			close(ba[i]);
+	}
+	free(rtt);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: bench_can [-qvW] [-b BUILDDIR] [-i IFACE] "
+		"[-s SOCKET] [-o JSON] [-r REPEAT] [-t SCENARIOS]\n"
+		"  -b DIR     where cand is (default: the directory of "
+		"bench_can)\n"
+		"  -i IFACE   the vcan to use (default vcan0)\n"
+		"  -s SOCKET  cand's socket (default /run/cand-bench.sock)\n"
+		"  -o FILE    results (default bench/results.json)\n"
+		"  -r N       repetitions, medians reported (default "
+		"$BENCH_REPEAT or 1)\n"
+		"  -t LIST    only these scenarios, e.g. 13 (0 environment, "
+		"1 flood and\n"
+		"             4 CPU, 2 full bus, 3 latency, 5 scale, 6 slow "
+		"client)\n"
+		"  -q         quick: smaller counts, for a smoke test\n"
+		"  -v         verbose: time and cand CPU per phase\n"
+		"  -W         add a direct reader beside the cand clients, "
+		"a witness of\n"
+		"             what the kernel delivered (changes the load)\n"
+		"environment: BENCH_REPEAT, BENCH_DAEMON_WRAPPER (runs cand "
+		"under it,\n"
+		"             e.g. a perf record script; skews the figures)\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct bench b = {
+		.ifname = "vcan0",
+		.sock_path = "/run/cand-bench.sock",
+		.json_path = "bench/results.json",
+		.log_path = "/tmp/cand-bench.log",
+		.repeat = 1,
+		.flood_n = 200000,
+		.flood_secs = 5,
+		.bus_secs = 5,
+		.lat_probes = 2000,
+		.scale_clients = 1000,
+	};
+	const char *env = getenv("BENCH_REPEAT");
+	char msg[160], self[PATH_MAX];
+	const char *bdir = NULL;
+	ssize_t len;
+	int opt, fd;
+
+	if (env != NULL && atoi(env) > 0)
+		b.repeat = (unsigned)atoi(env);
+	while ((opt = getopt(argc, argv, "b:i:s:o:r:t:qvWh")) != -1) {
+		switch (opt) {
+		case 'b':
+			bdir = optarg;
+			break;
+		case 'i':
+			b.ifname = optarg;
+			break;
+		case 's':
+			b.sock_path = optarg;
+			break;
+		case 'o':
+			b.json_path = optarg;
+			break;
+		case 'r':
+			b.repeat = (unsigned)atoi(optarg);
+			break;
+		case 't':
+			b.only = optarg;
+			break;
+		case 'q':
+			b.quick = 1;
+			break;
+		case 'v':
+			b.verbose = 1;
+			break;
+		case 'W':
+			b.witness = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || b.repeat < 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (b.repeat > BENCH_MAX_REPEAT)
+		b.repeat = BENCH_MAX_REPEAT;
+	if (b.quick) {
+		b.flood_n = 50000;
+		b.flood_secs = 3;
+		b.bus_secs = 2;
+		b.lat_probes = 500;
+		b.scale_clients = 200;
+	}
+
+	/* BUILDDIR: -b, else where this program is. */
+	if (bdir != NULL) {
+		snprintf(b.builddir, sizeof(b.builddir), "%s", bdir);
+	} else if (strchr(argv[0], '/') != NULL) {
+		snprintf(self, sizeof(self), "%s", argv[0]);
+		snprintf(b.builddir, sizeof(b.builddir), "%s", dirname(self));
+	} else if ((len = readlink("/proc/self/exe", self, sizeof(self) - 1)) >
+		   0) {
+		self[len] = '\0';
+		snprintf(b.builddir, sizeof(b.builddir), "%s", dirname(self));
+	} else {
+		snprintf(b.builddir, sizeof(b.builddir), ".");
+	}
+	snprintf(b.cand_path, sizeof(b.cand_path), "%s/cand", b.builddir);
+	if (access(b.cand_path, X_OK) < 0) {
+		fprintf(stderr, "bench_can: %s: %s\n", b.cand_path,
+			strerror(errno));
+		return 1;
+	}
+	if (iface_check(b.ifname, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "bench_can: cannot run: %s\n", msg);
+		return 1;
+	}
+	if (geteuid() != 0)
+		fprintf(stderr, "bench_can: not root: SO_RCVBUFFORCE will "
+				"fail, receive buffers stay at rmem_max\n");
+	signal(SIGPIPE, SIG_IGN);
+	fd = open(b.log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0)
+		close(fd);
+	b.ph = mmap(NULL, sizeof(*b.ph), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (b.ph == MAP_FAILED) {
+		fprintf(stderr, "bench_can: mmap: %s\n", strerror(errno));
+		return 1;
+	}
+	memset(b.ph, 0, sizeof(*b.ph));
+	if (daemon_start(&b) < 0) {
+		fprintf(stderr, "bench_can: cannot run: cand does not start\n");
+		return 1;
+	}
+	daemon_stop(&b);
+	/* Everything below is bounded; this catches what is not. */
+	alarm(b.repeat * 600 + 60);
+
+	fprintf(stderr,
+		"bench_can: cand %s, %s, %u repetition(s), flood %u frames\n",
+		b.cand_path, b.ifname, b.repeat, b.flood_n);
+	for (b.rep = 0; b.rep < b.repeat; b.rep++) {
+		if (wanted(&b, '0'))
+			scen_env(&b);
+		if (wanted(&b, '1') || wanted(&b, '4'))
+			scen_flood(&b);
+		if (wanted(&b, '2'))
+			scen_bus(&b);
+		if (wanted(&b, '3'))
+			scen_latency(&b);
+		if (wanted(&b, '5'))
+			scen_scale(&b);
+		if (wanted(&b, '6'))
+			scen_slow(&b);
+	}
+
+	printf("\ncand vs direct CAN_RAW on %s, median of %u run(s)\n",
+	       b.ifname, b.repeat);
+	report_print(stdout);
+	if (report_json(&b, b.json_path) < 0)
+		fprintf(stderr, "bench_can: cannot write %s: %s\n", b.json_path,
+			strerror(errno));
+	else
+		printf("\nwritten to %s\n", b.json_path);
+	return 0;
+}

@@ -1,0 +1,623 @@
+/*
+ * One measured phase: N receivers (direct CAN_RAW or libcand) and one
+ * sender, each its own process, so the VM's vCPUs are shared as they would
+ * be by real programs. They meet in struct phase (MAP_SHARED): receivers
+ * count themselves ready, the parent says go, the sender says done.
+ *
+ * Every frame is 8 bytes: a sequence number (data[0..3], little endian) and
+ * the phase's tag (data[4..7]), so a receiver counts distinct frames, loss,
+ * duplicates and reordering without a clock read per frame: it reads the
+ * clock at its first frame and every 256th (or the last one sent), and its
+ * rate is the frames between the first and the last stamp over that time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/can.h>
+
+#include "bench.h"
+
+#define LOAD(p)	    __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+/* Where a receiver gets its frames. */
+struct rx_src {
+	enum rx_kind kind;
+	int fd;
+	cand_t *h;
+};
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static int payload(const uint8_t *data, unsigned len, uint32_t *seq,
+		   uint32_t *tag)
+{
+	if (len != 8) {
+		*seq = 0;
+		*tag = 0;
+		return 1;
+	}
+	*seq = get_u32(data);
+	*tag = get_u32(data + 4);
+	return 1;
+}
+
+/* Connects and opens the bench interface, with one filter or none. */
+static int cand_handle(struct bench *b, cand_t **out,
+		       const struct cand_filter *flt, char *msg, size_t msize)
+{
+	struct cand_options o;
+	cand_t *h = NULL;
+	int rc;
+
+	rc = cand_connect(&h, b->sock_path);
+	if (rc < 0) {
+		fmt_msg(msg, msize, "cand_connect: %s", cand_strerror(rc));
+		return -1;
+	}
+	cand_options_init(&o);
+	o.channel = b->ifname;
+	if (flt != NULL) {
+		o.filters = flt;
+		o.n_filters = 1;
+	}
+	rc = cand_open(h, &o);
+	if (rc < 0) {
+		fmt_msg(msg, msize, "cand_open %s: %s (%s)", b->ifname,
+			cand_strerror(rc), cand_last_detail(h));
+		cand_close(h);
+		return -1;
+	}
+	*out = h;
+	return 0;
+}
+
+static int src_open(struct bench *b, struct rx_src *s, enum rx_kind kind,
+		    struct rx_result *r)
+{
+	struct timeval tv = {0, RX_POLL_MS * 1000};
+
+	s->kind = kind;
+	s->fd = -1;
+	s->h = NULL;
+	if (kind != RX_DIRECT)
+		return cand_handle(b, &s->h, NULL, r->msg, sizeof(r->msg));
+	s->fd = raw_socket(b->ifname, BENCH_RCVBUF, &r->rcvbuf, 0, r->msg,
+			   sizeof(r->msg));
+	if (s->fd < 0)
+		return -1;
+	/* Blocking reads that give up now and then to look at the clock. */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		fmt_msg(r->msg, sizeof(r->msg), "SO_RCVTIMEO: %s",
+			strerror(errno));
+		close(s->fd);
+		return -1;
+	}
+	return 0;
+}
+
+static void src_close(struct rx_src *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->h != NULL)
+		cand_close(s->h);
+	s->fd = -1;
+	s->h = NULL;
+}
+
+/*
+ * One frame: 1 with its seq and tag; 0 when none came for RX_POLL_MS; -1 on
+ * an error (msg says which).
+ */
+static int rx_one(struct rx_src *s, uint32_t *seq, uint32_t *tag, char *msg,
+		  size_t msize)
+{
+	struct can_frame cf;
+	struct cand_frame f;
+	struct pollfd pfd;
+	ssize_t n;
+	int rc;
+
+	switch (s->kind) {
+	case RX_DIRECT:
+		n = read(s->fd, &cf, sizeof(cf));
+		if (n == (ssize_t)sizeof(cf))
+			return payload(cf.data, cf.len, seq, tag);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		fmt_msg(msg, msize, "read: %s",
+			n < 0 ? strerror(errno) : "short read");
+		return -1;
+	case RX_CAND_TIMEOUT:
+		rc = cand_recv(s->h, &f, RX_POLL_MS);
+		if (rc == CAND_ETIMEOUT)
+			return 0;
+		break;
+	case RX_CAND:
+	default:
+		/* The pattern cand.h suggests: drain, then poll the fd. */
+		while ((rc = cand_recv(s->h, &f, 0)) == CAND_ETIMEOUT) {
+			pfd.fd = cand_fileno(s->h);
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, RX_POLL_MS) == 0)
+				return 0;
+		}
+		break;
+	}
+	if (rc == 1)
+		return payload(f.data, f.len, seq, tag);
+	fmt_msg(msg, msize, "cand_recv: %s (%s)", cand_strerror(rc),
+		cand_last_detail(s->h));
+	return -1;
+}
+
+static int wait_flag(int *flag, uint64_t deadline)
+{
+	while (!LOAD(flag)) {
+		if (now_ns() > deadline)
+			return -1;
+		sleep_us(1000);
+	}
+	return 0;
+}
+
+/* Counts this phase's frames until all came, or the bus fell silent. */
+static void rx_loop(struct phase *ph, struct rx_result *r, struct rx_src *s,
+		    int stall)
+{
+	uint8_t *seen = calloc(ph->n / 8 + 1, 1);
+	uint32_t seq, tag, last = 0;
+	uint64_t cpu0, t;
+	unsigned idle = 0;
+	int rc, all;
+
+	if (seen == NULL) {
+		fmt_msg(r->msg, sizeof(r->msg), "out of memory");
+		r->err = 1;
+		return;
+	}
+	if (wait_flag(&ph->go, ph->deadline) < 0 ||
+	    (stall && wait_flag(&ph->sender_done, ph->deadline) < 0)) {
+		r->timed_out = 1;
+		free(seen);
+		return;
+	}
+	cpu0 = self_cpu_ns();
+	for (;;) {
+		rc = rx_one(s, &seq, &tag, r->msg, sizeof(r->msg));
+		if (rc > 0) {
+			idle = 0;
+			if (tag != ph->tag || seq >= ph->n) {
+				r->foreign++;
+				continue;
+			}
+			if (seen[seq >> 3] & (1u << (seq & 7))) {
+				r->dups++;
+				continue;
+			}
+			seen[seq >> 3] |= (uint8_t)(1u << (seq & 7));
+			if (r->received > 0 && seq < last)
+				r->reorder++;
+			last = seq;
+			if (++r->received == 1)
+				r->t_first = now_ns();
+			/* All there is: all, or all the sender got out. */
+			all = r->received == ph->n || (LOAD(&ph->sender_done) &&
+						       r->received >= ph->sent);
+			if ((r->received & 255) == 0 || seq == ph->n - 1 ||
+			    all) {
+				t = now_ns();
+				r->t_stamp = t;
+				r->n_stamp = r->received;
+				if (all)
+					break;
+				if (t > ph->deadline) {
+					r->timed_out = 1;
+					break;
+				}
+			}
+			continue;
+		}
+		if (rc < 0) {
+			r->err = 1;
+			break;
+		}
+		if (LOAD(&ph->sender_done)) {
+			if (r->received >= ph->sent)
+				break;
+			idle += RX_POLL_MS;
+			if (idle >= RX_IDLE_MS)
+				break;
+		}
+		if (now_ns() > ph->deadline) {
+			r->timed_out = 1;
+			break;
+		}
+	}
+	r->cpu_ns = self_cpu_ns() - cpu0;
+	if (s->h != NULL)
+		r->kernel_drops = cand_kernel_drops(s->h);
+	free(seen);
+}
+
+/* Latency: stamps each probe on arrival and tells the sender. */
+static void lat_rx_loop(struct phase *ph, struct rx_result *r, struct rx_src *s)
+{
+	uint32_t seq, tag;
+	uint64_t t1, t0, cpu0;
+	unsigned idle = 0;
+	int rc;
+
+	if (wait_flag(&ph->go, ph->deadline) < 0) {
+		r->timed_out = 1;
+		return;
+	}
+	cpu0 = self_cpu_ns();
+	for (;;) {
+		rc = rx_one(s, &seq, &tag, r->msg, sizeof(r->msg));
+		if (rc > 0) {
+			t1 = now_ns();
+			idle = 0;
+			if (tag != ph->tag || seq >= ph->n || ph->lat[seq]) {
+				r->foreign++;
+				continue;
+			}
+			t0 = LOAD(&ph->lat_t0[seq]);
+			ph->lat[seq] = t1 > t0 ? t1 - t0 : 1;
+			r->received++;
+			if (write(ph->ack_wr, &seq, sizeof(seq)) < 0)
+				break;
+			if (r->received == ph->n)
+				break;
+			continue;
+		}
+		if (rc < 0) {
+			r->err = 1;
+			break;
+		}
+		if (LOAD(&ph->sender_done)) {
+			idle += RX_POLL_MS;
+			if (idle >= RX_IDLE_MS)
+				break;
+		}
+		if (now_ns() > ph->deadline) {
+			r->timed_out = 1;
+			break;
+		}
+	}
+	r->cpu_ns = self_cpu_ns() - cpu0;
+}
+
+static void rx_main(struct bench *b, int idx)
+{
+	struct phase *ph = b->ph;
+	struct rx_result *r = &ph->rx[idx];
+	struct rx_src s;
+
+	if (src_open(b, &s, (enum rx_kind)ph->kind[idx], r) < 0) {
+		r->err = 1;
+		__atomic_fetch_add(&ph->ready, 1, __ATOMIC_ACQ_REL);
+		return;
+	}
+	__atomic_fetch_add(&ph->ready, 1, __ATOMIC_ACQ_REL);
+	if (ph->latency)
+		lat_rx_loop(ph, r, &s);
+	else
+		rx_loop(ph, r, &s, ph->stall[idx]);
+	src_close(&s);
+}
+
+static int send_frame(struct phase *ph, int fd, const struct can_frame *cf)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+	while (write(fd, cf, sizeof(*cf)) != (ssize_t)sizeof(*cf)) {
+		if (errno == EINTR)
+			continue;
+		if (errno != ENOBUFS && errno != EAGAIN) {
+			fmt_msg(ph->send_msg, sizeof(ph->send_msg), "write: %s",
+				strerror(errno));
+			return -1;
+		}
+		/* vcan has no TX queue; this is rare, so wait a little. */
+		if ((ph->enobufs++ & 255) == 255 && now_ns() > ph->deadline) {
+			fmt_msg(ph->send_msg, sizeof(ph->send_msg),
+				"TX buffer full until the deadline");
+			return -1;
+		}
+		poll(&pfd, 1, 1);
+	}
+	return 0;
+}
+
+/* One probe at a time; the next after the receiver got it and a pause. */
+static void lat_sender(struct phase *ph, int fd, struct can_frame *cf)
+{
+	struct pollfd pfd = {.fd = ph->ack_rd, .events = POLLIN};
+	unsigned seed = ph->tag;
+	uint32_t i, got;
+
+	for (i = 0; i < ph->n; i++) {
+		put_u32(cf->data, i);
+		STORE(&ph->lat_t0[i], now_ns());
+		if (send_frame(ph, fd, cf) < 0) {
+			ph->send_err = 1;
+			break;
+		}
+		while (poll(&pfd, 1, 200) > 0) {
+			if (read(ph->ack_rd, &got, sizeof(got)) !=
+				    (ssize_t)sizeof(got) ||
+			    got == i)
+				break;
+		}
+		/* Idle in between, as a real bus is between frames. */
+		sleep_us(200 + (unsigned)rand_r(&seed) % 500);
+		if (now_ns() > ph->deadline)
+			break;
+	}
+	ph->sent = i;
+}
+
+void sender_main(struct bench *b, int arg)
+{
+	struct phase *ph = b->ph;
+	struct can_frame cf;
+	uint64_t cpu0, t0, end;
+	uint32_t i = 0, mask;
+	int fd;
+
+	(void)arg;
+	fd = raw_socket(b->ifname, 0, NULL, 1, ph->send_msg,
+			sizeof(ph->send_msg));
+	if (fd < 0) {
+		ph->send_err = 1;
+		STORE(&ph->sender_done, 1);
+		return;
+	}
+	prctl(PR_SET_TIMERSLACK, 1UL);
+	memset(&cf, 0, sizeof(cf));
+	cf.can_id = ph->can_id;
+	cf.len = 8;
+	put_u32(cf.data + 4, ph->tag);
+	if (wait_flag(&ph->go, ph->deadline) < 0) {
+		fmt_msg(ph->send_msg, sizeof(ph->send_msg), "never started");
+		ph->send_err = 1;
+		STORE(&ph->sender_done, 1);
+		close(fd);
+		return;
+	}
+	cpu0 = self_cpu_ns();
+	t0 = now_ns();
+	ph->send_t0 = t0;
+	if (ph->latency) {
+		lat_sender(ph, fd, &cf);
+	} else {
+		/*
+		 * Paced: frame i at t0 + i/rate, and no later than the
+		 * schedule's end, so a sender that cannot keep the pace
+		 * sends fewer frames rather than taking longer. Flood: at
+		 * most max_ns. The clock is read every 16th/1024th frame.
+		 */
+		end = t0 + ph->max_ns;
+		mask = ph->rate > 0 ? 15 : 1023;
+		for (i = 0; i < ph->n; i++) {
+			if (ph->rate > 0)
+				sleep_until_ns(t0 + (uint64_t)((double)i * 1e9 /
+							       ph->rate));
+			put_u32(cf.data, i);
+			if (send_frame(ph, fd, &cf) < 0) {
+				ph->send_err = 1;
+				i++;
+				break;
+			}
+			if ((i & mask) == mask && now_ns() > end) {
+				ph->capped = 1;
+				i++;
+				break;
+			}
+		}
+		ph->sent = i;
+	}
+	ph->send_t1 = now_ns();
+	ph->sender_cpu_ns = self_cpu_ns() - cpu0;
+	STORE(&ph->sender_done, 1);
+	close(fd);
+}
+
+static void holder_ack(struct phase *ph)
+{
+	char c = 'k';
+
+	if (write(ph->done_wr, &c, 1) < 0)
+		_exit(1);
+}
+
+/*
+ * The scale scenario's client process: opens ph->hold clients, each with a
+ * filter of its own (id 0x100 + i), then obeys the parent: 'm' receive the
+ * phase's frames on client 0, 's' shrink to 10 clients, 'q' quit.
+ */
+void holder_main(struct bench *b, int arg)
+{
+	struct phase *ph = b->ph;
+	struct cand_filter flt = {.mask = 0x7ff, .kind = CAND_FILTER_STANDARD};
+	struct rx_src s = {.kind = RX_CAND, .fd = -1};
+	cand_t **h;
+	unsigned i, n = ph->hold;
+	uint64_t drops;
+	char cmd;
+
+	(void)arg;
+	raise_nofile(n + 64);
+	h = calloc(n ? n : 1, sizeof(*h));
+	if (h == NULL)
+		_exit(1);
+	for (i = 0; i < n; i++) {
+		flt.id = 0x100 + i;
+		if (cand_handle(b, &h[i], &flt, ph->hold_msg,
+				sizeof(ph->hold_msg)) < 0)
+			break;
+	}
+	ph->held = i;
+	holder_ack(ph);
+	while (read(ph->cmd_rd, &cmd, 1) == 1 && cmd != 'q') {
+		if (cmd == 'm' && ph->held > 0) {
+			/* Drops are counted since open: this phase's only. */
+			drops = cand_kernel_drops(h[0]);
+			s.h = h[0];
+			rx_loop(ph, &ph->rx[0], &s, 0);
+			ph->rx[0].kernel_drops -= drops;
+		} else if (cmd == 's') {
+			for (i = 10; i < ph->held; i++) {
+				cand_close(h[i]);
+				h[i] = NULL;
+			}
+			if (ph->held > 10)
+				ph->held = 10;
+		}
+		holder_ack(ph);
+	}
+	for (i = 0; i < n; i++)
+		if (h[i] != NULL)
+			cand_close(h[i]);
+	free(h);
+}
+
+double rx_rate(const struct rx_result *r)
+{
+	if (r->n_stamp < 2 || r->t_stamp <= r->t_first)
+		return NAN;
+	return (double)(r->n_stamp - 1) * 1e9 /
+	       (double)(r->t_stamp - r->t_first);
+}
+
+void phase_reset(struct bench *b, uint32_t n, double rate, unsigned timeout_s)
+{
+	struct phase *ph = b->ph;
+
+	ph->tag = (uint32_t)(now_ns() * 2654435761u) ^ (uint32_t)getpid();
+	ph->n = n;
+	ph->can_id = 0x123;
+	ph->rate = rate;
+	ph->deadline = now_ns() + (uint64_t)timeout_s * 1000000000u;
+	ph->max_ns = rate > 0 ? (uint64_t)((double)n * 1e9 / rate) + 1000000u
+			      : (uint64_t)timeout_s * 1000000000u;
+	ph->capped = 0;
+	ph->n_rx = 0;
+	memset(ph->kind, 0, sizeof(ph->kind));
+	memset(ph->stall, 0, sizeof(ph->stall));
+	ph->latency = 0;
+	STORE(&ph->ready, 0);
+	STORE(&ph->go, 0);
+	STORE(&ph->sender_done, 0);
+	ph->sent = ph->enobufs = ph->send_t0 = ph->send_t1 = 0;
+	ph->sender_cpu_ns = 0;
+	ph->send_err = 0;
+	ph->send_msg[0] = '\0';
+	memset(ph->rx, 0, sizeof(ph->rx));
+	memset(ph->lat_t0, 0, sizeof(ph->lat_t0));
+	memset(ph->lat, 0, sizeof(ph->lat));
+}
+
+int phase_run(struct bench *b, const struct phase_spec *sp,
+	      struct phase_out *out)
+{
+	struct phase *ph = b->ph;
+	pid_t pids[BENCH_MAX_RX + 1];
+	uint64_t c0 = 0, s0 = 0, c1, s1, t;
+	int i, n = sp->n_rx + (sp->witness ? 1 : 0), ack[2] = {-1, -1}, status;
+
+	memset(out, 0, sizeof(*out));
+	out->rss_start_kib = out->rss_end_kib = out->hwm_kib = -1;
+	if (n < 1 || n > BENCH_MAX_RX ||
+	    (sp->latency && (n != 1 || sp->n > BENCH_LAT_MAX))) {
+		fmt_msg(out->msg, sizeof(out->msg), "bad phase");
+		out->failed = 1;
+		return -1;
+	}
+	phase_reset(b, sp->n, sp->rate, sp->timeout_s);
+	if (sp->rate <= 0 && sp->max_s > 0)
+		ph->max_ns = (uint64_t)sp->max_s * 1000000000u;
+	ph->n_rx = n;
+	ph->latency = sp->latency;
+	for (i = 0; i < sp->n_rx; i++) {
+		ph->kind[i] = (int)sp->kind;
+		ph->stall[i] = sp->stall_last && i == sp->n_rx - 1;
+	}
+	if (sp->witness)
+		ph->kind[sp->n_rx] = RX_DIRECT;
+	if (sp->latency) {
+		if (pipe2(ack, O_CLOEXEC) < 0) {
+			fmt_msg(out->msg, sizeof(out->msg), "pipe: %s",
+				strerror(errno));
+			out->failed = 1;
+			return -1;
+		}
+		ph->ack_rd = ack[0];
+		ph->ack_wr = ack[1];
+	}
+	if (sp->use_daemon && daemon_start(b) < 0) {
+		fmt_msg(out->msg, sizeof(out->msg), "cand did not start");
+		out->failed = 1;
+		goto out;
+	}
+	if (b->daemon_pid > 0)
+		out->rss_start_kib = proc_status_kib(b->daemon_pid, "VmRSS");
+
+	for (i = 0; i < n; i++)
+		pids[i] = spawn(b, rx_main, i);
+	/* Every receiver is bound before the first frame goes out. */
+	t = now_ns() + 15000000000u;
+	while (LOAD(&ph->ready) < n && now_ns() < t)
+		sleep_us(2000);
+	if (b->daemon_pid > 0)
+		proc_cpu_ns(b->daemon_pid, &c0, &s0);
+	pids[n] = spawn(b, sender_main, 0);
+	STORE(&ph->go, 1);
+	out->killed = wait_pids(pids, n + 1, ph->deadline + 3000000000u);
+	if (b->daemon_pid > 0 &&
+	    waitpid(b->daemon_pid, &status, WNOHANG) == b->daemon_pid) {
+		fmt_msg(out->msg, sizeof(out->msg),
+			"cand exited during the phase (status 0x%x)", status);
+		b->daemon_pid = 0;
+	}
+	if (b->daemon_pid > 0) {
+		if (proc_cpu_ns(b->daemon_pid, &c1, &s1) == 0) {
+			out->daemon_cpu_ns = c1 - c0;
+			out->daemon_stat_ns = s1 - s0;
+		}
+		out->rss_end_kib = proc_status_kib(b->daemon_pid, "VmRSS");
+		out->hwm_kib = proc_status_kib(b->daemon_pid, "VmHWM");
+	}
+out:
+	if (sp->use_daemon)
+		daemon_stop(b);
+	if (ack[0] >= 0) {
+		close(ack[0]);
+		close(ack[1]);
+	}
+	return out->failed ? -1 : 0;
+}
