@@ -558,6 +558,7 @@ static void slow(struct bench *b, const char *id, int n_rx, uint32_t n,
 		all += b->ph->rx[i].received;
 	/* The daemon delivered the stalled client's frames too. */
 	report_set(id, M_CPU, per_frame_us(po.daemon_cpu_ns, all), rep);
+	report_set(id, M_CPU_STAT, per_frame_us(po.daemon_stat_ns, all), rep);
 	report_set(id, M_CPU_TOTAL, NAN, rep);
 	report_set(id, M_CPU_CLIENT, NAN, rep);
 	report_set(id, M_STALL_GOT, (double)r->received, rep);
