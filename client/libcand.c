@@ -1040,8 +1040,6 @@ CAND_EXPORT int cand_recv(cand_t *h, struct cand_frame *frame, int timeout_ms)
 
 	if (h == NULL || frame == NULL)
 		return CAND_EINVAL;
-	if (timeout_ms > 0)
-		deadline = cand_now_ms() + timeout_ms;
 	for (;;) {
 		if ((rc = cand_pop(h, frame)) != 0)
 			return rc;
@@ -1051,7 +1049,15 @@ CAND_EXPORT int cand_recv(cand_t *h, struct cand_frame *frame, int timeout_ms)
 			return cand_dead(h);
 		if (cand_fill(h) != 0)
 			continue;
-		if (timeout_ms == 0 || cand_wait(h, POLLIN, deadline) == 0)
+		if (timeout_ms == 0)
+			return cand_fail(h, CAND_ETIMEOUT, "%s", "");
+		/*
+		 * Read the clock only once we must wait: frames are mostly
+		 * buffered already, and a clock read can be a real syscall.
+		 */
+		if (timeout_ms > 0 && deadline < 0)
+			deadline = cand_now_ms() + timeout_ms;
+		if (cand_wait(h, POLLIN, deadline) == 0)
 			return cand_fail(h, CAND_ETIMEOUT, "%s", "");
 	}
 }
