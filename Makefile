@@ -58,16 +58,17 @@ $(PROTO_C) $(PROTO_H): proto/cand.proto
 	@mkdir -p $(BUILD)/proto
 	protoc-c --proto_path=proto --c_out=$(BUILD)/proto proto/cand.proto
 
-$(BUILD)/%.o: %.c $(PROTO_H) $(wildcard daemon/*.h client/*.h proto/*.h)
+# -MMD: each object also depends on the headers it really includes.
+$(BUILD)/%.o: %.c $(PROTO_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(PROTO_O): $(PROTO_C)
 	$(CC) $(CFLAGS) -std=gnu11 -I$(BUILD)/proto $(DEP_CFLAGS) -c -o $@ $<
 
-$(BUILD)/pic/%.o: %.c $(PROTO_H) $(wildcard client/*.h proto/*.h)
+$(BUILD)/pic/%.o: %.c $(PROTO_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -MMD -MP -fPIC -fvisibility=hidden -c -o $@ $<
 
 $(BUILD)/pic/proto/cand.pb-c.o: $(PROTO_C)
 	@mkdir -p $(dir $@)
@@ -157,3 +158,5 @@ format-check:
 
 clean:
 	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
