@@ -24,6 +24,7 @@
 
 #include "cand.h"
 #include "cand.pb-c.h"
+#include "framepack.h"
 #include "wire.h"
 
 /* The .so is built with -fvisibility=hidden; this is the public API. */
@@ -264,49 +265,59 @@ static int cand_queue_reserve(struct cand *h, size_t n)
 	return 0;
 }
 
-static void cand_frame_from_pb(struct cand_frame *f, const Cand__Frame *p)
+static void cand_frame_from_rec(struct cand_frame *f,
+				const struct framepack_rec *r,
+				const char *ifname)
 {
-	size_t n, max;
+	size_t n = r->data != NULL ? r->len : 0;
+	size_t max = (r->flags & FRAMEPACK_FD) ? CAND_MAX_DLEN : 8;
 
-	f->id = p->id;
-	f->flags = (p->extended ? CAND_FRAME_EXTENDED : 0) |
-		   (p->remote ? CAND_FRAME_REMOTE : 0) |
-		   (p->error ? CAND_FRAME_ERROR : 0) |
-		   (p->fd ? CAND_FRAME_FD : 0) | (p->brs ? CAND_FRAME_BRS : 0) |
-		   (p->esi ? CAND_FRAME_ESI : 0) |
-		   (p->own ? CAND_FRAME_OWN : 0);
-	max = p->fd ? CAND_MAX_DLEN : 8;
-	if (p->remote) {
-		f->len = (uint8_t)(p->dlc > max ? max : p->dlc);
-		n = 0;
-	} else {
-		n = p->data.len > max ? max : p->data.len;
-		f->len = (uint8_t)n;
-		if (n > 0)
-			memcpy(f->data, p->data.data, n);
-	}
-	memset(f->data + n, 0, sizeof(f->data) - n);
-
-	n = p->ifname != NULL ? strnlen(p->ifname, sizeof(f->ifname) - 1) : 0;
+	f->id = r->can_id & 0x1fffffffu;
+	f->flags = ((r->can_id & FRAMEPACK_EFF) ? CAND_FRAME_EXTENDED : 0) |
+		   ((r->can_id & FRAMEPACK_RTR) ? CAND_FRAME_REMOTE : 0) |
+		   ((r->can_id & FRAMEPACK_ERR) ? CAND_FRAME_ERROR : 0) |
+		   ((r->flags & FRAMEPACK_FD) ? CAND_FRAME_FD : 0) |
+		   ((r->flags & FRAMEPACK_BRS) ? CAND_FRAME_BRS : 0) |
+		   ((r->flags & FRAMEPACK_ESI) ? CAND_FRAME_ESI : 0) |
+		   ((r->flags & FRAMEPACK_OWN) ? CAND_FRAME_OWN : 0);
+	f->len = r->len > max ? (uint8_t)max : r->len;
+	if (n > max)
+		n = max;
 	if (n > 0)
-		memcpy(f->ifname, p->ifname, n);
+		memcpy(f->data, r->data, n);
+	memset(f->data + n, 0, sizeof(f->data) - n);
+	n = strnlen(ifname, sizeof(f->ifname) - 1);
+	memcpy(f->ifname, ifname, n);
 	memset(f->ifname + n, 0, sizeof(f->ifname) - n);
-	f->timestamp_ns = p->timestamp_ns;
+	f->timestamp_ns = r->timestamp_ns;
 }
 
 static int cand_queue_batch(struct cand *h, const Cand__FrameBatch *b)
 {
-	size_t i;
+	struct framepack_rec r;
+	size_t off = 0, i;
+	int rc;
 
 	h->kernel_drops = b->kernel_drops;
-	if (b->n_frames == 0)
+	if (b->count == 0)
 		return 0;
-	if (cand_queue_reserve(h, b->n_frames) < 0)
-		return cand_kill(h, CAND_ENOMEM, "no memory for %zu frames",
-				 b->n_frames);
-	for (i = 0; i < b->n_frames; i++)
-		cand_frame_from_pb(&h->q[h->q_tail++], b->frames[i]);
-	h->q_in += b->n_frames;
+	if (b->format != FRAMEPACK_FORMAT)
+		return cand_kill(h, CAND_EPROTO,
+				 "frame batch format %u (this library reads "
+				 "%u)",
+				 b->format, FRAMEPACK_FORMAT);
+	if (cand_queue_reserve(h, b->count) < 0)
+		return cand_kill(h, CAND_ENOMEM, "no memory for %u frames",
+				 b->count);
+	for (i = 0; i < b->count; i++) {
+		rc = framepack_get(b->packed.data, b->packed.len, &off, &r);
+		if (rc <= 0 || (r.ifname >= b->n_ifnames && b->n_ifnames > 0))
+			return cand_kill(h, CAND_EPROTO,
+					 "malformed frame batch");
+		cand_frame_from_rec(&h->q[h->q_tail++], &r,
+				    b->n_ifnames ? b->ifnames[r.ifname] : "");
+		h->q_in++;
+	}
 	return 0;
 }
 

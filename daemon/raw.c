@@ -5,9 +5,10 @@
  * costs the daemon nothing.
  *
  * Receive path: readable -> recvmmsg() up to RAW_BATCH frames with their
- * timestamps and drop counts -> one FrameBatch packed straight into the
- * client's output buffer -> write at once when the socket has nothing more,
- * so batching never holds a frame back.
+ * timestamps and drop counts -> packed records (proto/framepack.h) -> one
+ * FrameBatch packed straight into the client's output buffer -> write at
+ * once when the socket has nothing more, so batching never holds a frame
+ * back.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "framepack.h"
 
 /* Batches read per wakeup before yielding to other clients. */
 #define RAW_ROUNDS 8
@@ -50,8 +52,9 @@ struct raw_scratch {
 		char buf[RAW_CMSG_SPACE];
 		struct cmsghdr align;
 	} cmsg[RAW_BATCH];
-	Cand__Frame pb[RAW_BATCH];
-	Cand__Frame *pbp[RAW_BATCH];
+	uint8_t packed[RAW_BATCH * FRAMEPACK_MAX];
+	char *ifnames[RAW_BATCH]; /* the batch's names, indexed by records */
+	int ifindexes[RAW_BATCH];
 	/* ifindex -> name for the "" channel, refreshed on a miss. */
 	struct {
 		int ifindex;
@@ -77,8 +80,6 @@ int raw_scratch_init(struct cand_ctx *ctx)
 		s->msgs[i].msg_hdr.msg_iovlen = 1;
 		s->msgs[i].msg_hdr.msg_name = &s->addrs[i];
 		s->msgs[i].msg_hdr.msg_control = s->cmsg[i].buf;
-		cand__frame__init(&s->pb[i]);
-		s->pbp[i] = &s->pb[i];
 	}
 	ctx->scratch = s;
 	return 0;
@@ -287,43 +288,59 @@ void raw_resume(struct raw_chan *r)
 	r->paused = 0;
 }
 
-static void raw_frame_to_pb(struct raw_scratch *s, struct raw_chan *r, int i)
+/* The batch's index of the name of ifindex, adding it on first sight. */
+static uint8_t raw_batch_ifname(struct raw_scratch *s, size_t *n, int ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (s->ifindexes[i] == ifindex)
+			return (uint8_t)i;
+	s->ifindexes[i] = ifindex;
+	s->ifnames[i] = (char *)raw_ifname(s, ifindex);
+	(*n)++;
+	return (uint8_t)i;
+}
+
+/* Appends frame i of the last recvmmsg to the batch; returns its size. */
+static size_t raw_pack_frame(struct raw_scratch *s, struct raw_chan *r, int i,
+			     uint8_t *p, size_t *n_names)
 {
 	const struct mmsghdr *m = &s->msgs[i];
 	const struct canfd_frame *cf = &s->frames[i];
-	Cand__Frame *f = &s->pb[i];
+	struct framepack_rec rec = {
+		.can_id = cf->can_id,
+		.len = cf->len,
+		.data = (cf->can_id & CAN_RTR_FLAG) ? NULL : cf->data,
+	};
 	struct cmsghdr *cm;
 	const struct timespec *ts;
 	uint32_t drops;
 
-	f->id = cf->can_id & CAN_EFF_MASK;
-	f->extended = (cf->can_id & CAN_EFF_FLAG) != 0;
-	f->remote = (cf->can_id & CAN_RTR_FLAG) != 0;
-	f->error = (cf->can_id & CAN_ERR_FLAG) != 0;
-	f->fd = m->msg_len == CANFD_MTU;
-	f->brs = f->fd && (cf->flags & CANFD_BRS);
-	f->esi = f->fd && (cf->flags & CANFD_ESI);
-	f->dlc = cf->len;
-	f->data.data = (uint8_t *)cf->data;
-	f->data.len = f->remote ? 0 : cf->len;
-	f->own = (m->msg_hdr.msg_flags & MSG_CONFIRM) != 0;
-	f->ifname =
-		(char *)(r->ifindex ? r->channel
-				    : raw_ifname(s, s->addrs[i].can_ifindex));
-	f->timestamp_ns = 0;
+	if (m->msg_len == CANFD_MTU)
+		rec.flags = FRAMEPACK_FD |
+			    ((cf->flags & CANFD_BRS) ? FRAMEPACK_BRS : 0) |
+			    ((cf->flags & CANFD_ESI) ? FRAMEPACK_ESI : 0);
+	if (m->msg_hdr.msg_flags & MSG_CONFIRM)
+		rec.flags |= FRAMEPACK_OWN;
+	/* A bound channel's batches name only it, at index 0. */
+	if (r->ifindex == 0)
+		rec.ifname =
+			raw_batch_ifname(s, n_names, s->addrs[i].can_ifindex);
 	for (cm = CMSG_FIRSTHDR(&m->msg_hdr); cm != NULL;
 	     cm = CMSG_NXTHDR((struct msghdr *)&m->msg_hdr, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET)
 			continue;
 		if (cm->cmsg_type == SO_TIMESTAMPNS) {
 			ts = (const struct timespec *)CMSG_DATA(cm);
-			f->timestamp_ns = (uint64_t)ts->tv_sec * 1000000000u +
-					  (uint64_t)ts->tv_nsec;
+			rec.timestamp_ns = (uint64_t)ts->tv_sec * 1000000000u +
+					   (uint64_t)ts->tv_nsec;
 		} else if (cm->cmsg_type == SO_RXQ_OVFL) {
 			memcpy(&drops, CMSG_DATA(cm), sizeof(drops));
 			r->kernel_drops = drops;
 		}
 	}
+	return framepack_put(p, &rec);
 }
 
 /* Tells the client its interface went away or down; it stays connected. */
@@ -356,10 +373,13 @@ static void raw_on_read(evutil_socket_t fd, short what, void *arg)
 	Cand__ServerMsg msg = CAND__SERVER_MSG__INIT;
 	Cand__Event ev = CAND__EVENT__INIT;
 	Cand__FrameBatch batch = CAND__FRAME_BATCH__INIT;
+	size_t size, n_names;
 	int i, n, round;
 
 	(void)what;
-	batch.frames = s->pbp;
+	batch.format = FRAMEPACK_FORMAT;
+	batch.ifnames = s->ifnames;
+	batch.packed.data = s->packed;
 	ev.ev_case = CAND__EVENT__EV_FRAMES;
 	ev.frames = &batch;
 	msg.msg_case = CAND__SERVER_MSG__MSG_EVENT;
@@ -384,9 +404,15 @@ static void raw_on_read(evutil_socket_t fd, short what, void *arg)
 					 strerror(errno));
 			break;
 		}
+		size = 0;
+		n_names = r->ifindex != 0;
+		s->ifnames[0] = r->channel;
 		for (i = 0; i < n; i++)
-			raw_frame_to_pb(s, r, i);
-		batch.n_frames = (size_t)n;
+			size += raw_pack_frame(s, r, i, s->packed + size,
+					       &n_names);
+		batch.count = (uint32_t)n;
+		batch.packed.len = size;
+		batch.n_ifnames = n_names;
 		batch.kernel_drops = r->kernel_drops;
 		if (client_queue_msg(c, &msg) < 0)
 			break;

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "framepack.h"
 #include "unit.h"
 #include "wire.h"
 
@@ -281,6 +282,51 @@ START_TEST(test_oversized_length_kills_client)
 }
 END_TEST
 
+START_TEST(test_framepack_roundtrip)
+{
+	static const uint8_t fd_data[64] = {1, 2, 3, [63] = 0x3f};
+	static const uint8_t classic[8] = {0xde, 0xad, 0xbe, 0xef};
+	const struct framepack_rec in[] = {
+		{.can_id = 0x123, .len = 4, .data = classic, .timestamp_ns = 7},
+		{.can_id = 0x1f334455 | FRAMEPACK_EFF | FRAMEPACK_RTR,
+		 .len = 3,
+		 .ifname = 1},
+		{.can_id = 0x7ff,
+		 .len = 64,
+		 .flags = FRAMEPACK_FD | FRAMEPACK_BRS | FRAMEPACK_OWN,
+		 .data = fd_data,
+		 .timestamp_ns = 1700000000123456789ull},
+	};
+	uint8_t buf[3 * FRAMEPACK_MAX];
+	struct framepack_rec out;
+	size_t size = 0, off = 0, i;
+
+	for (i = 0; i < 3; i++)
+		size += framepack_put(buf + size, &in[i]);
+	ck_assert_uint_eq(size, 3 * FRAMEPACK_HDR + 4 + 64); /* RTR: no data */
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(framepack_get(buf, size, &off, &out), 1);
+		ck_assert_uint_eq(out.can_id, in[i].can_id);
+		ck_assert_uint_eq(out.len, in[i].len);
+		ck_assert_uint_eq(out.flags, in[i].flags);
+		ck_assert_uint_eq(out.ifname, in[i].ifname);
+		ck_assert_uint_eq(out.timestamp_ns, in[i].timestamp_ns);
+		if (in[i].data != NULL)
+			ck_assert_mem_eq(out.data, in[i].data, in[i].len);
+		else
+			ck_assert_ptr_null(out.data);
+	}
+	ck_assert_int_eq(framepack_get(buf, size, &off, &out), 0);
+
+	/* A truncated record and a length past 64 are refused, not read. */
+	off = 0;
+	ck_assert_int_eq(framepack_get(buf, FRAMEPACK_HDR + 2, &off, &out), -1);
+	buf[4] = 65;
+	off = 0;
+	ck_assert_int_eq(framepack_get(buf, size, &off, &out), -1);
+}
+END_TEST
+
 Suite *proto_suite(void)
 {
 	Suite *s = suite_create("proto");
@@ -294,6 +340,7 @@ Suite *proto_suite(void)
 	tcase_add_test(tc, test_list_without_open);
 	tcase_add_test(tc, test_frame_validation);
 	tcase_add_test(tc, test_oversized_length_kills_client);
+	tcase_add_test(tc, test_framepack_roundtrip);
 	suite_add_tcase(s, tc);
 	return s;
 }
