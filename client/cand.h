@@ -265,7 +265,12 @@ struct cand_monitor_opts {
 	 * kernel; no masks, timers or events then.
 	 */
 	const struct cand_frame *rtr_reply;
-	const char *ifname; /* on the "" channel: one interface, NULL: all */
+	/*
+	 * On the "" channel: one interface, or NULL for all of them; then no
+	 * timeout or throttle (the kernel would follow only the first
+	 * interface the id shows up on).
+	 */
+	const char *ifname;
 };
 
 void cand_monitor_opts_init(struct cand_monitor_opts *opts);

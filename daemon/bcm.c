@@ -19,6 +19,7 @@
  * soon as its TX_EXPIRED is read, so starting a task always sets up afresh.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -808,6 +809,16 @@ int bcm_monitor_start(struct client *c, const Cand__MonitorStartRequest *req,
 	    (rc = bcm_monitor_iface(c, req->ifname, &ifindex, ifname, detail,
 				    dsize)) < 0)
 		return rc;
+	/*
+	 * The kernel locks an every-interface op with a timer onto the first
+	 * interface it hears the id on and ignores the others, changes too.
+	 */
+	if (ifindex == 0 && (req->timeout_us || req->throttle_us)) {
+		reply_detail(detail, dsize,
+			     "a timeout or throttle needs one interface: name "
+			     "it on the \"\" channel");
+		return -EINVAL;
+	}
 	if (req->rtr_reply != NULL) {
 		if (ifindex == 0) {
 			reply_detail(detail, dsize,
@@ -935,8 +946,11 @@ static void bcm_monitor_event(struct bcm_op *op, const struct msghdr *mh,
 	me.monitor_id = op->id;
 	me.timestamp_ns = ts;
 	me.ifname = op->ifname;
-	/* On every interface, the kernel says which one it was. */
-	if (op->ifindex == 0 && mh->msg_namelen >= sizeof(*addr) &&
+	/* On every interface, the kernel says which one it was (its address
+	 * stops after can_ifindex). */
+	if (op->ifindex == 0 &&
+	    mh->msg_namelen >= offsetof(struct sockaddr_can, can_ifindex) +
+				       sizeof(addr->can_ifindex) &&
 	    addr->can_ifindex != 0 &&
 	    if_indextoname((unsigned)addr->can_ifindex, name) != NULL)
 		me.ifname = name;
