@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -465,6 +466,21 @@ static int bcm_task_frames(struct client *c, Cand__Frame **frames, size_t n,
 	return 0;
 }
 
+/* The kernel would drop each frame of an FD task on a classic interface. */
+static int bcm_check_fd_mtu(const struct bcm_op *op, char *detail, size_t dsize)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", op->ifname);
+	if (ioctl(op->fd, SIOCGIFMTU, &ifr) < 0 ||
+	    ifr.ifr_mtu >= (int)CANFD_MTU)
+		return 0;
+	reply_detail(detail, dsize, "\"%s\" is not CAN FD capable (mtu %d)",
+		     op->ifname, ifr.ifr_mtu);
+	return -EOPNOTSUPP;
+}
+
 int bcm_task_start(struct client *c, const Cand__TaskStartRequest *req,
 		   uint32_t *id, char *detail, size_t dsize)
 {
@@ -489,7 +505,8 @@ int bcm_task_start(struct client *c, const Cand__TaskStartRequest *req,
 	op->count = count;
 	for (i = 0; i < op->nframes; i++)
 		memcpy(bcm_frame_at(op, i), &cf[i], op->cfsiz);
-	if (!req->paused && (rc = bcm_task_run(op, detail, dsize)) < 0) {
+	if ((is_fd && (rc = bcm_check_fd_mtu(op, detail, dsize)) < 0) ||
+	    (!req->paused && (rc = bcm_task_run(op, detail, dsize)) < 0)) {
 		bcm_op_free(op);
 		return rc;
 	}

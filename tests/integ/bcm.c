@@ -667,6 +667,15 @@ START_TEST(test_fd_task)
 	ck_assert_msg(rc == CAND_EUNSUPP, "FD task on a channel without fd: %s",
 		      cand_strerror(rc));
 	cand_close(classic);
+	/* vcan1 is classic (mtu 16): refused, not silently dropped. */
+	classic = util_open_fd("vcan1");
+	rc = cand_task_start(classic, &f, 1, 20 * MS, 0, 0, &t);
+	ck_assert_msg(rc == CAND_EUNSUPP, "FD task on vcan1: %s",
+		      cand_strerror(rc));
+	ck_assert_msg(strstr(cand_last_detail(classic), "not CAN FD") != NULL,
+		      "detail '%s'", cand_last_detail(classic));
+	ck_assert_ptr_null(t);
+	cand_close(classic);
 	cand_close(owner);
 	cand_close(obs);
 }
