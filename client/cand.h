@@ -141,9 +141,10 @@ int cand_set_filters(cand_t *h, const struct cand_filter *filters, size_t n);
 int cand_list(cand_t *h, struct cand_iface **out);
 
 /*
- * The socket to poll for readability. Frames may already be buffered in the
- * handle, so drain with cand_recv(h, f, 0) until CAND_ETIMEOUT after each
- * wakeup, or check cand_pending() before polling.
+ * The socket to poll for readability. Frames and events may already be
+ * buffered in the handle, so drain with cand_recv(h, f, 0) (or
+ * cand_recv_event()) until CAND_ETIMEOUT after each wakeup, or check
+ * cand_pending() before polling.
  */
 int cand_fileno(cand_t *h);
 size_t cand_pending(cand_t *h);
@@ -217,7 +218,7 @@ int cand_task_stop_all(cand_t *h);
 enum cand_task_state {
 	CAND_TASK_RUNNING = 0,
 	CAND_TASK_STOPPED = 1, /* stopped, or created paused */
-	CAND_TASK_EXPIRED = 2, /* its duration ended */
+	CAND_TASK_EXPIRED = 2, /* stopped because its duration ended */
 };
 
 struct cand_task_info {
