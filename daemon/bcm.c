@@ -152,9 +152,10 @@ static struct bcm_op *bcm_find(struct client *c, uint32_t id,
 	struct bcm_op *op;
 
 	if (c->bcm != NULL)
-		TAILQ_FOREACH(op, &c->bcm->ops, entry)
-	if (op->id == id && op->kind == kind)
-		return op;
+		for (op = TAILQ_FIRST(&c->bcm->ops); op != NULL;
+		     op = TAILQ_NEXT(op, entry))
+			if (op->id == id && op->kind == kind)
+				return op;
 	/* Ids are per connection: another client's task is not found. */
 	reply_detail(detail, dsize, "no %s %u on this connection",
 		     kind == BCM_TASK ? "task" : "monitor", id);
@@ -621,8 +622,8 @@ int bcm_task_stop_all(struct client *c, char *detail, size_t dsize)
 
 	if (c->bcm == NULL)
 		return 0;
-	TAILQ_FOREACH(op, &c->bcm->ops, entry)
-	{
+	for (op = TAILQ_FIRST(&c->bcm->ops); op != NULL;
+	     op = TAILQ_NEXT(op, entry)) {
 		if (op->kind != BCM_TASK ||
 		    op->state != CAND__TASK_STATE__TASK_RUNNING)
 			continue;
@@ -647,14 +648,15 @@ int bcm_task_list(struct client *c, Cand__TaskListReply *rep)
 	rep->tasks = NULL;
 	if (c->bcm == NULL)
 		return 0;
-	TAILQ_FOREACH(op, &c->bcm->ops, entry)
-	n += op->kind == BCM_TASK;
+	for (op = TAILQ_FIRST(&c->bcm->ops); op != NULL;
+	     op = TAILQ_NEXT(op, entry))
+		n += op->kind == BCM_TASK;
 	if (n == 0)
 		return 0;
 	if ((rep->tasks = calloc(n, sizeof(*rep->tasks))) == NULL)
 		return -ENOMEM;
-	TAILQ_FOREACH(op, &c->bcm->ops, entry)
-	{
+	for (op = TAILQ_FIRST(&c->bcm->ops); op != NULL;
+	     op = TAILQ_NEXT(op, entry)) {
 		if (op->kind != BCM_TASK)
 			continue;
 		if ((info = calloc(1, sizeof(*info))) == NULL)
@@ -931,9 +933,9 @@ static void bcm_pause(struct bcm_set *s)
 	if (s->paused)
 		return;
 	s->paused = 1;
-	TAILQ_FOREACH(op, &s->ops, entry)
-	if (op->kind == BCM_MONITOR)
-		event_del(op->ev_read);
+	for (op = TAILQ_FIRST(&s->ops); op != NULL; op = TAILQ_NEXT(op, entry))
+		if (op->kind == BCM_MONITOR)
+			event_del(op->ev_read);
 }
 
 void bcm_resume(struct client *c)
@@ -943,9 +945,10 @@ void bcm_resume(struct client *c)
 	if (c->bcm == NULL || !c->bcm->paused)
 		return;
 	c->bcm->paused = 0;
-	TAILQ_FOREACH(op, &c->bcm->ops, entry)
-	if (op->kind == BCM_MONITOR)
-		event_add(op->ev_read, NULL);
+	for (op = TAILQ_FIRST(&c->bcm->ops); op != NULL;
+	     op = TAILQ_NEXT(op, entry))
+		if (op->kind == BCM_MONITOR)
+			event_add(op->ev_read, NULL);
 }
 
 static void bcm_monitor_event(struct bcm_op *op, const struct msghdr *mh,
