@@ -34,7 +34,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 # Everything but main(), so unit tests can link daemon modules.
 DAEMON_LIB_OBJ := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJ))
 
-LIB_SRC := client/libcand.c client/frametext.c
+LIB_SRC := client/libcand.c client/frametext.c client/timetext.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(BUILD)/pic/%.o) $(BUILD)/pic/proto/cand.pb-c.o
 CANCTL_SRC := client/canctl.c

@@ -17,6 +17,7 @@
 
 #include "cand.h"
 #include "frametext.h"
+#include "timetext.h"
 
 #define CANCTL_SEND_TIMEOUT_MS 1000
 #define CANCTL_DRAIN_MAX       256   /* frames between flushes in a flood */
@@ -55,6 +56,37 @@ static void canctl_usage(FILE *fp)
 	      "        -E        drop error frames (cand delivers them by "
 	      "default)\n"
 	      "        -o        receive own messages\n"
+	      "  periodic -p period [-d duration] iface frame ...\n"
+	      "      send the frames in turn, one every period (100ms, 2s, "
+	      "500us; a\n"
+	      "      bare number is ms), until Ctrl-C or for the duration\n"
+	      "  monitor [-alR] [-m mask ...] [-t timeout] [-r throttle] "
+	      "[-n count]\n"
+	      "          [-F] [-x frame] iface id\n"
+	      "      print a line when id's data changes under the masks and "
+	      "when it\n"
+	      "      stays away for the timeout (an 8-digit id is "
+	      "extended):\n"
+	      "        (1436509052.249713) vcan0 123#11223344 changed\n"
+	      "        (1436509052.749821) vcan0 123 timeout\n"
+	      "        -m mask     hex data bits that count "
+	      "(FF00000000000000); "
+	      "more than\n"
+	      "                    one: the first selects the multiplexer, "
+	      "each "
+	      "other\n"
+	      "                    holds a multiplexer value and its bits\n"
+	      "        -t timeout  report silence this long (also "
+	      "--timeout)\n"
+	      "        -r throttle at most one change per throttle (also "
+	      "--throttle)\n"
+	      "        -a          every frame, not just changes\n"
+	      "        -l          a length change is a change\n"
+	      "        -R          after a timeout, report the next frame\n"
+	      "        -F          CAN FD frames\n"
+	      "        -n count    exit after count lines\n"
+	      "        -x frame    answer remote frames for id with frame "
+	      "instead\n"
 	      "  help\n"
 	      "      show this text\n"
 	      "\n"
@@ -325,6 +357,33 @@ static void canctl_on_signal(int sig)
 	canctl_stop = 1;
 }
 
+/*
+ * Signals stay blocked except inside ppoll() with *waitmask, so a stop
+ * request can neither be lost between the check and the wait nor cut a
+ * line.
+ */
+static void canctl_block_signals(sigset_t *waitmask)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = canctl_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGHUP);
+}
+
 struct canctl_dump {
 	cand_t *h;
 	int log;
@@ -425,8 +484,7 @@ static int canctl_dump(const char *sock, int argc, char **argv)
 	struct cand_filter *filters;
 	struct cand_options opts;
 	struct canctl_dump d;
-	struct sigaction sa;
-	sigset_t block, waitmask;
+	sigset_t waitmask;
 	char iface[CAND_IFNAMSIZ], *arg, *tok, *save;
 	const char *why;
 	size_t n_filters = 0, max_filters;
@@ -520,26 +578,7 @@ static int canctl_dump(const char *sock, int argc, char **argv)
 	/* candump starts with the width of the name it was given. */
 	frametext_view_init(&d.view, (int)strlen(iface));
 
-	/*
-	 * Signals stay blocked except inside ppoll(), so a stop request can
-	 * neither be lost between the check and the wait nor cut a line.
-	 */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = canctl_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
-	sigdelset(&waitmask, SIGINT);
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGHUP);
-
+	canctl_block_signals(&waitmask);
 	if (canctl_connect(sock, &d.h) != 0) {
 		free(filters);
 		return 1;
@@ -550,6 +589,363 @@ static int canctl_dump(const char *sock, int argc, char **argv)
 		rc = canctl_dump_loop(&d, idle_ms, &waitmask);
 	cand_close(d.h);
 	free(filters);
+	return rc;
+}
+
+/* A duration option; a usage error when it does not parse. */
+static int canctl_duration(const char *opt, const char *s, uint64_t *us)
+{
+	const char *why;
+
+	if (timetext_parse_us(s, us, &why) < 0)
+		return canctl_usage_error("bad %s '%s': %s", opt, s, why);
+	return 0;
+}
+
+/* One interface for a task or monitor: not "" and not "any". */
+static int canctl_one_iface(const char *cmd, const char *iface)
+{
+	if (iface[0] == '\0' || strcmp(iface, CANCTL_ANY) == 0)
+		return canctl_usage_error("%s needs one interface, not '%s'",
+					  cmd, iface);
+	if (strlen(iface) >= CAND_IFNAMSIZ)
+		return canctl_usage_error("interface name '%s' is too long",
+					  iface);
+	return 0;
+}
+
+/*
+ * Connects and opens iface for tasks and monitors only: a filter that
+ * passes nothing (inverted, mask 0) and no error frames, so the bus
+ * traffic never reaches us.
+ */
+static int canctl_open_quiet(const char *sock, const char *iface, int fd,
+			     cand_t **h)
+{
+	struct cand_filter none = {.id = 0, .mask = 0, .invert = 1};
+	struct cand_options opts;
+	int rc;
+
+	if (canctl_connect(sock, h) != 0)
+		return 1;
+	cand_options_init(&opts);
+	opts.channel = iface;
+	opts.fd = fd;
+	opts.ignore_rx_error_frames = 1;
+	opts.filters = &none;
+	opts.n_filters = 1;
+	if ((rc = cand_open(*h, &opts)) < 0) {
+		canctl_fail(*h, rc, iface);
+		cand_close(*h);
+		*h = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Waits for events until a signal, until handle() returns nonzero (its
+ * value minus one is the exit status), or until the connection fails.
+ */
+static int canctl_event_loop(cand_t *h, const sigset_t *waitmask,
+			     int (*handle)(void *, const struct cand_event *),
+			     void *arg)
+{
+	struct cand_event ev;
+	struct pollfd pfd = {.fd = cand_fileno(h), .events = POLLIN};
+	int rc;
+
+	for (;;) {
+		while ((rc = cand_recv_event(h, &ev, 0)) != CAND_ETIMEOUT) {
+			if (rc == CAND_ENETDOWN || rc == CAND_ENODEV) {
+				fflush(stdout);
+				fprintf(stderr, "canctl: %s\n",
+					cand_last_detail(h));
+			} else if (rc < 0) {
+				fflush(stdout);
+				return canctl_fail(h, rc, "receive");
+			} else if ((rc = handle(arg, &ev)) != 0) {
+				return rc - 1;
+			}
+		}
+		if (fflush(stdout) == EOF)
+			return errno == EPIPE ? 0 : 1;
+		if (canctl_stop)
+			return 0;
+		if (ppoll(&pfd, 1, NULL, waitmask) < 0 && errno != EINTR) {
+			perror("canctl: poll");
+			return 1;
+		}
+		if (canctl_stop)
+			return 0;
+	}
+}
+
+static int canctl_periodic_event(void *arg, const struct cand_event *ev)
+{
+	const cand_task_t *t = arg;
+
+	/* The duration ended: done, exit 0. */
+	return ev->type == CAND_EVENT_TASK_EXPIRED && ev->id == cand_task_id(t)
+		       ? 1
+		       : 0;
+}
+
+static int canctl_periodic(const char *sock, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"period", required_argument, NULL, 'p'},
+		{"duration", required_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cand_frame *frames;
+	uint64_t period = 0, duration = 0;
+	const char *why, *iface;
+	sigset_t waitmask;
+	cand_task_t *t;
+	cand_t *h;
+	int ch, i, n, rc, fd = 0, have_period = 0;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":p:d:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			if (canctl_duration("period", optarg, &period) != 0)
+				return 2;
+			have_period = 1;
+			break;
+		case 'd':
+			if (canctl_duration("duration", optarg, &duration) != 0)
+				return 2;
+			break;
+		default:
+			return canctl_bad_option(ch);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (!have_period)
+		return canctl_usage_error("periodic needs a period (-p)");
+	if (argc < 2)
+		return canctl_usage_error("periodic needs an interface and at "
+					  "least one frame");
+	iface = argv[0];
+	if (canctl_one_iface("periodic", iface) != 0)
+		return 2;
+	n = argc - 1;
+	if ((frames = calloc((size_t)n, sizeof(*frames))) == NULL) {
+		fprintf(stderr, "canctl: out of memory\n");
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (frametext_parse(argv[i + 1], &frames[i], &why) < 0) {
+			free(frames);
+			return canctl_usage_error("bad frame '%s': %s",
+						  argv[i + 1], why);
+		}
+		if (frames[i].flags & CAND_FRAME_FD)
+			fd = 1;
+	}
+
+	canctl_block_signals(&waitmask);
+	if (canctl_open_quiet(sock, iface, fd, &h) != 0) {
+		free(frames);
+		return 1;
+	}
+	rc = cand_task_start(h, frames, (size_t)n, period, duration, 0, &t);
+	free(frames);
+	if (rc < 0) {
+		rc = canctl_fail(h, rc, "periodic");
+	} else {
+		rc = canctl_event_loop(h, &waitmask, canctl_periodic_event, t);
+		/* Stops it at once, rather than when the connection goes. */
+		cand_task_free(t);
+	}
+	cand_close(h);
+	return rc;
+}
+
+struct canctl_monitor {
+	const char *iface;
+	char id[16]; /* as candump prints it: 3 or 8 hex digits */
+	long count;  /* lines left to print, or -1 */
+};
+
+static int canctl_monitor_event(void *arg, const struct cand_event *ev)
+{
+	struct canctl_monitor *m = arg;
+	char text[FRAMETEXT_MAX];
+	const char *ifname = ev->frame.ifname[0] ? ev->frame.ifname : m->iface;
+	uint64_t ts = ev->frame.timestamp_ns;
+
+	if (ev->type == CAND_EVENT_MONITOR_CHANGED) {
+		frametext_format_frame(text, sizeof(text), &ev->frame);
+		printf("(%llu.%06llu) %s %s changed\n",
+		       (unsigned long long)(ts / 1000000000u),
+		       (unsigned long long)(ts % 1000000000u / 1000), ifname,
+		       text);
+	} else if (ev->type == CAND_EVENT_MONITOR_TIMEOUT) {
+		printf("(%llu.%06llu) %s %s timeout\n",
+		       (unsigned long long)(ts / 1000000000u),
+		       (unsigned long long)(ts % 1000000000u / 1000), ifname,
+		       m->id);
+	} else {
+		return 0;
+	}
+	if (m->count > 0 && --m->count == 0)
+		return 1;
+	return 0;
+}
+
+/* Hex bytes, "FF00" or "FF.00" as cansend's data, into a mask. */
+static int canctl_parse_mask(const char *s, struct cand_mask *m)
+{
+	unsigned v;
+
+	memset(m, 0, sizeof(*m));
+	while (*s != '\0') {
+		if (*s == '.') {
+			s++;
+			continue;
+		}
+		if (m->len == CAND_MAX_DLEN || sscanf(s, "%2x", &v) != 1 ||
+		    !((s[0] >= '0' && s[0] <= '9') ||
+		      (s[0] >= 'a' && s[0] <= 'f') ||
+		      (s[0] >= 'A' && s[0] <= 'F')) ||
+		    !((s[1] >= '0' && s[1] <= '9') ||
+		      (s[1] >= 'a' && s[1] <= 'f') ||
+		      (s[1] >= 'A' && s[1] <= 'F')))
+			return -1;
+		m->data[m->len++] = (uint8_t)v;
+		s += 2;
+	}
+	return m->len > 0 ? 0 : -1;
+}
+
+static int canctl_monitor(const char *sock, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"mask", required_argument, NULL, 'm'},
+		{"timeout", required_argument, NULL, 't'},
+		{"throttle", required_argument, NULL, 'r'},
+		{"count", required_argument, NULL, 'n'},
+		{"all", no_argument, NULL, 'a'},
+		{"check-len", no_argument, NULL, 'l'},
+		{"resume", no_argument, NULL, 'R'},
+		{"fd", no_argument, NULL, 'F'},
+		{"rtr-reply", required_argument, NULL, 'x'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cand_monitor_opts opts;
+	struct cand_mask *masks = NULL;
+	struct cand_frame reply;
+	struct canctl_monitor m = {.count = -1};
+	const char *why, *idtext;
+	size_t n_masks = 0;
+	sigset_t waitmask;
+	cand_monitor_t *mon;
+	cand_t *h;
+	uint32_t id;
+	int ch, rc, count;
+
+	cand_monitor_opts_init(&opts);
+	if ((masks = calloc((size_t)argc, sizeof(*masks))) == NULL) {
+		fprintf(stderr, "canctl: out of memory\n");
+		return 1;
+	}
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":m:t:r:n:alRFx:", longopts,
+				 NULL)) != -1) {
+		rc = 0;
+		switch (ch) {
+		case 'm':
+			if (canctl_parse_mask(optarg, &masks[n_masks++]) < 0)
+				rc = canctl_usage_error(
+					"bad mask '%s': 1 to 64 hex bytes",
+					optarg);
+			break;
+		case 't':
+			rc = canctl_duration("timeout", optarg,
+					     &opts.timeout_us);
+			break;
+		case 'r':
+			rc = canctl_duration("throttle", optarg,
+					     &opts.throttle_us);
+			break;
+		case 'n':
+			if (canctl_ms(optarg, &count) < 0 || count < 1)
+				rc = canctl_usage_error("bad count '%s'",
+							optarg);
+			m.count = count;
+			break;
+		case 'a':
+			opts.flags |= CAND_MONITOR_EVERY_FRAME;
+			break;
+		case 'l':
+			opts.flags |= CAND_MONITOR_CHECK_LEN;
+			break;
+		case 'R':
+			opts.flags |= CAND_MONITOR_RESUME;
+			break;
+		case 'F':
+			opts.frame_flags |= CAND_FRAME_FD;
+			break;
+		case 'x':
+			if (frametext_parse(optarg, &reply, &why) < 0)
+				rc = canctl_usage_error("bad frame '%s': %s",
+							optarg, why);
+			opts.rtr_reply = &reply;
+			break;
+		default:
+			rc = canctl_bad_option(ch);
+		}
+		if (rc != 0) {
+			free(masks);
+			return rc;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 2) {
+		free(masks);
+		return canctl_usage_error("monitor needs an interface and an "
+					  "id");
+	}
+	m.iface = argv[0];
+	idtext = argv[1];
+	if (canctl_one_iface("monitor", m.iface) != 0) {
+		free(masks);
+		return 2;
+	}
+	if (canctl_hex32(idtext, idtext + strlen(idtext), &id) < 0) {
+		free(masks);
+		return canctl_usage_error("bad id '%s': 1 to 8 hex digits",
+					  idtext);
+	}
+	/* As cansend: 8 digits make an extended id. */
+	if (strlen(idtext) == 8)
+		opts.frame_flags |= CAND_FRAME_EXTENDED;
+	snprintf(m.id, sizeof(m.id), strlen(idtext) == 8 ? "%08X" : "%03X", id);
+	opts.id = id;
+	opts.masks = masks;
+	opts.n_masks = n_masks;
+
+	canctl_block_signals(&waitmask);
+	if (canctl_open_quiet(sock, m.iface,
+			      (opts.frame_flags & CAND_FRAME_FD) != 0,
+			      &h) != 0) {
+		free(masks);
+		return 1;
+	}
+	rc = cand_monitor_start(h, &opts, &mon);
+	free(masks);
+	if (rc < 0) {
+		rc = canctl_fail(h, rc, "monitor");
+	} else {
+		rc = canctl_event_loop(h, &waitmask, canctl_monitor_event, &m);
+		cand_monitor_free(mon);
+	}
+	cand_close(h);
 	return rc;
 }
 
@@ -591,5 +987,9 @@ int main(int argc, char **argv)
 		return canctl_send(sock, argc, argv);
 	if (strcmp(cmd, "dump") == 0)
 		return canctl_dump(sock, argc, argv);
+	if (strcmp(cmd, "periodic") == 0)
+		return canctl_periodic(sock, argc, argv);
+	if (strcmp(cmd, "monitor") == 0)
+		return canctl_monitor(sock, argc, argv);
 	return canctl_usage_error("unknown command '%s'", cmd);
 }

@@ -3,7 +3,9 @@
  * proto/wire.h.
  *
  * Only one request is ever in flight. Events that arrive while a reply is
- * awaited are queued, so the receive path sees every frame in order. The
+ * awaited are queued, so the receive path sees every frame in order; other
+ * events (links, tasks, monitors) wait in a second queue, each marked with
+ * the number of frames queued before it, so both come out in order. The
  * receive path reads in large chunks and unpacks each FrameBatch into an
  * arena that is reset per message, so a flood costs no malloc per frame
  * and one syscall per chunk rather than per frame.
@@ -59,11 +61,28 @@ struct cand_arena {
 	int failed;
 };
 
-/* A link event, held back until the frames queued before it are read. */
-struct cand_link {
+/*
+ * An event that is not a frame, held back until the frames queued before
+ * it are read: a link change (err, detail) or a task or monitor event (ev).
+ */
+struct cand_note {
 	uint64_t at; /* frames queued before it */
-	int err;
+	int err;     /* a link event: what cand_recv() returns for it */
 	char *detail;
+	struct cand_event ev;
+};
+
+/* Task and monitor handles; h is NULL once their cand_t is closed. */
+struct cand_task {
+	struct cand *h;
+	uint32_t id;
+	struct cand_task *next;
+};
+
+struct cand_monitor {
+	struct cand *h;
+	uint32_t id;
+	struct cand_monitor *next;
 };
 
 /* What the awaited reply said. */
@@ -75,6 +94,10 @@ struct cand_result {
 	uint32_t sent;
 	struct cand_iface *ifaces;
 	size_t n_ifaces;
+	int has_created;
+	uint32_t created; /* a new task's or monitor's id */
+	struct cand_task_info *tasks;
+	size_t n_tasks;
 	int err; /* a local failure while taking the reply apart */
 };
 
@@ -102,9 +125,13 @@ struct cand {
 	uint64_t q_in;	/* frames ever queued */
 	uint64_t q_out; /* frames ever handed out */
 
-	struct cand_link *links;
-	size_t n_links;
-	size_t links_cap;
+	struct cand_note *notes;
+	size_t notes_head; /* first one not yet handed out */
+	size_t n_notes;
+	size_t notes_cap;
+
+	struct cand_task *tasks;
+	struct cand_monitor *monitors;
 
 	uint64_t kernel_drops;
 
@@ -265,6 +292,45 @@ static int cand_queue_reserve(struct cand *h, size_t n)
 	return 0;
 }
 
+static void cand_copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = src != NULL ? strnlen(src, size - 1) : 0;
+
+	if (n > 0)
+		memcpy(dst, src, n);
+	memset(dst + n, 0, size - n);
+}
+
+static void cand_frame_from_pb(struct cand_frame *f, const Cand__Frame *p)
+{
+	size_t n, max;
+
+	f->id = p->id;
+	f->flags = (p->extended ? CAND_FRAME_EXTENDED : 0) |
+		   (p->remote ? CAND_FRAME_REMOTE : 0) |
+		   (p->error ? CAND_FRAME_ERROR : 0) |
+		   (p->fd ? CAND_FRAME_FD : 0) | (p->brs ? CAND_FRAME_BRS : 0) |
+		   (p->esi ? CAND_FRAME_ESI : 0) |
+		   (p->own ? CAND_FRAME_OWN : 0);
+	max = p->fd ? CAND_MAX_DLEN : 8;
+	if (p->remote) {
+		f->len = (uint8_t)(p->dlc > max ? max : p->dlc);
+		n = 0;
+	} else {
+		n = p->data.len > max ? max : p->data.len;
+		f->len = (uint8_t)n;
+		if (n > 0)
+			memcpy(f->data, p->data.data, n);
+	}
+	memset(f->data + n, 0, sizeof(f->data) - n);
+
+	n = p->ifname != NULL ? strnlen(p->ifname, sizeof(f->ifname) - 1) : 0;
+	if (n > 0)
+		memcpy(f->ifname, p->ifname, n);
+	memset(f->ifname + n, 0, sizeof(f->ifname) - n);
+	f->timestamp_ns = p->timestamp_ns;
+}
+
 static void cand_frame_from_rec(struct cand_frame *f,
 				const struct framepack_rec *r,
 				const char *ifname)
@@ -321,9 +387,36 @@ static int cand_queue_batch(struct cand *h, const Cand__FrameBatch *b)
 	return 0;
 }
 
+/* A slot at the end of the note queue, marked with the frames before it. */
+static struct cand_note *cand_note_add(struct cand *h)
+{
+	struct cand_note *n;
+	size_t cap;
+
+	if (h->notes_head > 0 && h->n_notes == h->notes_cap) {
+		h->n_notes -= h->notes_head;
+		memmove(h->notes, h->notes + h->notes_head,
+			h->n_notes * sizeof(*h->notes));
+		h->notes_head = 0;
+	}
+	if (h->n_notes == h->notes_cap) {
+		cap = h->notes_cap ? h->notes_cap * 2 : 16;
+		if ((n = realloc(h->notes, cap * sizeof(*n))) == NULL) {
+			cand_kill(h, CAND_ENOMEM, "no memory for an event");
+			return NULL;
+		}
+		h->notes = n;
+		h->notes_cap = cap;
+	}
+	n = &h->notes[h->n_notes++];
+	memset(n, 0, sizeof(*n));
+	n->at = h->q_in;
+	return n;
+}
+
 static int cand_queue_link(struct cand *h, const Cand__LinkEvent *le)
 {
-	struct cand_link *l;
+	struct cand_note *l;
 	const char *what;
 	char buf[CAND_DETAIL_MAX];
 	int err;
@@ -349,31 +442,45 @@ static int cand_queue_link(struct cand *h, const Cand__LinkEvent *le)
 		snprintf(buf, sizeof(buf), "%s: interface %s",
 			 le->ifname != NULL ? le->ifname : "?", what);
 
-	if (h->n_links == h->links_cap) {
-		size_t cap = h->links_cap ? h->links_cap * 2 : 4;
-
-		if ((l = realloc(h->links, cap * sizeof(*l))) == NULL)
-			return cand_kill(h, CAND_ENOMEM,
-					 "no memory for an event");
-		h->links = l;
-		h->links_cap = cap;
-	}
-	l = &h->links[h->n_links];
-	if ((l->detail = strdup(buf)) == NULL)
+	if ((l = cand_note_add(h)) == NULL)
+		return h->dead;
+	if ((l->detail = strdup(buf)) == NULL) {
+		h->n_notes--;
 		return cand_kill(h, CAND_ENOMEM, "no memory for an event");
-	l->at = h->q_in;
+	}
 	l->err = err;
-	h->n_links++;
 	return 0;
 }
 
-static void cand_copy_str(char *dst, size_t size, const char *src)
+static int cand_queue_task_event(struct cand *h, const Cand__TaskEvent *te)
 {
-	size_t n = src != NULL ? strnlen(src, size - 1) : 0;
+	struct cand_note *n;
 
-	if (n > 0)
-		memcpy(dst, src, n);
-	memset(dst + n, 0, size - n);
+	if ((n = cand_note_add(h)) == NULL)
+		return h->dead;
+	n->ev.type = CAND_EVENT_TASK_EXPIRED;
+	n->ev.id = te->task_id;
+	n->ev.frame.timestamp_ns = te->timestamp_ns;
+	return 0;
+}
+
+static int cand_queue_monitor_event(struct cand *h,
+				    const Cand__MonitorEvent *me)
+{
+	struct cand_note *n;
+
+	if ((n = cand_note_add(h)) == NULL)
+		return h->dead;
+	n->ev.type = me->kind == CAND__MONITOR_EVENT_KIND__MONITOR_TIMEOUT
+			     ? CAND_EVENT_MONITOR_TIMEOUT
+			     : CAND_EVENT_MONITOR_CHANGED;
+	n->ev.id = me->monitor_id;
+	if (me->frame != NULL)
+		cand_frame_from_pb(&n->ev.frame, me->frame);
+	cand_copy_str(n->ev.frame.ifname, sizeof(n->ev.frame.ifname),
+		      me->ifname);
+	n->ev.frame.timestamp_ns = me->timestamp_ns;
+	return 0;
 }
 
 static int cand_take_list(struct cand_result *res, const Cand__ListReply *l)
@@ -399,6 +506,44 @@ static int cand_take_list(struct cand_result *res, const Cand__ListReply *l)
 	return 0;
 }
 
+/* One block: the infos, then every task's frames, so free() frees all. */
+static int cand_take_tasks(struct cand_result *res,
+			   const Cand__TaskListReply *l)
+{
+	struct cand_task_info *v;
+	struct cand_frame *f;
+	size_t i, j, n = l != NULL ? l->n_tasks : 0, nf = 0;
+
+	for (i = 0; i < n; i++) {
+		if (l->tasks[i]->n_frames > 4096)
+			return CAND_EPROTO;
+		nf += l->tasks[i]->n_frames;
+	}
+	v = calloc(1, (n ? n : 1) * sizeof(*v) + nf * sizeof(*f));
+	if (v == NULL)
+		return CAND_ENOMEM;
+	f = (struct cand_frame *)(v + (n ? n : 1));
+	for (i = 0; i < n; i++) {
+		const Cand__TaskInfo *p = l->tasks[i];
+
+		v[i].id = p->task_id;
+		v[i].state = p->state == CAND__TASK_STATE__TASK_RUNNING
+				     ? CAND_TASK_RUNNING
+			     : p->state == CAND__TASK_STATE__TASK_EXPIRED
+				     ? CAND_TASK_EXPIRED
+				     : CAND_TASK_STOPPED;
+		v[i].period_us = p->period_us;
+		v[i].duration_us = p->duration_us;
+		v[i].n_frames = p->n_frames;
+		v[i].frames = f;
+		for (j = 0; j < p->n_frames; j++)
+			cand_frame_from_pb(f++, p->frames[j]);
+	}
+	res->tasks = v;
+	res->n_tasks = n;
+	return 0;
+}
+
 static void cand_take_reply(struct cand *h, const Cand__Reply *r,
 			    struct cand_result *res)
 {
@@ -421,6 +566,14 @@ static void cand_take_reply(struct cand *h, const Cand__Reply *r,
 	if (r->status == CAND__STATUS__OK &&
 	    r->result_case == CAND__REPLY__RESULT_LIST)
 		res->err = cand_take_list(res, r->list);
+	if (r->result_case == CAND__REPLY__RESULT_CREATED &&
+	    r->created != NULL) {
+		res->has_created = 1;
+		res->created = r->created->id;
+	}
+	if (r->status == CAND__STATUS__OK &&
+	    r->result_case == CAND__REPLY__RESULT_TASKS)
+		res->err = cand_take_tasks(res, r->tasks);
 }
 
 static int cand_take_event(struct cand *h, const Cand__Event *ev)
@@ -430,6 +583,10 @@ static int cand_take_event(struct cand *h, const Cand__Event *ev)
 		return cand_queue_batch(h, ev->frames);
 	case CAND__EVENT__EV_LINK:
 		return cand_queue_link(h, ev->link);
+	case CAND__EVENT__EV_TASK:
+		return cand_queue_task_event(h, ev->task);
+	case CAND__EVENT__EV_MONITOR:
+		return cand_queue_monitor_event(h, ev->monitor);
 	default:
 		return 0; /* from a newer daemon; nothing to do with it */
 	}
@@ -755,19 +912,26 @@ CAND_EXPORT int cand_connect(cand_t **out, const char *path)
 
 CAND_EXPORT void cand_close(cand_t *h)
 {
+	struct cand_task *t;
+	struct cand_monitor *m;
 	size_t i;
 
 	if (h == NULL)
 		return;
+	/* Their handles outlive this one; freeing them then just frees. */
+	for (t = h->tasks; t != NULL; t = t->next)
+		t->h = NULL;
+	for (m = h->monitors; m != NULL; m = m->next)
+		m->h = NULL;
 	if (h->fd >= 0)
 		close(h->fd);
 	cand_arena_reset(&h->arena);
 	free(h->arena.buf);
 	free(h->in);
 	free(h->q);
-	for (i = 0; i < h->n_links; i++)
-		free(h->links[i].detail);
-	free(h->links);
+	for (i = h->notes_head; i < h->n_notes; i++)
+		free(h->notes[i].detail);
+	free(h->notes);
 	free(h->out);
 	free(h->tx);
 	free(h->txp);
@@ -949,6 +1113,24 @@ static void cand_frame_to_pb(Cand__Frame *p, const struct cand_frame *f)
 		p->ifname = (char *)f->ifname;
 }
 
+/* Room for n outgoing protobuf frames in the reused arrays. */
+static int cand_tx_reserve(struct cand *h, size_t n)
+{
+	Cand__Frame *tx;
+	Cand__Frame **txp;
+
+	if (h->tx_cap >= n)
+		return 0;
+	if ((tx = realloc(h->tx, n * sizeof(*tx))) == NULL)
+		return cand_fail(h, CAND_ENOMEM, "no memory to send");
+	h->tx = tx;
+	if ((txp = realloc(h->txp, n * sizeof(*txp))) == NULL)
+		return cand_fail(h, CAND_ENOMEM, "no memory to send");
+	h->txp = txp;
+	h->tx_cap = n;
+	return 0;
+}
+
 CAND_EXPORT int cand_send(cand_t *h, const struct cand_frame *frames, size_t n,
 			  int timeout_ms)
 {
@@ -973,18 +1155,8 @@ CAND_EXPORT int cand_send(cand_t *h, const struct cand_frame *frames, size_t n,
 		return cand_dead(h);
 
 	want = n < CAND_SEND_CHUNK ? n : CAND_SEND_CHUNK;
-	if (h->tx_cap < want) {
-		Cand__Frame *tx = realloc(h->tx, want * sizeof(*tx));
-		Cand__Frame **txp;
-
-		if (tx == NULL)
-			return cand_fail(h, CAND_ENOMEM, "no memory to send");
-		h->tx = tx;
-		if ((txp = realloc(h->txp, want * sizeof(*txp))) == NULL)
-			return cand_fail(h, CAND_ENOMEM, "no memory to send");
-		h->txp = txp;
-		h->tx_cap = want;
-	}
+	if ((rc = cand_tx_reserve(h, want)) < 0)
+		return rc;
 
 	deadline = cand_now_ms() + timeout_ms;
 	req.op_case = CAND__REQUEST__OP_SEND;
@@ -1023,18 +1195,41 @@ CAND_EXPORT int cand_send(cand_t *h, const struct cand_frame *frames, size_t n,
 	return (int)total;
 }
 
+/*
+ * Takes the next note if it is due (every frame queued before it was
+ * read). Returns 0 when none is; a link event's code, with its detail; or
+ * 1 with a task or monitor event in *ev.
+ */
+static int cand_pop_note(struct cand *h, struct cand_event *ev)
+{
+	struct cand_note *n;
+	int err;
+
+	if (h->notes_head == h->n_notes ||
+	    h->notes[h->notes_head].at != h->q_out)
+		return 0;
+	n = &h->notes[h->notes_head++];
+	err = n->err;
+	if (err != 0)
+		cand_copy_str(h->detail, sizeof(h->detail), n->detail);
+	else
+		*ev = n->ev;
+	free(n->detail);
+	if (h->notes_head == h->n_notes)
+		h->notes_head = h->n_notes = 0;
+	return err != 0 ? err : 1;
+}
+
 static int cand_pop(struct cand *h, struct cand_frame *f)
 {
-	struct cand_link l;
+	struct cand_event ev;
+	int rc;
 
-	if (h->n_links > 0 && h->links[0].at == h->q_out) {
-		l = h->links[0];
-		h->n_links--;
-		memmove(h->links, h->links + 1, h->n_links * sizeof(*h->links));
-		cand_copy_str(h->detail, sizeof(h->detail), l.detail);
-		free(l.detail);
-		return l.err;
-	}
+	/* Task and monitor events are for cand_recv_event(): passed by. */
+	while ((rc = cand_pop_note(h, &ev)) == 1)
+		;
+	if (rc != 0)
+		return rc;
 	if (h->q_head == h->q_tail)
 		return 0;
 	*f = h->q[h->q_head++];
@@ -1073,6 +1268,336 @@ CAND_EXPORT int cand_recv(cand_t *h, struct cand_frame *frame, int timeout_ms)
 	}
 }
 
+CAND_EXPORT int cand_recv_event(cand_t *h, struct cand_event *ev,
+				int timeout_ms)
+{
+	int64_t deadline = -1;
+	int rc;
+
+	if (h == NULL || ev == NULL)
+		return CAND_EINVAL;
+	if (timeout_ms > 0)
+		deadline = cand_now_ms() + timeout_ms;
+	for (;;) {
+		if ((rc = cand_pop_note(h, ev)) != 0)
+			return rc;
+		if (h->q_head != h->q_tail) {
+			memset(ev, 0, sizeof(*ev));
+			ev->type = CAND_EVENT_FRAME;
+			return cand_pop(h, &ev->frame);
+		}
+		if ((rc = cand_take_msg(h, NULL)) > 0)
+			continue;
+		if (h->dead)
+			return cand_dead(h);
+		if (cand_fill(h) != 0)
+			continue;
+		if (timeout_ms == 0 || cand_wait(h, POLLIN, deadline) == 0)
+			return cand_fail(h, CAND_ETIMEOUT, "%s", "");
+	}
+}
+
+/* Frames for a task request, checked and in the reused arrays. */
+static int cand_task_frames(struct cand *h, const struct cand_frame *frames,
+			    size_t n)
+{
+	size_t i;
+	int rc;
+
+	if (frames == NULL && n > 0)
+		return cand_fail(h, CAND_EINVAL, "%zu frames but no array", n);
+	/* The daemon takes 1 to 256 and says so; just keep it sane here. */
+	if (n > 4096)
+		return cand_fail(h, CAND_EINVAL, "%zu frames for one task", n);
+	if ((rc = cand_check_frames(h, frames, n)) < 0 ||
+	    (rc = cand_tx_reserve(h, n)) < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		cand_frame_to_pb(&h->tx[i], &frames[i]);
+		h->txp[i] = &h->tx[i];
+	}
+	return 0;
+}
+
+CAND_EXPORT int cand_task_start(cand_t *h, const struct cand_frame *frames,
+				size_t n, uint64_t period_us,
+				uint64_t duration_us, unsigned flags,
+				cand_task_t **task)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__TaskStartRequest ts = CAND__TASK_START_REQUEST__INIT;
+	struct cand_result res;
+	struct cand_task *t;
+	int rc;
+
+	if (h == NULL || task == NULL)
+		return CAND_EINVAL;
+	*task = NULL;
+	if (flags & ~CAND_TASK_PAUSED)
+		return cand_fail(h, CAND_EINVAL, "unknown task flags 0x%x",
+				 flags & ~CAND_TASK_PAUSED);
+	if ((rc = cand_task_frames(h, frames, n)) < 0)
+		return rc;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return cand_fail(h, CAND_ENOMEM, "no memory for a task");
+	ts.n_frames = n;
+	ts.frames = h->txp;
+	ts.period_us = period_us;
+	ts.duration_us = duration_us;
+	ts.paused = (flags & CAND_TASK_PAUSED) ? 1 : 0;
+	req.op_case = CAND__REQUEST__OP_TASK_START;
+	req.task_start = &ts;
+	rc = cand_rpc(h, &req, &res, cand_now_ms() + CAND_RPC_GRACE_MS);
+	if (rc == 0 && !res.has_created)
+		rc = cand_fail(h, CAND_EPROTO, "no task id in the reply");
+	if (rc < 0) {
+		free(t);
+		return rc;
+	}
+	t->h = h;
+	t->id = res.created;
+	t->next = h->tasks;
+	h->tasks = t;
+	*task = t;
+	return 0;
+}
+
+CAND_EXPORT int cand_task_modify(cand_task_t *t,
+				 const struct cand_frame *frames, size_t n)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__TaskModifyRequest tm = CAND__TASK_MODIFY_REQUEST__INIT;
+	struct cand_result res;
+	int rc;
+
+	if (t == NULL || t->h == NULL)
+		return CAND_EINVAL;
+	if ((rc = cand_task_frames(t->h, frames, n)) < 0)
+		return rc;
+	tm.task_id = t->id;
+	tm.n_frames = n;
+	tm.frames = t->h->txp;
+	req.op_case = CAND__REQUEST__OP_TASK_MODIFY;
+	req.task_modify = &tm;
+	return cand_rpc(t->h, &req, &res, cand_now_ms() + CAND_RPC_GRACE_MS);
+}
+
+/* A request that names one task or monitor. */
+static int cand_ref_rpc(struct cand *h, Cand__Request__OpCase op, uint32_t id)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__IdRef ref = CAND__ID_REF__INIT;
+	struct cand_result res;
+
+	ref.id = id;
+	req.op_case = op;
+	switch (op) {
+	case CAND__REQUEST__OP_TASK_STOP:
+		req.task_stop = &ref;
+		break;
+	case CAND__REQUEST__OP_TASK_RESUME:
+		req.task_resume = &ref;
+		break;
+	case CAND__REQUEST__OP_TASK_REMOVE:
+		req.task_remove = &ref;
+		break;
+	case CAND__REQUEST__OP_MONITOR_STOP:
+		req.monitor_stop = &ref;
+		break;
+	default:
+		return CAND_EINTERNAL;
+	}
+	return cand_rpc(h, &req, &res, cand_now_ms() + CAND_RPC_GRACE_MS);
+}
+
+CAND_EXPORT int cand_task_stop(cand_task_t *t)
+{
+	if (t == NULL || t->h == NULL)
+		return CAND_EINVAL;
+	return cand_ref_rpc(t->h, CAND__REQUEST__OP_TASK_STOP, t->id);
+}
+
+CAND_EXPORT int cand_task_resume(cand_task_t *t)
+{
+	if (t == NULL || t->h == NULL)
+		return CAND_EINVAL;
+	return cand_ref_rpc(t->h, CAND__REQUEST__OP_TASK_RESUME, t->id);
+}
+
+CAND_EXPORT void cand_task_free(cand_task_t *t)
+{
+	struct cand_task **pp;
+
+	if (t == NULL)
+		return;
+	if (t->h != NULL) {
+		/* Best effort: if the daemon is gone, so is the task. */
+		cand_ref_rpc(t->h, CAND__REQUEST__OP_TASK_REMOVE, t->id);
+		for (pp = &t->h->tasks; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == t) {
+				*pp = t->next;
+				break;
+			}
+	}
+	free(t);
+}
+
+CAND_EXPORT uint32_t cand_task_id(const cand_task_t *t)
+{
+	return t != NULL ? t->id : 0;
+}
+
+CAND_EXPORT int cand_task_stop_all(cand_t *h)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__TaskStopAllRequest sa = CAND__TASK_STOP_ALL_REQUEST__INIT;
+	struct cand_result res;
+
+	if (h == NULL)
+		return CAND_EINVAL;
+	req.op_case = CAND__REQUEST__OP_TASK_STOP_ALL;
+	req.task_stop_all = &sa;
+	return cand_rpc(h, &req, &res, cand_now_ms() + CAND_RPC_GRACE_MS);
+}
+
+CAND_EXPORT int cand_task_list(cand_t *h, struct cand_task_info **out)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__TaskListRequest tl = CAND__TASK_LIST_REQUEST__INIT;
+	struct cand_result res;
+	int rc;
+
+	if (h == NULL || out == NULL)
+		return CAND_EINVAL;
+	*out = NULL;
+	req.op_case = CAND__REQUEST__OP_TASK_LIST;
+	req.task_list = &tl;
+	rc = cand_rpc(h, &req, &res, cand_now_ms() + CAND_RPC_GRACE_MS);
+	if (rc < 0) {
+		free(res.tasks);
+		return rc;
+	}
+	if (res.err < 0)
+		return cand_fail(h, res.err, "cannot take the task list apart");
+	if (res.tasks == NULL &&
+	    (res.tasks = calloc(1, sizeof(*res.tasks))) == NULL)
+		return cand_fail(h, CAND_ENOMEM, "no memory for the list");
+	if (res.n_tasks > INT_MAX) {
+		free(res.tasks);
+		return cand_fail(h, CAND_EPROTO, "absurdly many tasks");
+	}
+	*out = res.tasks;
+	return (int)res.n_tasks;
+}
+
+CAND_EXPORT void cand_monitor_opts_init(struct cand_monitor_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+}
+
+CAND_EXPORT int cand_monitor_start(cand_t *h,
+				   const struct cand_monitor_opts *opts,
+				   cand_monitor_t **mon)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__MonitorStartRequest ms = CAND__MONITOR_START_REQUEST__INIT;
+	Cand__Frame reply;
+	ProtobufCBinaryData *masks = NULL;
+	struct cand_result res;
+	struct cand_monitor *m;
+	size_t i;
+	int rc;
+
+	if (h == NULL || opts == NULL || mon == NULL)
+		return CAND_EINVAL;
+	*mon = NULL;
+	if (opts->flags & ~(CAND_MONITOR_EVERY_FRAME | CAND_MONITOR_CHECK_LEN |
+			    CAND_MONITOR_RESUME))
+		return cand_fail(h, CAND_EINVAL, "unknown monitor flags 0x%x",
+				 opts->flags);
+	if (opts->masks == NULL && opts->n_masks > 0)
+		return cand_fail(h, CAND_EINVAL, "%zu masks but no array",
+				 opts->n_masks);
+	if (opts->n_masks > 4096)
+		return cand_fail(h, CAND_EINVAL, "%zu masks", opts->n_masks);
+	for (i = 0; i < opts->n_masks; i++)
+		if (opts->masks[i].len > CAND_MAX_DLEN)
+			return cand_fail(h, CAND_EINVAL,
+					 "mask %zu: length %u is over 64", i,
+					 opts->masks[i].len);
+	if (opts->rtr_reply != NULL &&
+	    (rc = cand_check_frames(h, opts->rtr_reply, 1)) < 0)
+		return rc;
+	if (opts->ifname != NULL &&
+	    strnlen(opts->ifname, CAND_IFNAMSIZ) == CAND_IFNAMSIZ)
+		return cand_fail(h, CAND_EINVAL, "interface name too long");
+	if (opts->n_masks > 0 &&
+	    (masks = calloc(opts->n_masks, sizeof(*masks))) == NULL)
+		return cand_fail(h, CAND_ENOMEM, "no memory for the masks");
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		free(masks);
+		return cand_fail(h, CAND_ENOMEM, "no memory for a monitor");
+	}
+	for (i = 0; i < opts->n_masks; i++) {
+		/* pack() only reads through these pointers. */
+		masks[i].len = opts->masks[i].len;
+		masks[i].data = (uint8_t *)opts->masks[i].data;
+	}
+	ms.id = opts->id;
+	ms.extended = (opts->frame_flags & CAND_FRAME_EXTENDED) ? 1 : 0;
+	ms.fd = (opts->frame_flags & CAND_FRAME_FD) ? 1 : 0;
+	ms.n_masks = opts->n_masks;
+	ms.masks = masks;
+	ms.timeout_us = opts->timeout_us;
+	ms.throttle_us = opts->throttle_us;
+	ms.every_frame = (opts->flags & CAND_MONITOR_EVERY_FRAME) ? 1 : 0;
+	ms.check_dlc = (opts->flags & CAND_MONITOR_CHECK_LEN) ? 1 : 0;
+	ms.announce_resume = (opts->flags & CAND_MONITOR_RESUME) ? 1 : 0;
+	if (opts->rtr_reply != NULL) {
+		cand_frame_to_pb(&reply, opts->rtr_reply);
+		ms.rtr_reply = &reply;
+	}
+	ms.ifname = (char *)(opts->ifname != NULL ? opts->ifname : "");
+	req.op_case = CAND__REQUEST__OP_MONITOR_START;
+	req.monitor_start = &ms;
+	rc = cand_rpc(h, &req, &res, cand_now_ms() + CAND_RPC_GRACE_MS);
+	free(masks);
+	if (rc == 0 && !res.has_created)
+		rc = cand_fail(h, CAND_EPROTO, "no monitor id in the reply");
+	if (rc < 0) {
+		free(m);
+		return rc;
+	}
+	m->h = h;
+	m->id = res.created;
+	m->next = h->monitors;
+	h->monitors = m;
+	*mon = m;
+	return 0;
+}
+
+CAND_EXPORT void cand_monitor_free(cand_monitor_t *m)
+{
+	struct cand_monitor **pp;
+
+	if (m == NULL)
+		return;
+	if (m->h != NULL) {
+		cand_ref_rpc(m->h, CAND__REQUEST__OP_MONITOR_STOP, m->id);
+		for (pp = &m->h->monitors; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == m) {
+				*pp = m->next;
+				break;
+			}
+	}
+	free(m);
+}
+
+CAND_EXPORT uint32_t cand_monitor_id(const cand_monitor_t *m)
+{
+	return m != NULL ? m->id : 0;
+}
+
 CAND_EXPORT int cand_fileno(cand_t *h)
 {
 	return h != NULL ? h->fd : CAND_EINVAL;
@@ -1084,7 +1609,7 @@ CAND_EXPORT size_t cand_pending(cand_t *h)
 		return 0;
 	/* A complete message in the buffer is invisible to poll(). */
 	cand_take_all(h, NULL);
-	return (h->q_tail - h->q_head) + h->n_links +
+	return (h->q_tail - h->q_head) + (h->n_notes - h->notes_head) +
 	       (h->dead && !h->dead_reported ? 1 : 0);
 }
 

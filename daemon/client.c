@@ -79,6 +79,7 @@ void client_free(struct client *c)
 		log_info("client %u disconnected", c->id);
 	}
 	dispatch_cancel(c);
+	bcm_client_free(c);
 	if (c->raw != NULL)
 		raw_close(c->raw);
 	if (c->ev_read != NULL)
@@ -176,6 +177,7 @@ void client_flush(struct client *c)
 	if (left < c->ctx->limits.out_low) {
 		if (c->raw != NULL)
 			raw_resume(c->raw);
+		bcm_resume(c);
 		client_update_reading(c);
 	}
 }

@@ -29,10 +29,12 @@ struct cand_limits {
 	size_t out_low;	 /* and resume below this */
 	int rcvbuf;	 /* SO_RCVBUF(FORCE) of each client's CAN socket */
 	unsigned max_clients;
+	unsigned max_bcm_ops; /* periodic tasks + monitors per client */
 };
 
 struct client;
 struct raw_chan;
+struct bcm_set;
 
 struct cand_ctx {
 	struct event_base *base;
@@ -72,6 +74,7 @@ struct client {
 	int dead;	      /* shut down, to be freed by the read callback */
 	struct raw_chan *raw; /* NULL until open */
 	struct pending_req *pending; /* no requests are read meanwhile */
+	struct bcm_set *bcm; /* tasks and monitors; NULL until the first */
 };
 
 /* log.c: journald-style "<N>" prefixes on stderr. */
@@ -114,6 +117,10 @@ int raw_open(struct client *c, const Cand__OpenRequest *req, char *detail,
 void raw_close(struct raw_chan *r);
 /* The channel name the client opened: an interface or "". */
 const char *raw_channel(const struct raw_chan *r);
+/* Its interface index, 0 for "" (every interface). */
+int raw_ifindex(const struct raw_chan *r);
+/* Whether it was opened with fd. */
+int raw_fd_enabled(const struct raw_chan *r);
 int raw_set_filters(struct raw_chan *r, Cand__Filter **filters, size_t n,
 		    char *detail, size_t dsize);
 /*
@@ -130,6 +137,38 @@ void raw_resume(struct raw_chan *r);
 int raw_frame_from_pb(const Cand__Frame *f, int fd_enabled,
 		      struct canfd_frame *cf, int *is_fd, char *detail,
 		      size_t dsize);
+/* Fills id, flags, dlc and data (pointing into cf); not ifname or time. */
+void raw_frame_fill_pb(const struct canfd_frame *cf, int is_fd, Cand__Frame *f);
+
+/*
+ * bcm.c: periodic tasks and content monitors through the kernel's broadcast
+ * manager, one CAN_BCM socket each. Ids are per client. Every call takes a
+ * client with an open channel and returns 0 or -errno with a detail.
+ */
+int bcm_task_start(struct client *c, const Cand__TaskStartRequest *req,
+		   uint32_t *id, char *detail, size_t dsize);
+int bcm_task_modify(struct client *c, const Cand__TaskModifyRequest *req,
+		    char *detail, size_t dsize);
+int bcm_task_stop(struct client *c, uint32_t id, char *detail, size_t dsize);
+int bcm_task_resume(struct client *c, uint32_t id, char *detail, size_t dsize);
+int bcm_task_stop_all(struct client *c, char *detail, size_t dsize);
+int bcm_task_list(struct client *c, Cand__TaskListReply *rep);
+void bcm_task_list_free(Cand__TaskListReply *rep);
+int bcm_monitor_start(struct client *c, const Cand__MonitorStartRequest *req,
+		      uint32_t *id, char *detail, size_t dsize);
+/* Stops and forgets a task (monitor 0) or a monitor (monitor 1). */
+int bcm_remove(struct client *c, uint32_t id, int monitor, char *detail,
+	       size_t dsize);
+/* Closes every task and monitor of the client: they stop at once. */
+void bcm_client_free(struct client *c);
+/* Output drained below the low watermark: read monitor events again. */
+void bcm_resume(struct client *c);
+/*
+ * Checks a period and duration (microseconds) against the kernel's bounds
+ * and gives the frame count for the duration (0: forever); for unit tests.
+ */
+int bcm_timing(uint64_t period_us, uint64_t duration_us, uint32_t *count,
+	       char *detail, size_t dsize);
 
 /* link.c: interface listing and names. */
 int link_list(Cand__ListReply *rep);
@@ -141,6 +180,8 @@ enum policy_right {
 	RIGHT_READ,	 /* receive frames */
 	RIGHT_SEND,	 /* put frames on the bus */
 	RIGHT_CONFIGURE, /* bitrate, restart */
+	RIGHT_PERIODIC,	 /* periodic tasks (CAN_BCM TX) */
+	RIGHT_MONITOR,	 /* content monitors (CAN_BCM RX) */
 };
 int policy_check(const struct client *c, enum policy_right right, char *detail,
 		 size_t dsize);

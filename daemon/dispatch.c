@@ -26,6 +26,8 @@ struct dispatch_reply {
 	char detail[DETAIL_MAX];
 	Cand__ListReply list;
 	Cand__SendReply send;
+	Cand__CreatedReply created;
+	Cand__TaskListReply tasks;
 };
 
 struct pending_req {
@@ -49,6 +51,24 @@ static int dispatch_set_filters(struct client *, Cand__Request *,
 				struct dispatch_reply *);
 static int dispatch_list(struct client *, Cand__Request *,
 			 struct dispatch_reply *);
+static int dispatch_task_start(struct client *, Cand__Request *,
+			       struct dispatch_reply *);
+static int dispatch_task_modify(struct client *, Cand__Request *,
+				struct dispatch_reply *);
+static int dispatch_task_stop(struct client *, Cand__Request *,
+			      struct dispatch_reply *);
+static int dispatch_task_resume(struct client *, Cand__Request *,
+				struct dispatch_reply *);
+static int dispatch_task_remove(struct client *, Cand__Request *,
+				struct dispatch_reply *);
+static int dispatch_task_stop_all(struct client *, Cand__Request *,
+				  struct dispatch_reply *);
+static int dispatch_task_list(struct client *, Cand__Request *,
+			      struct dispatch_reply *);
+static int dispatch_monitor_start(struct client *, Cand__Request *,
+				  struct dispatch_reply *);
+static int dispatch_monitor_stop(struct client *, Cand__Request *,
+				 struct dispatch_reply *);
 
 static const struct dispatch_op {
 	Cand__Request__OpCase op;
@@ -62,6 +82,25 @@ static const struct dispatch_op {
 	{CAND__REQUEST__OP_SET_FILTERS, "set_filters", RIGHT_READ, 1,
 	 dispatch_set_filters},
 	{CAND__REQUEST__OP_LIST, "list", RIGHT_NONE, 0, dispatch_list},
+	/* Tasks and monitors exist only on an open channel; ids name them. */
+	{CAND__REQUEST__OP_TASK_START, "task_start", RIGHT_PERIODIC, 1,
+	 dispatch_task_start},
+	{CAND__REQUEST__OP_TASK_MODIFY, "task_modify", RIGHT_PERIODIC, 0,
+	 dispatch_task_modify},
+	{CAND__REQUEST__OP_TASK_STOP, "task_stop", RIGHT_PERIODIC, 0,
+	 dispatch_task_stop},
+	{CAND__REQUEST__OP_TASK_RESUME, "task_resume", RIGHT_PERIODIC, 0,
+	 dispatch_task_resume},
+	{CAND__REQUEST__OP_TASK_REMOVE, "task_remove", RIGHT_PERIODIC, 0,
+	 dispatch_task_remove},
+	{CAND__REQUEST__OP_TASK_STOP_ALL, "task_stop_all", RIGHT_PERIODIC, 0,
+	 dispatch_task_stop_all},
+	{CAND__REQUEST__OP_TASK_LIST, "task_list", RIGHT_PERIODIC, 0,
+	 dispatch_task_list},
+	{CAND__REQUEST__OP_MONITOR_START, "monitor_start", RIGHT_MONITOR, 1,
+	 dispatch_monitor_start},
+	{CAND__REQUEST__OP_MONITOR_STOP, "monitor_stop", RIGHT_MONITOR, 0,
+	 dispatch_monitor_stop},
 };
 
 Cand__Status dispatch_status_from_errno(int err)
@@ -194,6 +233,8 @@ void dispatch_request(struct client *c, const uint8_t *buf, size_t len)
 	dispatch_finish(c, &r, rc);
 	if (r.rep.result_case == CAND__REPLY__RESULT_LIST)
 		link_list_free(&r.list);
+	else if (r.rep.result_case == CAND__REPLY__RESULT_TASKS)
+		bcm_task_list_free(&r.tasks);
 	cand__request__free_unpacked(req, NULL);
 }
 
@@ -233,6 +274,97 @@ static int dispatch_list(struct client *c, Cand__Request *req,
 	r->rep.result_case = CAND__REPLY__RESULT_LIST;
 	r->rep.list = &r->list;
 	return 0;
+}
+
+static void dispatch_created(struct dispatch_reply *r, uint32_t id)
+{
+	cand__created_reply__init(&r->created);
+	r->created.id = id;
+	r->rep.result_case = CAND__REPLY__RESULT_CREATED;
+	r->rep.created = &r->created;
+}
+
+static int dispatch_task_start(struct client *c, Cand__Request *req,
+			       struct dispatch_reply *r)
+{
+	uint32_t id;
+	int rc;
+
+	rc = bcm_task_start(c, req->task_start, &id, r->detail,
+			    sizeof(r->detail));
+	if (rc == 0)
+		dispatch_created(r, id);
+	return rc;
+}
+
+static int dispatch_task_modify(struct client *c, Cand__Request *req,
+				struct dispatch_reply *r)
+{
+	return bcm_task_modify(c, req->task_modify, r->detail,
+			       sizeof(r->detail));
+}
+
+static int dispatch_task_stop(struct client *c, Cand__Request *req,
+			      struct dispatch_reply *r)
+{
+	return bcm_task_stop(c, req->task_stop->id, r->detail,
+			     sizeof(r->detail));
+}
+
+static int dispatch_task_resume(struct client *c, Cand__Request *req,
+				struct dispatch_reply *r)
+{
+	return bcm_task_resume(c, req->task_resume->id, r->detail,
+			       sizeof(r->detail));
+}
+
+static int dispatch_task_remove(struct client *c, Cand__Request *req,
+				struct dispatch_reply *r)
+{
+	return bcm_remove(c, req->task_remove->id, 0, r->detail,
+			  sizeof(r->detail));
+}
+
+static int dispatch_task_stop_all(struct client *c, Cand__Request *req,
+				  struct dispatch_reply *r)
+{
+	(void)req;
+	return bcm_task_stop_all(c, r->detail, sizeof(r->detail));
+}
+
+static int dispatch_task_list(struct client *c, Cand__Request *req,
+			      struct dispatch_reply *r)
+{
+	int rc;
+
+	(void)req;
+	cand__task_list_reply__init(&r->tasks);
+	rc = bcm_task_list(c, &r->tasks);
+	if (rc < 0)
+		return rc;
+	r->rep.result_case = CAND__REPLY__RESULT_TASKS;
+	r->rep.tasks = &r->tasks;
+	return 0;
+}
+
+static int dispatch_monitor_start(struct client *c, Cand__Request *req,
+				  struct dispatch_reply *r)
+{
+	uint32_t id;
+	int rc;
+
+	rc = bcm_monitor_start(c, req->monitor_start, &id, r->detail,
+			       sizeof(r->detail));
+	if (rc == 0)
+		dispatch_created(r, id);
+	return rc;
+}
+
+static int dispatch_monitor_stop(struct client *c, Cand__Request *req,
+				 struct dispatch_reply *r)
+{
+	return bcm_remove(c, req->monitor_stop->id, 1, r->detail,
+			  sizeof(r->detail));
 }
 
 static void dispatch_send_result(struct dispatch_reply *r, size_t sent)

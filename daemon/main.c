@@ -107,6 +107,7 @@ int main(int argc, char **argv)
 				.out_low = 1u << 20,
 				.rcvbuf = 4 << 20,
 				.max_clients = 4096,
+				.max_bcm_ops = 1024,
 			},
 	};
 	int opt, rc;

@@ -18,6 +18,10 @@ static const char *policy_right_name(enum policy_right right)
 		return "send";
 	case RIGHT_CONFIGURE:
 		return "configure";
+	case RIGHT_PERIODIC:
+		return "periodic";
+	case RIGHT_MONITOR:
+		return "monitor";
 	}
 	return "?";
 }

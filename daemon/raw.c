@@ -96,6 +96,16 @@ const char *raw_channel(const struct raw_chan *r)
 	return r->channel;
 }
 
+int raw_ifindex(const struct raw_chan *r)
+{
+	return r->ifindex;
+}
+
+int raw_fd_enabled(const struct raw_chan *r)
+{
+	return r->fd_frames;
+}
+
 /* Interface names for frames on the "" channel, without a syscall each. */
 static const char *raw_ifname(struct raw_scratch *s, int ifindex)
 {
@@ -286,6 +296,20 @@ void raw_resume(struct raw_chan *r)
 	if (r->paused)
 		event_add(r->ev_read, NULL);
 	r->paused = 0;
+}
+
+void raw_frame_fill_pb(const struct canfd_frame *cf, int is_fd, Cand__Frame *f)
+{
+	f->id = cf->can_id & CAN_EFF_MASK;
+	f->extended = (cf->can_id & CAN_EFF_FLAG) != 0;
+	f->remote = (cf->can_id & CAN_RTR_FLAG) != 0;
+	f->error = (cf->can_id & CAN_ERR_FLAG) != 0;
+	f->fd = is_fd != 0;
+	f->brs = f->fd && (cf->flags & CANFD_BRS);
+	f->esi = f->fd && (cf->flags & CANFD_ESI);
+	f->dlc = cf->len;
+	f->data.data = (uint8_t *)cf->data;
+	f->data.len = f->remote ? 0 : cf->len;
 }
 
 /* The batch's index of the name of ifindex, adding it on first sight. */
