@@ -48,7 +48,7 @@ BINS := $(BUILD)/cand $(BUILD)/canctl $(BUILD)/libcand.so $(BUILD)/libcand.a $(B
 
 .PHONY: all deps run check check-unit check-vm bench asan check-asan valgrind \
 	install uninstall clean format format-check
-all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(BUILD)/bench_can
+all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can)
 
 # Installs the Debian 12 packages the build and the VM tests need, once.
 deps:
