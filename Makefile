@@ -12,7 +12,7 @@ DESTDIR ?=
 BUILD ?= build
 CC ?= cc
 
-PKGS := libevent libprotobuf-c libsocketcan libsystemd
+PKGS := libevent libprotobuf-c libsocketcan libsystemd inih
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes
 ifeq ($(CI),true)
 WARN += -Werror
