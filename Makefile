@@ -37,7 +37,7 @@ DAEMON_LIB_OBJ := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJ))
 LIB_SRC := client/libcand.c client/frametext.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(BUILD)/pic/%.o) $(BUILD)/pic/proto/cand.pb-c.o
-CANCTL_SRC := client/canctl.c
+CANCTL_SRC := client/canctl.c client/canctl_bus.c
 SOVERSION := 1
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -85,7 +85,7 @@ $(BUILD)/libcand.so: $(LIB_PIC)
 $(BUILD)/libcand.pc: client/libcand.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
 
-$(BUILD)/canctl: $(BUILD)/client/canctl.o $(BUILD)/libcand.a
+$(BUILD)/canctl: $(CANCTL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PROTOBUF_LIBS) $(LDFLAGS)
 
 $(BUILD)/test_unit: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(DAEMON_LIB_OBJ) $(BUILD)/libcand.a

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "canctl.h"
 #include "cand.h"
 #include "frametext.h"
 
@@ -54,7 +55,7 @@ static void canctl_usage(FILE *fp)
 	      "        -T ms     exit after ms without frames\n"
 	      "        -E        drop error frames (cand delivers them by "
 	      "default)\n"
-	      "        -o        receive own messages\n"
+	      "        -o        receive own messages\n" CANCTL_BUS_USAGE
 	      "  help\n"
 	      "      show this text\n"
 	      "\n"
@@ -63,10 +64,7 @@ static void canctl_usage(FILE *fp)
 	      fp);
 }
 
-static int canctl_usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static int canctl_usage_error(const char *fmt, ...)
+int canctl_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -80,14 +78,14 @@ static int canctl_usage_error(const char *fmt, ...)
 }
 
 /* getopt() told about a bad option; opterr is off so this is the message. */
-static int canctl_bad_option(int ch)
+int canctl_bad_option(int ch)
 {
 	if (ch == ':')
 		return canctl_usage_error("option -%c needs a value", optopt);
 	return canctl_usage_error("unknown option -%c", optopt);
 }
 
-static int canctl_fail(cand_t *h, int err, const char *what)
+int canctl_fail(cand_t *h, int err, const char *what)
 {
 	const char *detail = cand_last_detail(h);
 
@@ -99,7 +97,7 @@ static int canctl_fail(cand_t *h, int err, const char *what)
 	return 1;
 }
 
-static int canctl_connect(const char *sock, cand_t **h)
+int canctl_connect(const char *sock, cand_t **h)
 {
 	const char *shown = sock;
 	int rc;
@@ -232,7 +230,7 @@ static int canctl_list(const char *sock, int argc, char **argv)
 	return 0;
 }
 
-static int canctl_ms(const char *s, int *out)
+int canctl_ms(const char *s, int *out)
 {
 	char *end;
 	long v;
@@ -591,5 +589,13 @@ int main(int argc, char **argv)
 		return canctl_send(sock, argc, argv);
 	if (strcmp(cmd, "dump") == 0)
 		return canctl_dump(sock, argc, argv);
+	if (strcmp(cmd, "state") == 0)
+		return canctl_state(sock, argc, argv);
+	if (strcmp(cmd, "set") == 0)
+		return canctl_set(sock, argc, argv);
+	if (strcmp(cmd, "restart") == 0)
+		return canctl_restart(sock, argc, argv);
+	if (strcmp(cmd, "events") == 0)
+		return canctl_events(sock, argc, argv);
 	return canctl_usage_error("unknown command '%s'", cmd);
 }
