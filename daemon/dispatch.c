@@ -519,6 +519,7 @@ static int dispatch_subscribe(struct client *c, Cand__Request *req,
 
 	if (sr->off) {
 		c->subscribed = 0;
+		log_info("client %u: unsubscribed from events", c->id);
 		return 0;
 	}
 	if (strlen(sr->ifname) >= IFNAMSIZ) {
@@ -529,5 +530,7 @@ static int dispatch_subscribe(struct client *c, Cand__Request *req,
 	/* An interface that is not there (yet) is fine: it may appear. */
 	snprintf(c->sub_ifname, sizeof(c->sub_ifname), "%s", sr->ifname);
 	c->subscribed = 1;
+	log_info("client %u: subscribed to events of %s", c->id,
+		 sr->ifname[0] ? sr->ifname : "every interface");
 	return 0;
 }

@@ -28,6 +28,8 @@
 #define NETLINK_BUF 65536
 /* A synchronous request that takes longer than this has gone wrong. */
 #define NETLINK_TIMEOUT_MS 2000
+/* Nests may carry NLA_F_NESTED in their type (nla_nest_start()). */
+#define NETLINK_TYPE(rta) ((rta)->rta_type & NLA_TYPE_MASK)
 
 static void netlink_kind(const struct rtattr *linkinfo, struct nl_link *l,
 			 const struct rtattr **data)
@@ -36,10 +38,10 @@ static void netlink_kind(const struct rtattr *linkinfo, struct nl_link *l,
 	int len = (int)RTA_PAYLOAD(linkinfo);
 
 	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-		if (rta->rta_type == IFLA_INFO_KIND)
+		if (NETLINK_TYPE(rta) == IFLA_INFO_KIND)
 			snprintf(l->kind, sizeof(l->kind), "%.*s",
 				 (int)RTA_PAYLOAD(rta), (char *)RTA_DATA(rta));
-		else if (rta->rta_type == IFLA_INFO_DATA)
+		else if (NETLINK_TYPE(rta) == IFLA_INFO_DATA)
 			*data = rta;
 	}
 }
@@ -59,7 +61,7 @@ static void netlink_ctrlmode_ext(const struct rtattr *ext, struct nl_link *l)
 	int len = (int)RTA_PAYLOAD(ext);
 
 	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
-		if (rta->rta_type == IFLA_CAN_CTRLMODE_SUPPORTED)
+		if (NETLINK_TYPE(rta) == IFLA_CAN_CTRLMODE_SUPPORTED)
 			l->cfg.ctrlmode_supported = netlink_u32(rta);
 }
 
@@ -76,7 +78,7 @@ static void netlink_can_data(const struct rtattr *data, struct nl_link *l)
 	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
 		size_t n = RTA_PAYLOAD(rta);
 
-		switch (rta->rta_type) {
+		switch (NETLINK_TYPE(rta)) {
 		case IFLA_CAN_STATE:
 			l->controller = 1;
 			l->state = (int)netlink_u32(rta);
@@ -141,12 +143,12 @@ int netlink_parse_link(const struct nlmsghdr *nh, struct nl_link *l)
 	l->flags = ifi->ifi_flags;
 	len = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi)));
 	for (rta = IFLA_RTA(ifi); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-		if (rta->rta_type == IFLA_IFNAME)
+		if (NETLINK_TYPE(rta) == IFLA_IFNAME)
 			snprintf(l->name, sizeof(l->name), "%.*s",
 				 (int)RTA_PAYLOAD(rta), (char *)RTA_DATA(rta));
-		else if (rta->rta_type == IFLA_MTU)
+		else if (NETLINK_TYPE(rta) == IFLA_MTU)
 			l->mtu = netlink_u32(rta);
-		else if (rta->rta_type == IFLA_LINKINFO)
+		else if (NETLINK_TYPE(rta) == IFLA_LINKINFO)
 			netlink_kind(rta, l, &data);
 	}
 	/* Only "can" links carry CAN attributes; vcan and vxcan have none. */

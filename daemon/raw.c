@@ -23,6 +23,7 @@
 
 #include <linux/can/error.h>
 #include <linux/can/raw.h>
+#include <linux/sock_diag.h>
 
 #include <event2/event.h>
 
@@ -384,11 +385,36 @@ void raw_pause(struct raw_chan *r)
 	r->slow_since_report = 1;
 }
 
+static void raw_drop_event(struct raw_chan *r);
+
+/*
+ * The socket's drop count now. SO_RXQ_OVFL stamps each frame with the
+ * count when it was queued, so the frames waiting in a full buffer all
+ * predate the drops, and only a frame queued after them would tell.
+ */
+static void raw_read_drops(struct raw_chan *r)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(r->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
+	    len > SK_MEMINFO_DROPS * sizeof(mem[0]) &&
+	    mem[SK_MEMINFO_DROPS] > r->kernel_drops)
+		r->kernel_drops = mem[SK_MEMINFO_DROPS];
+}
+
 void raw_resume(struct raw_chan *r)
 {
-	if (r->paused)
-		event_add(r->ev_read, NULL);
+	if (!r->paused)
+		return;
+	event_add(r->ev_read, NULL);
 	r->paused = 0;
+	/* Tell the client at once what its slowness cost. */
+	raw_read_drops(r);
+	if (r->drops_base + r->kernel_drops > r->drops_reported) {
+		raw_drop_event(r);
+		client_flush_later(r->client);
+	}
 }
 
 static void raw_frame_to_pb(struct raw_scratch *s, struct raw_chan *r, int i)
@@ -425,7 +451,9 @@ static void raw_frame_to_pb(struct raw_scratch *s, struct raw_chan *r, int i)
 					  (uint64_t)ts->tv_nsec;
 		} else if (cm->cmsg_type == SO_RXQ_OVFL) {
 			memcpy(&drops, CMSG_DATA(cm), sizeof(drops));
-			r->kernel_drops = drops;
+			/* Older frames carry older counts; never go back. */
+			if (drops > r->kernel_drops)
+				r->kernel_drops = drops;
 		}
 	}
 }

@@ -30,6 +30,7 @@ Suite *loopback_suite(void);
 Suite *channel_suite(void);
 Suite *badinput_suite(void);
 Suite *lifecycle_suite(void);
+Suite *health_suite(void);
 
 /* A test case with the timeout every integration test gets. */
 TCase *util_tcase(const char *name);
