@@ -525,6 +525,7 @@ void busstate_sync(struct canif *ci)
 	/*
 	 * The kernel announces a change only while the interface is up, so
 	 * one made while it is down would otherwise wait for the next up.
+	 * (Callers drain the announced ones first, so they come in order.)
 	 */
 	if (netlink_get_link(ci->link.name, &l) == 0 &&
 	    l.ifindex == ci->link.ifindex)
@@ -626,6 +627,8 @@ int busstate_query(struct cand_ctx *ctx, const char *ifname,
 	struct canif *ci, *one = NULL;
 	size_t n = 0, i = 0;
 
+	/* Up to date first; nothing below adds or removes interfaces. */
+	netlink_drain(ctx);
 	if (ifname[0] != '\0') {
 		one = busstate_find(ctx, ifname);
 		if (one == NULL) {

@@ -159,6 +159,7 @@ static int canlink_check(const struct nl_link *l,
 			 const struct canlink_change *c, char *detail,
 			 size_t dsize)
 {
+	char m1[128], m2[128];
 	int timing = c->bitrate || c->data_bitrate || c->set_restart_ms ||
 		     c->ctrlmode_mask;
 
@@ -197,6 +198,27 @@ static int canlink_check(const struct nl_link *l,
 			     c->ctrlmode_mask &
 				     ~(uint32_t)CANLINK_CTRLMODE_ALL);
 		return -EINVAL;
+	}
+	/*
+	 * What the controller cannot do is refused before it is taken down
+	 * for nothing. (A kernel that does not say what it supports: ask.)
+	 */
+	if (l->cfg.ctrlmode_supported != 0 &&
+	    (c->ctrlmode_flags & ~l->cfg.ctrlmode_supported)) {
+		canlink_ctrlmode_str(c->ctrlmode_flags &
+					     ~l->cfg.ctrlmode_supported,
+				     m1, sizeof(m1));
+		canlink_ctrlmode_str(l->cfg.ctrlmode_supported, m2, sizeof(m2));
+		reply_detail(detail, dsize, "%s cannot do %s (it supports %s)",
+			     l->name, m1, m2);
+		return -EOPNOTSUPP;
+	}
+	if (c->data_bitrate && !l->fd_capable) {
+		reply_detail(detail, dsize,
+			     "%s has no CAN FD data phase to set a data "
+			     "bitrate for",
+			     l->name);
+		return -EOPNOTSUPP;
 	}
 	if (c->link != CAND__LINK_CHANGE__LINK_UNCHANGED &&
 	    c->link != CAND__LINK_CHANGE__LINK_UP &&

@@ -207,6 +207,7 @@ struct nl_link {
 	int state;	/* the kernel's CAN_STATE_*, with controller */
 	int has_berr;
 	unsigned txerr, rxerr;
+	int fd_capable; /* has a CAN FD data phase bit timing */
 	struct canlink_config cfg;
 };
 
@@ -226,6 +227,11 @@ struct canlink_change {
 /* netlink.c: the rtnetlink monitor in the event loop. */
 int netlink_open(struct cand_ctx *ctx);
 void netlink_close(struct cand_ctx *ctx);
+/*
+ * Handles the notifications already queued, so that what a request did
+ * (or what happened before it) is reported before its reply.
+ */
+void netlink_drain(struct cand_ctx *ctx);
 /* Parses an RTM_NEWLINK/RTM_DELLINK: 1 for a CAN interface, else 0. */
 int netlink_parse_link(const struct nlmsghdr *nh, struct nl_link *out);
 /* One interface now, by a synchronous RTM_GETLINK; 0 or -errno. */
@@ -272,7 +278,10 @@ struct canif {
 void busstate_link_update(struct cand_ctx *ctx, const struct nl_link *l,
 			  int initial);
 void busstate_link_removed(struct cand_ctx *ctx, int ifindex);
-/* Reads the interface now and reports what changed unannounced. */
+/*
+ * Reads the interface now and reports what changed unannounced; call
+ * netlink_drain() first (which may free any canif).
+ */
 void busstate_sync(struct canif *ci);
 struct canif *busstate_find(struct cand_ctx *ctx, const char *ifname);
 void busstate_free_all(struct cand_ctx *ctx);

@@ -250,6 +250,8 @@ static int dispatch_open(struct client *c, Cand__Request *req,
 			     "already open on \"%s\"", raw_channel(c->raw));
 		return -EISCONN;
 	}
+	/* Link changes from before the open are not news to the client. */
+	netlink_drain(c->ctx);
 	return raw_open(c, req->open, r->detail, sizeof(r->detail));
 }
 
@@ -440,9 +442,17 @@ static int dispatch_configure(struct client *c, Cand__Request *req,
 		 (unsigned long)c->uid, ci->link.name);
 	rc = canlink_configure(&ci->link, &chg, &cycled, r->detail,
 			       sizeof(r->detail));
-	busstate_sync(ci);
+	/* Its events before its reply; the interface may be gone by now. */
+	netlink_drain(c->ctx);
+	if ((ci = busstate_find(c->ctx, cr->ifname)) != NULL)
+		busstate_sync(ci);
 	if (rc < 0)
 		return rc;
+	if (ci == NULL) {
+		reply_detail(r->detail, sizeof(r->detail),
+			     "\"%s\" disappeared meanwhile", cr->ifname);
+		return -ENODEV;
+	}
 	cand__configure_reply__init(&r->configure);
 	r->configure.cycled = cycled;
 	/* What is in effect now, not what was asked for. */
@@ -527,6 +537,8 @@ static int dispatch_subscribe(struct client *c, Cand__Request *req,
 			     "interface name \"%s\" is too long", sr->ifname);
 		return -EINVAL;
 	}
+	/* Changes made before the subscription are not news to it. */
+	netlink_drain(c->ctx);
 	/* An interface that is not there (yet) is fine: it may appear. */
 	snprintf(c->sub_ifname, sizeof(c->sub_ifname), "%s", sr->ifname);
 	c->subscribed = 1;

@@ -123,6 +123,10 @@ static void netlink_can_data(const struct rtattr *data, struct nl_link *l)
 		case IFLA_CAN_CTRLMODE_EXT:
 			netlink_ctrlmode_ext(rta, l);
 			break;
+		case IFLA_CAN_DATA_BITTIMING_CONST:
+		case IFLA_CAN_DATA_BITRATE_CONST:
+			l->fd_capable = 1;
+			break;
 		default:
 			break;
 		}
@@ -258,17 +262,17 @@ static int netlink_resync(struct cand_ctx *ctx, int initial)
 	return rc < 0 ? rc : 0;
 }
 
-static void netlink_on_read(evutil_socket_t fd, short what, void *arg)
+void netlink_drain(struct cand_ctx *ctx)
 {
-	struct cand_ctx *ctx = arg;
 	/* One notification per datagram; a CAN link's is about 1.5 KiB. */
 	char buf[32768];
 	ssize_t n;
 	int rounds;
 
-	(void)what;
-	for (rounds = 0; rounds < 16; rounds++) {
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (ctx->nl_fd < 0)
+		return;
+	for (rounds = 0; rounds < 64; rounds++) {
+		n = recv(ctx->nl_fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n < 0 && errno == ENOBUFS) {
 			/* Notifications were lost: ask for the whole picture.
 			 */
@@ -281,6 +285,13 @@ static void netlink_on_read(evutil_socket_t fd, short what, void *arg)
 			break;
 		netlink_dispatch(ctx, buf, (size_t)n, 0);
 	}
+}
+
+static void netlink_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	netlink_drain(arg);
 }
 
 int netlink_open(struct cand_ctx *ctx)

@@ -48,10 +48,18 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* can0 and can1 as the VM sets them up; used before and after tests. */
+/*
+ * can0 and can1 as the VM sets them up; used before and after tests. Only
+ * when they differ, so as not to send link events into the next test.
+ */
 static void restore_controllers(void)
 {
-	if (system("for d in can0 can1; do ip link set $d down; "
+	if (system("for d in can0 can1; do "
+		   "s=$(ip -details link show $d); "
+		   "case \"$s\" in *LISTEN-ONLY*) ;; *'state UP'*'restart-ms "
+		   "100'*'bitrate 500000 sample-point 0.875'*) continue ;; "
+		   "esac; "
+		   "ip link set $d down; "
 		   "ip link set $d type can bitrate 500000 sample-point 0.875 "
 		   "restart-ms 100 listen-only off; ip link set $d up; "
 		   "done 2>/dev/null") != 0)
@@ -515,21 +523,39 @@ START_TEST(test_configure_refusals)
 	ck_assert_msg(rc == CAND_EINVAL, "unknown mode bit: %s",
 		      cand_strerror(rc));
 
-	/* The kernel refuses CAN FD on an SJA1000; can0 comes back up. */
+	/*
+	 * An SJA1000 has no CAN FD: refused up front, without taking can0
+	 * down for nothing.
+	 */
+	ck_assert_int_eq(cand_subscribe(h, "can0"), 0);
 	cand_bus_change_init(&chg);
 	chg.ctrlmode_mask = chg.ctrlmode_flags = CAND_CTRLMODE_FD;
 	rc = cand_configure(h, "can0", &chg, NULL);
 	ck_assert_msg(rc == CAND_EUNSUPP, "fd on can0: %s (%s)",
 		      cand_strerror(rc), cand_last_detail(h));
-	ck_assert_msg(strstr(cand_last_detail(h), "up again") != NULL,
+	ck_assert_msg(strstr(cand_last_detail(h), "cannot do FD") != NULL,
 		      "detail: %s", cand_last_detail(h));
 	cand_bus_change_init(&chg);
 	chg.data_bitrate = 2000000;
 	rc = cand_configure(h, "can0", &chg, NULL);
 	ck_assert_msg(rc == CAND_EUNSUPP, "dbitrate on can0: %s (%s)",
 		      cand_strerror(rc), cand_last_detail(h));
+	ck_assert_msg(strstr(cand_last_detail(h), "no CAN FD") != NULL,
+		      "detail: %s", cand_last_detail(h));
+	no_event(h, CAND_BUS_EVENT_LINK, "can0", 300, "refused changes");
 	assert_ip_says("can0", "state UP");
 	ck_assert_int_eq(one_state(h, "can0").link.up, 1);
+	assert_ip_says("can0", "bitrate 500000");
+
+	/* A bitrate the kernel rejects: can0 is up again afterwards. */
+	chg.data_bitrate = 0;
+	chg.bitrate = 5000000;
+	rc = cand_configure(h, "can0", &chg, NULL);
+	ck_assert_msg(rc == CAND_EINVAL, "bitrate 5000000: %s (%s)",
+		      cand_strerror(rc), cand_last_detail(h));
+	ck_assert_msg(strstr(cand_last_detail(h), "up again") != NULL,
+		      "detail: %s", cand_last_detail(h));
+	assert_ip_says("can0", "state UP");
 	assert_ip_says("can0", "bitrate 500000");
 	cand_close(h);
 }

@@ -46,7 +46,8 @@ START_TEST(test_error_frame_states)
 		{CAN_ERR_CRTL, CAN_ERR_CRTL_TX_PASSIVE,
 		 CAND__CAN_STATE__STATE_ERROR_PASSIVE},
 		/* Passive wins over warning in the same frame. */
-		{CAN_ERR_CRTL, CAN_ERR_CRTL_RX_PASSIVE | CAN_ERR_CRTL_TX_WARNING,
+		{CAN_ERR_CRTL,
+		 CAN_ERR_CRTL_RX_PASSIVE | CAN_ERR_CRTL_TX_WARNING,
 		 CAND__CAN_STATE__STATE_ERROR_PASSIVE},
 		{CAN_ERR_CRTL, CAN_ERR_CRTL_ACTIVE,
 		 CAND__CAN_STATE__STATE_ERROR_ACTIVE},
@@ -157,7 +158,8 @@ START_TEST(test_config_errors)
 		 "none"},
 		{"[interface can0]\nbusoff-recovery = kernel\nrestart-ms = 0\n",
 		 "line 3"},
-		{"[interface can0]\nbusoff-recovery = kernel\nrestart-ms = 1x\n",
+		{"[interface can0]\nbusoff-recovery = kernel\nrestart-ms = "
+		 "1x\n",
 		 "restart-ms"},
 		{"[interface can0]\nbusoff-recovery = cand\n"
 		 "max-restarts-per-minute = 61\n",
