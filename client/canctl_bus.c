@@ -92,7 +92,7 @@ static void canctl_print_state(const struct cand_bus_state *s)
 			printf("    bus-off recovery: %s\n", s->busoff_policy);
 		printf("    re-started bus-errors arbit-lost error-warn "
 		       "error-pass bus-off\n");
-		printf("    %-10u %-10u %-10u %-10u %-10u %-10u\n",
+		printf("    %-10u %-10u %-10u %-10u %-10u %u\n",
 		       s->dev.restarts, s->dev.bus_errors,
 		       s->dev.arbitration_lost, s->dev.error_warning,
 		       s->dev.error_passive, s->dev.bus_off);
@@ -100,14 +100,14 @@ static void canctl_print_state(const struct cand_bus_state *s)
 	if (s->has_stats) {
 		printf("    RX: bytes      packets    errors     dropped    "
 		       "overrun\n");
-		printf("        %-10llu %-10llu %-10llu %-10llu %-10llu\n",
+		printf("        %-10llu %-10llu %-10llu %-10llu %llu\n",
 		       (unsigned long long)s->stats.rx_bytes,
 		       (unsigned long long)s->stats.rx_packets,
 		       (unsigned long long)s->stats.rx_errors,
 		       (unsigned long long)s->stats.rx_dropped,
 		       (unsigned long long)s->stats.rx_over_errors);
 		printf("    TX: bytes      packets    errors     dropped\n");
-		printf("        %-10llu %-10llu %-10llu %-10llu\n",
+		printf("        %-10llu %-10llu %-10llu %llu\n",
 		       (unsigned long long)s->stats.tx_bytes,
 		       (unsigned long long)s->stats.tx_packets,
 		       (unsigned long long)s->stats.tx_errors,
