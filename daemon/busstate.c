@@ -26,6 +26,7 @@
 #include <linux/can/error.h>
 #include <linux/can/raw.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "daemon.h"
@@ -86,6 +87,14 @@ static void busstate_send(struct client *c, Cand__Event *ev)
 {
 	Cand__ServerMsg msg = CAND__SERVER_MSG__INIT;
 
+	/*
+	 * Frames stop at the high watermark; events go on, but a client
+	 * this far behind is not reading at all and must not grow us.
+	 */
+	if (evbuffer_get_length(c->out) >= 2 * c->ctx->limits.out_high) {
+		client_kill(c, "does not read its events");
+		return;
+	}
 	msg.msg_case = CAND__SERVER_MSG__MSG_EVENT;
 	msg.event = ev;
 	/*
@@ -265,7 +274,8 @@ static void busstate_refresh(struct canif *ci, const char *why)
 	busstate_set_state(ci, info.state + 1, 0, why);
 }
 
-static void busstate_error_frame(struct canif *ci, const struct can_frame *cf)
+/* Returns 1 when a controller's state must be read from the kernel. */
+static int busstate_error_frame(struct canif *ci, const struct can_frame *cf)
 {
 	unsigned tx = 0, rx = 0;
 	int has_cnt, state;
@@ -273,9 +283,7 @@ static void busstate_error_frame(struct canif *ci, const struct can_frame *cf)
 	state = busstate_from_error_frame(cf, &has_cnt, &tx, &rx);
 	if (ci->link.controller) {
 		/* The frame says when; the kernel says what. */
-		if (state >= 0 && state != ci->state)
-			busstate_refresh(ci, "");
-		return;
+		return state >= 0 && state != ci->state;
 	}
 	if (has_cnt) {
 		ci->has_counters = 1;
@@ -287,6 +295,7 @@ static void busstate_error_frame(struct canif *ci, const struct can_frame *cf)
 	}
 	if (state >= 0)
 		busstate_set_state(ci, state, 1, "");
+	return 0;
 }
 
 static void busstate_on_errframe(evutil_socket_t fd, short what, void *arg)
@@ -294,7 +303,7 @@ static void busstate_on_errframe(evutil_socket_t fd, short what, void *arg)
 	struct canif *ci = arg;
 	struct can_frame cf;
 	ssize_t n;
-	int i;
+	int i, refresh = 0;
 
 	(void)what;
 	for (i = 0; i < BUSSTATE_ERR_BATCH; i++) {
@@ -307,8 +316,11 @@ static void busstate_on_errframe(evutil_socket_t fd, short what, void *arg)
 		if (n < 0 && errno != ENETDOWN && errno != ENODEV)
 			break;
 		if (n == (ssize_t)sizeof(cf))
-			busstate_error_frame(ci, &cf);
+			refresh |= busstate_error_frame(ci, &cf);
 	}
+	/* One read of the kernel for a burst of frames, not one each. */
+	if (refresh)
+		busstate_refresh(ci, "");
 }
 
 static void busstate_errmon_open(struct canif *ci)
