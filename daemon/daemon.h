@@ -170,9 +170,8 @@ void raw_resume(struct raw_chan *r);
 void raw_link_gone(struct raw_chan *r);
 /* Its name is back (ifindex): a new socket with the same options. */
 int raw_rebind(struct raw_chan *r, int ifindex);
-/* The ifindex the channel is bound to (0: every one), and if it is gone. */
+/* The ifindex the channel is bound to (0: every one). */
 int raw_ifindex(const struct raw_chan *r);
-int raw_is_gone(const struct raw_chan *r);
 /* Kernel frame <-> protobuf frame; exposed for unit tests. */
 int raw_frame_from_pb(const Cand__Frame *f, int fd_enabled,
 		      struct canfd_frame *cf, int *is_fd, char *detail,

@@ -334,11 +334,6 @@ int raw_ifindex(const struct raw_chan *r)
 	return r->ifindex;
 }
 
-int raw_is_gone(const struct raw_chan *r)
-{
-	return r->gone;
-}
-
 void raw_link_gone(struct raw_chan *r)
 {
 	/* The kernel has unbound the socket; it receives nothing now. */
