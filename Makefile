@@ -12,7 +12,7 @@ DESTDIR ?=
 BUILD ?= build
 CC ?= cc
 
-PKGS := libevent libprotobuf-c libsocketcan libsystemd
+PKGS := libevent libprotobuf-c libsocketcan libsystemd inih
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes
 ifeq ($(CI),true)
 WARN += -Werror
@@ -37,7 +37,7 @@ DAEMON_LIB_OBJ := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJ))
 LIB_SRC := client/libcand.c client/frametext.c client/timetext.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(BUILD)/pic/%.o) $(BUILD)/pic/proto/cand.pb-c.o
-CANCTL_SRC := client/canctl.c
+CANCTL_SRC := client/canctl.c client/canctl_bus.c
 SOVERSION := 1
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -48,7 +48,7 @@ BINS := $(BUILD)/cand $(BUILD)/canctl $(BUILD)/libcand.so $(BUILD)/libcand.a $(B
 
 .PHONY: all deps run check check-unit check-vm bench asan check-asan valgrind \
 	install uninstall clean format format-check
-all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(BUILD)/bench_can
+all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can)
 
 # Installs the Debian 12 packages the build and the VM tests need, once.
 deps:
@@ -86,7 +86,7 @@ $(BUILD)/libcand.so: $(LIB_PIC)
 $(BUILD)/libcand.pc: client/libcand.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
 
-$(BUILD)/canctl: $(BUILD)/client/canctl.o $(BUILD)/libcand.a
+$(BUILD)/canctl: $(CANCTL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PROTOBUF_LIBS) $(LDFLAGS)
 
 $(BUILD)/test_unit: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(DAEMON_LIB_OBJ) $(BUILD)/libcand.a

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "canctl.h"
 #include "cand.h"
 #include "frametext.h"
 #include "timetext.h"
@@ -86,8 +87,7 @@ static void canctl_usage(FILE *fp)
 	      "        -F          CAN FD frames\n"
 	      "        -n count    exit after count lines\n"
 	      "        -x frame    answer remote frames for id with frame "
-	      "instead\n"
-	      "  help\n"
+	      "instead\n" CANCTL_BUS_USAGE "  help\n"
 	      "      show this text\n"
 	      "\n"
 	      "The socket is -s, else $CAND_SOCKET, else " CAND_DEFAULT_SOCKET
@@ -95,10 +95,7 @@ static void canctl_usage(FILE *fp)
 	      fp);
 }
 
-static int canctl_usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static int canctl_usage_error(const char *fmt, ...)
+int canctl_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -112,14 +109,14 @@ static int canctl_usage_error(const char *fmt, ...)
 }
 
 /* getopt() told about a bad option; opterr is off so this is the message. */
-static int canctl_bad_option(int ch)
+int canctl_bad_option(int ch)
 {
 	if (ch == ':')
 		return canctl_usage_error("option -%c needs a value", optopt);
 	return canctl_usage_error("unknown option -%c", optopt);
 }
 
-static int canctl_fail(cand_t *h, int err, const char *what)
+int canctl_fail(cand_t *h, int err, const char *what)
 {
 	const char *detail = cand_last_detail(h);
 
@@ -131,7 +128,7 @@ static int canctl_fail(cand_t *h, int err, const char *what)
 	return 1;
 }
 
-static int canctl_connect(const char *sock, cand_t **h)
+int canctl_connect(const char *sock, cand_t **h)
 {
 	const char *shown = sock;
 	int rc;
@@ -264,7 +261,7 @@ static int canctl_list(const char *sock, int argc, char **argv)
 	return 0;
 }
 
-static int canctl_ms(const char *s, int *out)
+int canctl_ms(const char *s, int *out)
 {
 	char *end;
 	long v;
@@ -991,5 +988,13 @@ int main(int argc, char **argv)
 		return canctl_periodic(sock, argc, argv);
 	if (strcmp(cmd, "monitor") == 0)
 		return canctl_monitor(sock, argc, argv);
+	if (strcmp(cmd, "state") == 0)
+		return canctl_state(sock, argc, argv);
+	if (strcmp(cmd, "set") == 0)
+		return canctl_set(sock, argc, argv);
+	if (strcmp(cmd, "restart") == 0)
+		return canctl_restart(sock, argc, argv);
+	if (strcmp(cmd, "events") == 0)
+		return canctl_events(sock, argc, argv);
 	return canctl_usage_error("unknown command '%s'", cmd);
 }

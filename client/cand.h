@@ -43,6 +43,7 @@ enum cand_error {
 	CAND_EIO = -11,	      /* kernel I/O error */
 	CAND_EINTERNAL = -12, /* daemon internal error */
 	CAND_ESHUTDOWN = -13, /* daemon shutting down */
+	CAND_ESTATE = -20,    /* not possible in the bus's current state */
 	/* Local to the library. */
 	CAND_ETIMEOUT = -100,	   /* timed out */
 	CAND_ECONNECT = -101,	   /* cannot connect to the daemon */
@@ -151,35 +152,6 @@ size_t cand_pending(cand_t *h);
 
 /* Frames the kernel dropped for this handle's socket so far. */
 uint64_t cand_kernel_drops(cand_t *h);
-
-/* ---- Events: frames, task expiry and monitor notifications ---- */
-
-enum cand_event_type {
-	CAND_EVENT_FRAME = 1,		/* a received frame, as cand_recv() */
-	CAND_EVENT_TASK_EXPIRED = 2,	/* a task's duration ended: stopped */
-	CAND_EVENT_MONITOR_CHANGED = 3, /* first seen, or changed under mask */
-	CAND_EVENT_MONITOR_TIMEOUT = 4, /* nothing with the id for timeout */
-};
-
-struct cand_event {
-	enum cand_event_type type;
-	uint32_t
-		id; /* the task or monitor: cand_task_id(), cand_monitor_id() */
-	/*
-	 * FRAME and MONITOR_CHANGED: the frame. Every type: frame.ifname where
-	 * it happened when known, frame.timestamp_ns the kernel's time of it.
-	 */
-	struct cand_frame frame;
-};
-
-/*
- * Receives the next event, in the order they arrived: frames and the task
- * and monitor events among them. Returns 1 with an event; timeouts and link
- * errors as cand_recv(). cand_recv() returns frames only and discards the
- * task and monitor events it passes, so a handle with monitors or tasks
- * with a duration should receive with this call instead.
- */
-int cand_recv_event(cand_t *h, struct cand_event *ev, int timeout_ms);
 
 /* ---- Periodic transmission (python-can's send_periodic) ---- */
 
@@ -291,6 +263,186 @@ uint32_t cand_monitor_id(const cand_monitor_t *m);
 const char *cand_strerror(int err);
 /* The daemon's detail text for the last failed call, or "". */
 const char *cand_last_detail(cand_t *h);
+
+/* ---- Bus health: state, configuration, recovery, events ---- */
+
+/* The CAN state of a controller. */
+enum cand_state {
+	CAND_STATE_NONE = 0, /* not applicable: no controller (vcan) */
+	CAND_STATE_ERROR_ACTIVE = 1,
+	CAND_STATE_ERROR_WARNING = 2,
+	CAND_STATE_ERROR_PASSIVE = 3,
+	CAND_STATE_BUS_OFF = 4,
+	CAND_STATE_STOPPED = 5, /* the interface is down */
+	CAND_STATE_SLEEPING = 6,
+};
+
+/* Controller modes: the kernel's CAN_CTRLMODE_* bits. */
+#define CAND_CTRLMODE_LOOPBACK	     0x01u
+#define CAND_CTRLMODE_LISTEN_ONLY    0x02u
+#define CAND_CTRLMODE_3_SAMPLES	     0x04u
+#define CAND_CTRLMODE_ONE_SHOT	     0x08u
+#define CAND_CTRLMODE_BERR_REPORTING 0x10u
+#define CAND_CTRLMODE_FD	     0x20u
+#define CAND_CTRLMODE_PRESUME_ACK    0x40u
+#define CAND_CTRLMODE_FD_NON_ISO     0x80u
+#define CAND_CTRLMODE_CC_LEN8_DLC    0x100u
+
+struct cand_bus_config {
+	uint32_t bitrate;	    /* bit/s */
+	uint32_t sample_point;	    /* tenths of a percent: 875 = 87.5 % */
+	uint32_t data_bitrate;	    /* CAN FD data phase; 0: none */
+	uint32_t data_sample_point; /* tenths of a percent */
+	uint32_t restart_ms;	    /* the kernel's bus-off restart; 0: off */
+	uint32_t ctrlmode;	    /* CAND_CTRLMODE_* in effect */
+	uint32_t ctrlmode_supported;
+	uint32_t clock_hz;
+};
+
+/* What ip -details -statistics link show says about one interface. */
+struct cand_bus_state {
+	struct cand_iface link; /* name, ifindex, up, mtu, hardware, kind */
+	int running;		/* carrier: lost while bus-off or down */
+	enum cand_state state;
+	/* vcan: the state error frames on it reported, not the kernel's. */
+	int state_from_error_frames;
+	int has_error_counters;
+	unsigned tx_errors, rx_errors;
+	int controller; /* config and dev are valid */
+	struct cand_bus_config config;
+	struct {
+		uint32_t bus_errors, error_warning, error_passive, bus_off;
+		uint32_t arbitration_lost, restarts;
+	} dev;
+	int has_stats;
+	struct {
+		uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+		uint64_t rx_errors, tx_errors, rx_dropped, tx_dropped;
+		uint64_t rx_over_errors;
+	} stats;
+	char busoff_policy[128]; /* how bus-off recovery works; "" for none */
+};
+
+/*
+ * The state of ifname, or of every CAN interface when ifname is NULL or
+ * "". *out is an array to free(); returns its length or a negative code.
+ */
+int cand_bus_state(cand_t *h, const char *ifname, struct cand_bus_state **out);
+/* A state's name, "ERROR-ACTIVE", ..., "not applicable". */
+const char *cand_state_name(enum cand_state state);
+
+/* A change of configuration; cand_bus_config_init() leaves everything. */
+struct cand_bus_change {
+	uint32_t bitrate;	    /* 0: unchanged */
+	uint32_t sample_point;	    /* with bitrate; 0: the kernel's choice */
+	uint32_t data_bitrate;	    /* CAN FD; 0: unchanged */
+	uint32_t data_sample_point; /* with data_bitrate */
+	int64_t restart_ms;	    /* < 0: unchanged */
+	uint32_t ctrlmode_mask;	    /* CAND_CTRLMODE_* to change */
+	uint32_t ctrlmode_flags;    /* and their new values */
+	int up;			    /* < 0: unchanged, 0: down, 1: up */
+};
+void cand_bus_change_init(struct cand_bus_change *chg);
+
+struct cand_bus_configured {
+	int cycled; /* it was up: taken down, changed and brought up again */
+	int up;
+	int controller;
+	struct cand_bus_config config; /* in effect now */
+};
+
+/*
+ * Changes ifname's configuration (needs the configure right; root for now).
+ * Bit timing, restart-ms and modes need the interface down; when it is up
+ * the daemon takes it down, applies the change and brings it back up, and
+ * says so in res->cycled. res may be NULL.
+ */
+int cand_configure(cand_t *h, const char *ifname,
+		   const struct cand_bus_change *chg,
+		   struct cand_bus_configured *res);
+
+/*
+ * A manual restart after bus-off. CAND_ESTATE, with the reason in
+ * cand_last_detail(), when the bus is not bus-off or restart-ms is set.
+ */
+int cand_restart(cand_t *h, const char *ifname);
+
+/*
+ * Drops what the daemon still holds of this handle's sends (nothing, with
+ * this library: cand_send() waits until its frames are sent or failed).
+ * Frames the kernel already has are never flushed: its queue is shared by
+ * every socket on the interface. Returns the number of frames dropped;
+ * note (may be NULL) gets the daemon's words on what was and was not.
+ */
+int cand_flush_tx(cand_t *h, char *note, size_t note_size);
+
+/*
+ * State, link and configuration events of ifname (NULL or "": every CAN
+ * interface), for cand_recv_event(); on an open handle too. An open
+ * handle gets its own channel's events anyway. cand_unsubscribe() stops.
+ */
+int cand_subscribe(cand_t *h, const char *ifname);
+int cand_unsubscribe(cand_t *h);
+
+/* ---- Events: frames, tasks, monitors and the bus's health, in order ---- */
+
+enum cand_event_type {
+	CAND_EVENT_FRAME = 1,		/* ev->frame, as cand_recv() */
+	CAND_EVENT_TASK_EXPIRED = 2,	/* ev->id's duration ended: stopped */
+	CAND_EVENT_MONITOR_CHANGED = 3, /* ev->frame: first seen, or changed */
+	CAND_EVENT_MONITOR_TIMEOUT = 4, /* nothing with the id for timeout */
+	CAND_EVENT_STATE = 5,		/* ev->state */
+	CAND_EVENT_LINK = 6,		/* ev->link */
+	CAND_EVENT_CONFIG = 7,		/* ev->config */
+	CAND_EVENT_DROPS = 8,		/* ev->drops */
+};
+
+struct cand_event {
+	enum cand_event_type type;
+	uint32_t id;		    /* a task or monitor: cand_task_id() ... */
+	char ifname[CAND_IFNAMSIZ]; /* where it happened, when known */
+	char detail[256];	    /* the daemon's words, maybe "" */
+	/*
+	 * FRAME and MONITOR_CHANGED: the frame. Task and monitor events:
+	 * frame.ifname and frame.timestamp_ns, the kernel's time of it.
+	 */
+	struct cand_frame frame;
+	union {
+		struct {
+			enum cand_state state, previous;
+			int has_error_counters;
+			unsigned tx_errors, rx_errors;
+			int from_error_frames;
+		} state;
+		struct {
+			int up, running;
+			int removed;  /* the interface is gone */
+			int appeared; /* it was created (again) */
+			int rebound;  /* this handle's channel is bound again */
+			unsigned ifindex;
+		} link;
+		struct {
+			int controller; /* config and previous are valid */
+			struct cand_bus_config config, previous;
+			unsigned mtu, previous_mtu;
+		} config;
+		struct {
+			uint64_t kernel_drops; /* in all, cand_kernel_drops() */
+			uint64_t dropped;      /* since the last report */
+			int slow_reader; /* because the handle read slowly */
+		} drops;
+	};
+};
+
+/*
+ * Receives the next frame or event, in the order they happened: 1 with
+ * *ev, CAND_ETIMEOUT, or a negative code. Link events come as events here,
+ * not as CAND_ENETDOWN/CAND_ENODEV. cand_recv() on the same handle returns
+ * frames only and skips the events it passes (but reports link events of
+ * its channel as documented there), so a handle with monitors, tasks with
+ * a duration or a subscription should receive with this call.
+ */
+int cand_recv_event(cand_t *h, struct cand_event *ev, int timeout_ms);
 
 #ifdef __cplusplus
 }

@@ -61,14 +61,10 @@ struct cand_arena {
 	int failed;
 };
 
-/*
- * An event that is not a frame, held back until the frames queued before
- * it are read: a link change (err, detail) or a task or monitor event (ev).
- */
-struct cand_note {
+/* An event, held back until the frames queued before it are read. */
+struct cand_queued_event {
 	uint64_t at; /* frames queued before it */
-	int err;     /* a link event: what cand_recv() returns for it */
-	char *detail;
+	int err;     /* what cand_recv() reports for it; 0: skipped there */
 	struct cand_event ev;
 };
 
@@ -85,6 +81,10 @@ struct cand_monitor {
 	struct cand_monitor *next;
 };
 
+struct cand_result;
+/* A call's own part of an OK reply, taken before its memory is reused. */
+typedef int (*cand_take_fn)(struct cand_result *res, const Cand__Reply *r);
+
 /* What the awaited reply said. */
 struct cand_result {
 	uint32_t want;
@@ -99,6 +99,8 @@ struct cand_result {
 	struct cand_task_info *tasks;
 	size_t n_tasks;
 	int err; /* a local failure while taking the reply apart */
+	cand_take_fn take;
+	void *take_arg;
 };
 
 struct cand {
@@ -125,10 +127,10 @@ struct cand {
 	uint64_t q_in;	/* frames ever queued */
 	uint64_t q_out; /* frames ever handed out */
 
-	struct cand_note *notes;
-	size_t notes_head; /* first one not yet handed out */
-	size_t n_notes;
-	size_t notes_cap;
+	struct cand_queued_event *evs;
+	size_t n_evs;
+	size_t evs_cap;
+	char channel[CAND_IFNAMSIZ]; /* open on this; "" for every one */
 
 	struct cand_task *tasks;
 	struct cand_monitor *monitors;
@@ -387,39 +389,45 @@ static int cand_queue_batch(struct cand *h, const Cand__FrameBatch *b)
 	return 0;
 }
 
-/* A slot at the end of the note queue, marked with the frames before it. */
-static struct cand_note *cand_note_add(struct cand *h)
-{
-	struct cand_note *n;
-	size_t cap;
+static void cand_copy_str(char *dst, size_t size, const char *src);
 
-	if (h->notes_head > 0 && h->n_notes == h->notes_cap) {
-		h->n_notes -= h->notes_head;
-		memmove(h->notes, h->notes + h->notes_head,
-			h->n_notes * sizeof(*h->notes));
-		h->notes_head = 0;
+/* Appends an event behind the frames queued so far. */
+static int cand_queue_event(struct cand *h, const struct cand_event *ev,
+			    int err)
+{
+	struct cand_queued_event *q;
+
+	if (h->n_evs == h->evs_cap) {
+		size_t cap = h->evs_cap ? h->evs_cap * 2 : 4;
+
+		if ((q = realloc(h->evs, cap * sizeof(*q))) == NULL)
+			return cand_kill(h, CAND_ENOMEM,
+					 "no memory for an event");
+		h->evs = q;
+		h->evs_cap = cap;
 	}
-	if (h->n_notes == h->notes_cap) {
-		cap = h->notes_cap ? h->notes_cap * 2 : 16;
-		if ((n = realloc(h->notes, cap * sizeof(*n))) == NULL) {
-			cand_kill(h, CAND_ENOMEM, "no memory for an event");
-			return NULL;
-		}
-		h->notes = n;
-		h->notes_cap = cap;
-	}
-	n = &h->notes[h->n_notes++];
-	memset(n, 0, sizeof(*n));
-	n->at = h->q_in;
-	return n;
+	q = &h->evs[h->n_evs++];
+	q->at = h->q_in;
+	q->err = err;
+	q->ev = *ev;
+	return 0;
 }
 
 static int cand_queue_link(struct cand *h, const Cand__LinkEvent *le)
 {
-	struct cand_note *l;
+	struct cand_event ev;
 	const char *what;
-	char buf[CAND_DETAIL_MAX];
 	int err;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CAND_EVENT_LINK;
+	cand_copy_str(ev.ifname, sizeof(ev.ifname), le->ifname);
+	ev.link.up = le->up;
+	ev.link.running = le->running;
+	ev.link.removed = le->removed;
+	ev.link.appeared = le->appeared;
+	ev.link.rebound = le->rebound;
+	ev.link.ifindex = le->ifindex;
 
 	if (le->status != CAND__STATUS__OK)
 		err = (int)le->status > 0 ? -(int)le->status : CAND_EPROTO;
@@ -428,59 +436,123 @@ static int cand_queue_link(struct cand *h, const Cand__LinkEvent *le)
 	else if (!le->up)
 		err = CAND_ENETDOWN;
 	else
-		return 0; /* back up: the caller simply receives again */
+		err = 0; /* back up: cand_recv() simply receives again */
+	/* cand_recv() reports only what befalls its own channel. */
+	if (h->channel[0] == '\0' || strcmp(ev.ifname, h->channel) != 0)
+		err = 0;
 
 	if (err == CAND_ENODEV)
 		what = "is gone";
 	else if (err == CAND_ENETDOWN)
 		what = "is down";
 	else
-		what = cand_strerror(err);
+		what = le->up ? "is up" : cand_strerror(err);
 	if (le->detail != NULL && le->detail[0] != '\0')
-		snprintf(buf, sizeof(buf), "%s", le->detail);
+		snprintf(ev.detail, sizeof(ev.detail), "%s", le->detail);
 	else
-		snprintf(buf, sizeof(buf), "%s: interface %s",
+		snprintf(ev.detail, sizeof(ev.detail), "%s: interface %s",
 			 le->ifname != NULL ? le->ifname : "?", what);
+	return cand_queue_event(h, &ev, err);
+}
 
-	if ((l = cand_note_add(h)) == NULL)
-		return h->dead;
-	if ((l->detail = strdup(buf)) == NULL) {
-		h->n_notes--;
-		return cand_kill(h, CAND_ENOMEM, "no memory for an event");
-	}
-	l->err = err;
-	return 0;
+static void cand_config_from_pb(struct cand_bus_config *c,
+				const Cand__BusConfig *p)
+{
+	memset(c, 0, sizeof(*c));
+	if (p == NULL)
+		return;
+	c->bitrate = p->bitrate;
+	c->sample_point = p->sample_point;
+	c->data_bitrate = p->data_bitrate;
+	c->data_sample_point = p->data_sample_point;
+	c->restart_ms = p->restart_ms;
+	c->ctrlmode = p->ctrlmode;
+	c->ctrlmode_supported = p->ctrlmode_supported;
+	c->clock_hz = p->clock_hz;
+}
+
+static enum cand_state cand_state_from_pb(Cand__CanState s)
+{
+	if ((int)s < CAND_STATE_NONE || (int)s > CAND_STATE_SLEEPING)
+		return CAND_STATE_NONE; /* from a newer daemon */
+	return (enum cand_state)s;
+}
+
+static int cand_queue_state(struct cand *h, const Cand__StateEvent *se)
+{
+	struct cand_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CAND_EVENT_STATE;
+	cand_copy_str(ev.ifname, sizeof(ev.ifname), se->ifname);
+	cand_copy_str(ev.detail, sizeof(ev.detail), se->detail);
+	ev.state.state = cand_state_from_pb(se->state);
+	ev.state.previous = cand_state_from_pb(se->previous);
+	ev.state.has_error_counters = se->has_error_counters;
+	ev.state.tx_errors = se->tx_errors;
+	ev.state.rx_errors = se->rx_errors;
+	ev.state.from_error_frames = se->from_error_frames;
+	return cand_queue_event(h, &ev, 0);
+}
+
+static int cand_queue_config(struct cand *h, const Cand__ConfigEvent *ce)
+{
+	struct cand_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CAND_EVENT_CONFIG;
+	cand_copy_str(ev.ifname, sizeof(ev.ifname), ce->ifname);
+	cand_copy_str(ev.detail, sizeof(ev.detail), ce->detail);
+	ev.config.controller = ce->config != NULL;
+	cand_config_from_pb(&ev.config.config, ce->config);
+	cand_config_from_pb(&ev.config.previous, ce->previous);
+	ev.config.mtu = ce->mtu;
+	ev.config.previous_mtu = ce->previous_mtu;
+	return cand_queue_event(h, &ev, 0);
+}
+
+static int cand_queue_drops(struct cand *h, const Cand__DropEvent *de)
+{
+	struct cand_event ev;
+
+	if (de->kernel_drops > h->kernel_drops)
+		h->kernel_drops = de->kernel_drops;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CAND_EVENT_DROPS;
+	cand_copy_str(ev.detail, sizeof(ev.detail), de->detail);
+	ev.drops.kernel_drops = de->kernel_drops;
+	ev.drops.dropped = de->dropped;
+	ev.drops.slow_reader = de->slow_reader;
+	return cand_queue_event(h, &ev, 0);
 }
 
 static int cand_queue_task_event(struct cand *h, const Cand__TaskEvent *te)
 {
-	struct cand_note *n;
+	struct cand_event ev;
 
-	if ((n = cand_note_add(h)) == NULL)
-		return h->dead;
-	n->ev.type = CAND_EVENT_TASK_EXPIRED;
-	n->ev.id = te->task_id;
-	n->ev.frame.timestamp_ns = te->timestamp_ns;
-	return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CAND_EVENT_TASK_EXPIRED;
+	ev.id = te->task_id;
+	ev.frame.timestamp_ns = te->timestamp_ns;
+	return cand_queue_event(h, &ev, 0);
 }
 
 static int cand_queue_monitor_event(struct cand *h,
 				    const Cand__MonitorEvent *me)
 {
-	struct cand_note *n;
+	struct cand_event ev;
 
-	if ((n = cand_note_add(h)) == NULL)
-		return h->dead;
-	n->ev.type = me->kind == CAND__MONITOR_EVENT_KIND__MONITOR_TIMEOUT
-			     ? CAND_EVENT_MONITOR_TIMEOUT
-			     : CAND_EVENT_MONITOR_CHANGED;
-	n->ev.id = me->monitor_id;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = me->kind == CAND__MONITOR_EVENT_KIND__MONITOR_TIMEOUT
+			  ? CAND_EVENT_MONITOR_TIMEOUT
+			  : CAND_EVENT_MONITOR_CHANGED;
+	ev.id = me->monitor_id;
 	if (me->frame != NULL)
-		cand_frame_from_pb(&n->ev.frame, me->frame);
-	cand_copy_str(n->ev.frame.ifname, sizeof(n->ev.frame.ifname),
-		      me->ifname);
-	n->ev.frame.timestamp_ns = me->timestamp_ns;
-	return 0;
+		cand_frame_from_pb(&ev.frame, me->frame);
+	cand_copy_str(ev.frame.ifname, sizeof(ev.frame.ifname), me->ifname);
+	cand_copy_str(ev.ifname, sizeof(ev.ifname), me->ifname);
+	ev.frame.timestamp_ns = me->timestamp_ns;
+	return cand_queue_event(h, &ev, 0);
 }
 
 static int cand_take_list(struct cand_result *res, const Cand__ListReply *l)
@@ -574,6 +646,8 @@ static void cand_take_reply(struct cand *h, const Cand__Reply *r,
 	if (r->status == CAND__STATUS__OK &&
 	    r->result_case == CAND__REPLY__RESULT_TASKS)
 		res->err = cand_take_tasks(res, r->tasks);
+	if (r->status == CAND__STATUS__OK && res->take != NULL)
+		res->err = res->take(res, r);
 }
 
 static int cand_take_event(struct cand *h, const Cand__Event *ev)
@@ -587,6 +661,12 @@ static int cand_take_event(struct cand *h, const Cand__Event *ev)
 		return cand_queue_task_event(h, ev->task);
 	case CAND__EVENT__EV_MONITOR:
 		return cand_queue_monitor_event(h, ev->monitor);
+	case CAND__EVENT__EV_STATE:
+		return cand_queue_state(h, ev->state);
+	case CAND__EVENT__EV_CONFIG:
+		return cand_queue_config(h, ev->config);
+	case CAND__EVENT__EV_DROPS:
+		return cand_queue_drops(h, ev->drops);
 	default:
 		return 0; /* from a newer daemon; nothing to do with it */
 	}
@@ -784,15 +864,21 @@ static int cand_write(struct cand *h, const unsigned char *p, size_t len,
 	return 0;
 }
 
-/* Sends req and waits for its reply until deadline (< 0: never). */
-static int cand_rpc(struct cand *h, Cand__Request *req, struct cand_result *res,
-		    int64_t deadline)
+/*
+ * Sends req and waits for its reply until deadline (< 0: never); take, if
+ * not NULL, copies the call's own results out of an OK reply.
+ */
+static int cand_rpc_take(struct cand *h, Cand__Request *req,
+			 struct cand_result *res, int64_t deadline,
+			 cand_take_fn take, void *take_arg)
 {
 	unsigned char *out;
 	size_t len;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	res->take = take;
+	res->take_arg = take_arg;
 	if (h->dead)
 		return cand_dead(h);
 	if (++h->last_id == 0)
@@ -834,6 +920,12 @@ static int cand_rpc(struct cand *h, Cand__Request *req, struct cand_result *res,
 	if (res->err < 0)
 		return cand_fail(h, res->err, "no memory for the reply");
 	return res->status;
+}
+
+static int cand_rpc(struct cand *h, Cand__Request *req, struct cand_result *res,
+		    int64_t deadline)
+{
+	return cand_rpc_take(h, req, res, deadline, NULL, NULL);
 }
 
 CAND_EXPORT void cand_options_init(struct cand_options *opts)
@@ -914,7 +1006,6 @@ CAND_EXPORT void cand_close(cand_t *h)
 {
 	struct cand_task *t;
 	struct cand_monitor *m;
-	size_t i;
 
 	if (h == NULL)
 		return;
@@ -929,9 +1020,7 @@ CAND_EXPORT void cand_close(cand_t *h)
 	free(h->arena.buf);
 	free(h->in);
 	free(h->q);
-	for (i = h->notes_head; i < h->n_notes; i++)
-		free(h->notes[i].detail);
-	free(h->notes);
+	free(h->evs);
 	free(h->out);
 	free(h->tx);
 	free(h->txp);
@@ -1011,6 +1100,8 @@ CAND_EXPORT int cand_open(cand_t *h, const struct cand_options *opts)
 	rc = cand_rpc(h, &req, &res, cand_now_ms() + CAND_RPC_GRACE_MS);
 	free(fp);
 	free(f);
+	if (rc == 0)
+		cand_copy_str(h->channel, sizeof(h->channel), open.channel);
 	return rc;
 }
 
@@ -1195,41 +1286,29 @@ CAND_EXPORT int cand_send(cand_t *h, const struct cand_frame *frames, size_t n,
 	return (int)total;
 }
 
-/*
- * Takes the next note if it is due (every frame queued before it was
- * read). Returns 0 when none is; a link event's code, with its detail; or
- * 1 with a task or monitor event in *ev.
- */
-static int cand_pop_note(struct cand *h, struct cand_event *ev)
+/* Takes the event due now into *q, if there is one. */
+static int cand_pop_event(struct cand *h, struct cand_queued_event *q)
 {
-	struct cand_note *n;
-	int err;
-
-	if (h->notes_head == h->n_notes ||
-	    h->notes[h->notes_head].at != h->q_out)
+	if (h->n_evs == 0 || h->evs[0].at != h->q_out)
 		return 0;
-	n = &h->notes[h->notes_head++];
-	err = n->err;
-	if (err != 0)
-		cand_copy_str(h->detail, sizeof(h->detail), n->detail);
-	else
-		*ev = n->ev;
-	free(n->detail);
-	if (h->notes_head == h->n_notes)
-		h->notes_head = h->n_notes = 0;
-	return err != 0 ? err : 1;
+	*q = h->evs[0];
+	h->n_evs--;
+	memmove(h->evs, h->evs + 1, h->n_evs * sizeof(*h->evs));
+	return 1;
 }
 
 static int cand_pop(struct cand *h, struct cand_frame *f)
 {
-	struct cand_event ev;
-	int rc;
+	struct cand_queued_event q;
 
-	/* Task and monitor events are for cand_recv_event(): passed by. */
-	while ((rc = cand_pop_note(h, &ev)) == 1)
-		;
-	if (rc != 0)
-		return rc;
+	/* Frames only: events pass by, but a link event of the channel. */
+	while (cand_pop_event(h, &q)) {
+		if (q.err != 0) {
+			snprintf(h->detail, sizeof(h->detail), "%s",
+				 q.ev.detail);
+			return q.err;
+		}
+	}
 	if (h->q_head == h->q_tail)
 		return 0;
 	*f = h->q[h->q_head++];
@@ -1264,35 +1343,6 @@ CAND_EXPORT int cand_recv(cand_t *h, struct cand_frame *frame, int timeout_ms)
 		if (timeout_ms > 0 && deadline < 0)
 			deadline = cand_now_ms() + timeout_ms;
 		if (cand_wait(h, POLLIN, deadline) == 0)
-			return cand_fail(h, CAND_ETIMEOUT, "%s", "");
-	}
-}
-
-CAND_EXPORT int cand_recv_event(cand_t *h, struct cand_event *ev,
-				int timeout_ms)
-{
-	int64_t deadline = -1;
-	int rc;
-
-	if (h == NULL || ev == NULL)
-		return CAND_EINVAL;
-	if (timeout_ms > 0)
-		deadline = cand_now_ms() + timeout_ms;
-	for (;;) {
-		if ((rc = cand_pop_note(h, ev)) != 0)
-			return rc;
-		if (h->q_head != h->q_tail) {
-			memset(ev, 0, sizeof(*ev));
-			ev->type = CAND_EVENT_FRAME;
-			return cand_pop(h, &ev->frame);
-		}
-		if ((rc = cand_take_msg(h, NULL)) > 0)
-			continue;
-		if (h->dead)
-			return cand_dead(h);
-		if (cand_fill(h) != 0)
-			continue;
-		if (timeout_ms == 0 || cand_wait(h, POLLIN, deadline) == 0)
 			return cand_fail(h, CAND_ETIMEOUT, "%s", "");
 	}
 }
@@ -1609,7 +1659,7 @@ CAND_EXPORT size_t cand_pending(cand_t *h)
 		return 0;
 	/* A complete message in the buffer is invisible to poll(). */
 	cand_take_all(h, NULL);
-	return (h->q_tail - h->q_head) + (h->n_notes - h->notes_head) +
+	return (h->q_tail - h->q_head) + h->n_evs +
 	       (h->dead && !h->dead_reported ? 1 : 0);
 }
 
@@ -1649,6 +1699,8 @@ CAND_EXPORT const char *cand_strerror(int err)
 		return "internal error in the daemon";
 	case CAND_ESHUTDOWN:
 		return "the daemon is shutting down";
+	case CAND_ESTATE:
+		return "not possible in the bus's current state";
 	case CAND_ETIMEOUT:
 		return "timed out";
 	case CAND_ECONNECT:
@@ -1669,4 +1721,307 @@ CAND_EXPORT const char *cand_strerror(int err)
 CAND_EXPORT const char *cand_last_detail(cand_t *h)
 {
 	return h != NULL ? h->detail : "";
+}
+
+/* ---- Bus health: state, configuration, recovery, events ---- */
+
+CAND_EXPORT const char *cand_state_name(enum cand_state state)
+{
+	switch (state) {
+	case CAND_STATE_ERROR_ACTIVE:
+		return "ERROR-ACTIVE";
+	case CAND_STATE_ERROR_WARNING:
+		return "ERROR-WARNING";
+	case CAND_STATE_ERROR_PASSIVE:
+		return "ERROR-PASSIVE";
+	case CAND_STATE_BUS_OFF:
+		return "BUS-OFF";
+	case CAND_STATE_STOPPED:
+		return "STOPPED";
+	case CAND_STATE_SLEEPING:
+		return "SLEEPING";
+	default:
+		return "not applicable";
+	}
+}
+
+/* Where cand_bus_state()'s take puts the array. */
+struct cand_states {
+	struct cand_bus_state *v;
+	size_t n;
+};
+
+static void cand_state_one(struct cand_bus_state *o,
+			   const Cand__InterfaceState *p)
+{
+	const Cand__Interface *l = p->link;
+
+	if (l != NULL) {
+		cand_copy_str(o->link.name, sizeof(o->link.name), l->name);
+		cand_copy_str(o->link.kind, sizeof(o->link.kind), l->kind);
+		o->link.ifindex = l->ifindex;
+		o->link.up = l->up ? 1 : 0;
+		o->link.mtu = l->mtu;
+		o->link.hardware = l->type == CAND__IFACE_TYPE__HARDWARE;
+	}
+	o->running = p->running ? 1 : 0;
+	o->state = cand_state_from_pb(p->state);
+	o->state_from_error_frames = p->state_from_error_frames ? 1 : 0;
+	o->has_error_counters = p->has_error_counters ? 1 : 0;
+	o->tx_errors = p->tx_errors;
+	o->rx_errors = p->rx_errors;
+	o->controller = p->config != NULL;
+	cand_config_from_pb(&o->config, p->config);
+	if (p->device_stats != NULL) {
+		o->dev.bus_errors = p->device_stats->bus_errors;
+		o->dev.error_warning = p->device_stats->error_warning;
+		o->dev.error_passive = p->device_stats->error_passive;
+		o->dev.bus_off = p->device_stats->bus_off;
+		o->dev.arbitration_lost = p->device_stats->arbitration_lost;
+		o->dev.restarts = p->device_stats->restarts;
+	}
+	if (p->link_stats != NULL) {
+		const Cand__LinkStats *s = p->link_stats;
+
+		o->has_stats = 1;
+		o->stats.rx_packets = s->rx_packets;
+		o->stats.tx_packets = s->tx_packets;
+		o->stats.rx_bytes = s->rx_bytes;
+		o->stats.tx_bytes = s->tx_bytes;
+		o->stats.rx_errors = s->rx_errors;
+		o->stats.tx_errors = s->tx_errors;
+		o->stats.rx_dropped = s->rx_dropped;
+		o->stats.tx_dropped = s->tx_dropped;
+		o->stats.rx_over_errors = s->rx_over_errors;
+	}
+	cand_copy_str(o->busoff_policy, sizeof(o->busoff_policy),
+		      p->busoff_policy);
+}
+
+static int cand_take_states(struct cand_result *res, const Cand__Reply *r)
+{
+	struct cand_states *out = res->take_arg;
+	const Cand__StateReply *sr =
+		r->result_case == CAND__REPLY__RESULT_STATE ? r->state : NULL;
+	size_t i, n = sr != NULL ? sr->n_interfaces : 0;
+
+	/* Never NULL on success, so callers may test the pointer. */
+	if ((out->v = calloc(n ? n : 1, sizeof(*out->v))) == NULL)
+		return CAND_ENOMEM;
+	for (i = 0; i < n; i++)
+		cand_state_one(&out->v[i], sr->interfaces[i]);
+	out->n = n;
+	return 0;
+}
+
+CAND_EXPORT int cand_bus_state(cand_t *h, const char *ifname,
+			       struct cand_bus_state **out)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__StateRequest sr = CAND__STATE_REQUEST__INIT;
+	struct cand_states states = {NULL, 0};
+	struct cand_result res;
+	int rc;
+
+	if (h == NULL || out == NULL)
+		return CAND_EINVAL;
+	*out = NULL;
+	sr.ifname = (char *)(ifname != NULL ? ifname : "");
+	req.op_case = CAND__REQUEST__OP_STATE;
+	req.state = &sr;
+	rc = cand_rpc_take(h, &req, &res, cand_now_ms() + CAND_RPC_GRACE_MS,
+			   cand_take_states, &states);
+	if (rc < 0) {
+		free(states.v);
+		return rc;
+	}
+	if (states.v == NULL &&
+	    (states.v = calloc(1, sizeof(*states.v))) == NULL)
+		return cand_fail(h, CAND_ENOMEM, "no memory for the state");
+	if (states.n > INT_MAX) {
+		free(states.v);
+		return cand_fail(h, CAND_EPROTO, "absurdly many interfaces");
+	}
+	*out = states.v;
+	return (int)states.n;
+}
+
+CAND_EXPORT void cand_bus_change_init(struct cand_bus_change *chg)
+{
+	memset(chg, 0, sizeof(*chg));
+	chg->restart_ms = -1;
+	chg->up = -1;
+}
+
+static int cand_take_configured(struct cand_result *res, const Cand__Reply *r)
+{
+	struct cand_bus_configured *out = res->take_arg;
+	const Cand__ConfigureReply *cr =
+		r->result_case == CAND__REPLY__RESULT_CONFIGURE ? r->configure
+								: NULL;
+
+	if (out == NULL || cr == NULL)
+		return 0;
+	out->cycled = cr->cycled ? 1 : 0;
+	out->up = cr->up ? 1 : 0;
+	out->controller = cr->config != NULL;
+	cand_config_from_pb(&out->config, cr->config);
+	return 0;
+}
+
+CAND_EXPORT int cand_configure(cand_t *h, const char *ifname,
+			       const struct cand_bus_change *chg,
+			       struct cand_bus_configured *res)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__ConfigureRequest cr = CAND__CONFIGURE_REQUEST__INIT;
+	struct cand_result r;
+
+	if (h == NULL || ifname == NULL || chg == NULL)
+		return CAND_EINVAL;
+	if (chg->restart_ms > UINT32_MAX)
+		return cand_fail(h, CAND_EINVAL, "restart-ms %lld is too big",
+				 (long long)chg->restart_ms);
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
+	cr.ifname = (char *)ifname;
+	cr.bitrate = chg->bitrate;
+	cr.sample_point = chg->sample_point;
+	cr.data_bitrate = chg->data_bitrate;
+	cr.data_sample_point = chg->data_sample_point;
+	cr.set_restart_ms = chg->restart_ms >= 0;
+	cr.restart_ms = chg->restart_ms >= 0 ? (uint32_t)chg->restart_ms : 0;
+	cr.ctrlmode_mask = chg->ctrlmode_mask;
+	cr.ctrlmode_flags = chg->ctrlmode_flags;
+	cr.link = chg->up < 0	 ? CAND__LINK_CHANGE__LINK_UNCHANGED
+		  : chg->up == 0 ? CAND__LINK_CHANGE__LINK_DOWN
+				 : CAND__LINK_CHANGE__LINK_UP;
+	req.op_case = CAND__REQUEST__OP_CONFIGURE;
+	req.configure = &cr;
+	return cand_rpc_take(h, &req, &r, cand_now_ms() + CAND_RPC_GRACE_MS,
+			     cand_take_configured, res);
+}
+
+CAND_EXPORT int cand_restart(cand_t *h, const char *ifname)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__RestartRequest rr = CAND__RESTART_REQUEST__INIT;
+	struct cand_result res;
+
+	if (h == NULL || ifname == NULL)
+		return CAND_EINVAL;
+	rr.ifname = (char *)ifname;
+	req.op_case = CAND__REQUEST__OP_RESTART;
+	req.restart = &rr;
+	return cand_rpc(h, &req, &res, cand_now_ms() + CAND_RPC_GRACE_MS);
+}
+
+struct cand_flushed {
+	uint32_t dropped;
+	char *note;
+	size_t note_size;
+};
+
+static int cand_take_flushed(struct cand_result *res, const Cand__Reply *r)
+{
+	struct cand_flushed *out = res->take_arg;
+
+	if (r->result_case != CAND__REPLY__RESULT_FLUSH_TX ||
+	    r->flush_tx == NULL)
+		return 0;
+	out->dropped = r->flush_tx->dropped;
+	if (out->note != NULL && out->note_size > 0)
+		cand_copy_str(out->note, out->note_size, r->flush_tx->note);
+	return 0;
+}
+
+CAND_EXPORT int cand_flush_tx(cand_t *h, char *note, size_t note_size)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__FlushTxRequest fr = CAND__FLUSH_TX_REQUEST__INIT;
+	struct cand_flushed out = {0, note, note_size};
+	struct cand_result res;
+	int rc;
+
+	if (h == NULL)
+		return CAND_EINVAL;
+	if (note != NULL && note_size > 0)
+		note[0] = '\0';
+	req.op_case = CAND__REQUEST__OP_FLUSH_TX;
+	req.flush_tx = &fr;
+	rc = cand_rpc_take(h, &req, &res, cand_now_ms() + CAND_RPC_GRACE_MS,
+			   cand_take_flushed, &out);
+	if (rc < 0)
+		return rc;
+	return out.dropped > INT_MAX ? INT_MAX : (int)out.dropped;
+}
+
+static int cand_subscribe_req(cand_t *h, const char *ifname, int off)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__SubscribeRequest sr = CAND__SUBSCRIBE_REQUEST__INIT;
+	struct cand_result res;
+
+	if (h == NULL)
+		return CAND_EINVAL;
+	sr.ifname = (char *)(ifname != NULL ? ifname : "");
+	sr.off = off;
+	req.op_case = CAND__REQUEST__OP_SUBSCRIBE;
+	req.subscribe = &sr;
+	return cand_rpc(h, &req, &res, cand_now_ms() + CAND_RPC_GRACE_MS);
+}
+
+CAND_EXPORT int cand_subscribe(cand_t *h, const char *ifname)
+{
+	return cand_subscribe_req(h, ifname, 0);
+}
+
+CAND_EXPORT int cand_unsubscribe(cand_t *h)
+{
+	return cand_subscribe_req(h, NULL, 1);
+}
+
+/* The next frame or event in order into *ev: 1, or 0 if none is here. */
+static int cand_pop_any(struct cand *h, struct cand_event *ev)
+{
+	struct cand_queued_event q;
+
+	if (cand_pop_event(h, &q)) {
+		*ev = q.ev;
+		return 1;
+	}
+	if (h->q_head == h->q_tail)
+		return 0;
+	memset(ev, 0, sizeof(*ev));
+	ev->type = CAND_EVENT_FRAME;
+	ev->frame = h->q[h->q_head++];
+	memcpy(ev->ifname, ev->frame.ifname, sizeof(ev->ifname));
+	h->q_out++;
+	if (h->q_head == h->q_tail)
+		h->q_head = h->q_tail = 0;
+	return 1;
+}
+
+CAND_EXPORT int cand_recv_event(cand_t *h, struct cand_event *ev,
+				int timeout_ms)
+{
+	int64_t deadline = -1;
+	int rc;
+
+	if (h == NULL || ev == NULL)
+		return CAND_EINVAL;
+	if (timeout_ms > 0)
+		deadline = cand_now_ms() + timeout_ms;
+	for (;;) {
+		if (cand_pop_any(h, ev))
+			return 1;
+		if ((rc = cand_take_msg(h, NULL)) > 0)
+			continue;
+		if (h->dead)
+			return cand_dead(h);
+		if (cand_fill(h) != 0)
+			continue;
+		if (timeout_ms == 0 || cand_wait(h, POLLIN, deadline) == 0)
+			return cand_fail(h, CAND_ETIMEOUT, "%s", "");
+	}
 }

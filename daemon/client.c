@@ -134,15 +134,19 @@ int client_out_full(const struct client *c)
 }
 
 /*
- * Requests are read only while the client has room for their replies and
- * no earlier request is still in progress, which bounds both buffers
- * whatever the client does.
+ * Requests are read only while the client has room for their replies, and
+ * while an earlier request is in progress only up to one more message
+ * (which may be a flush_tx for it), which bounds both buffers whatever the
+ * client does.
  */
 static void client_update_reading(struct client *c)
 {
 	if (c->dead)
 		return;
-	if (c->pending != NULL || client_out_full(c)) {
+	if ((c->pending != NULL &&
+	     evbuffer_get_length(c->in) >=
+		     CAND_WIRE_HDR + c->ctx->limits.max_msg) ||
+	    client_out_full(c)) {
 		if (!c->requests_paused)
 			event_del(c->ev_read);
 		c->requests_paused = 1;
@@ -182,6 +186,12 @@ void client_flush(struct client *c)
 	}
 }
 
+void client_flush_later(struct client *c)
+{
+	if (!c->dead)
+		event_add(c->ev_write, NULL);
+}
+
 static void client_on_write(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -191,7 +201,8 @@ static void client_on_write(evutil_socket_t fd, short what, void *arg)
 
 void client_resume_requests(struct client *c)
 {
-	client_update_reading(c);
+	/* What arrived meanwhile waited in the buffer: handle it now. */
+	client_process_input(c);
 	client_flush(c);
 }
 
@@ -203,7 +214,7 @@ static void client_process_input(struct client *c)
 	uint8_t *msg;
 	char why[64];
 
-	while (!c->dead && c->pending == NULL && !client_out_full(c)) {
+	while (!c->dead && !client_out_full(c)) {
 		have = evbuffer_get_length(c->in);
 		if (have < CAND_WIRE_HDR)
 			break;
@@ -224,6 +235,10 @@ static void client_process_input(struct client *c)
 			client_kill(c, "out of memory");
 			return;
 		}
+		/* Behind a pending request, only a flush_tx goes ahead. */
+		if (c->pending != NULL &&
+		    !dispatch_may_overtake(msg + CAND_WIRE_HDR, len))
+			break;
 		dispatch_request(c, msg + CAND_WIRE_HDR, len);
 		evbuffer_drain(c->in, CAND_WIRE_HDR + (size_t)len);
 	}

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <linux/can.h>
+#include <linux/netlink.h>
 #include <net/if.h>
 
 #include "cand.pb-c.h"
@@ -35,6 +36,31 @@ struct cand_limits {
 struct client;
 struct raw_chan;
 struct bcm_set;
+struct canif;
+
+/* Bus-off recovery of one interface, from cand.conf; config.c, busoff.c. */
+enum busoff_mode {
+	BUSOFF_KERNEL = 1, /* the kernel restarts after restart_ms */
+	BUSOFF_CAND,	   /* cand restarts after delay_ms, rate-limited */
+	BUSOFF_NONE,	   /* stays bus-off until someone restarts it */
+};
+
+/* Restarts a minute cand.conf may allow: about one a second at most. */
+#define BUSOFF_MAX_PER_MINUTE 60
+
+struct busoff_policy {
+	char ifname[IFNAMSIZ];
+	enum busoff_mode mode;
+	uint32_t restart_ms;	 /* BUSOFF_KERNEL */
+	uint32_t delay_ms;	 /* BUSOFF_CAND */
+	unsigned max_per_minute; /* BUSOFF_CAND; 0: no limit */
+};
+
+/* What cand.conf says; defaults when it is missing. */
+struct cand_config {
+	struct busoff_policy *busoff;
+	size_t n_busoff;
+};
 
 struct cand_ctx {
 	struct event_base *base;
@@ -53,6 +79,14 @@ struct cand_ctx {
 
 	/* Scratch for the frame path, reused so it never mallocs per frame. */
 	struct raw_scratch *scratch;
+
+	/* Bus health: cand.conf, the rtnetlink monitor, the interfaces. */
+	const char *config_path;
+	int config_explicit; /* -c given: a missing file is an error */
+	struct cand_config config;
+	int nl_fd;
+	struct event *ev_netlink;
+	TAILQ_HEAD(, canif) canifs;
 };
 
 /* A request whose reply waits (a send retrying for TX room); dispatch.c. */
@@ -73,8 +107,10 @@ struct client {
 	int requests_paused;  /* a request in progress, or output too full */
 	int dead;	      /* shut down, to be freed by the read callback */
 	struct raw_chan *raw; /* NULL until open */
-	struct pending_req *pending; /* no requests are read meanwhile */
+	struct pending_req *pending; /* only a flush_tx may overtake it */
 	struct bcm_set *bcm; /* tasks and monitors; NULL until the first */
+	int subscribed;	     /* wants the events of sub_ifname */
+	char sub_ifname[IFNAMSIZ]; /* "" = every interface */
 };
 
 /* log.c: journald-style "<N>" prefixes on stderr. */
@@ -97,6 +133,8 @@ void client_kill(struct client *c, const char *why);
 int client_queue_msg(struct client *c, const Cand__ServerMsg *msg);
 /* Writes what can be written now, arms EV_WRITE for the rest. */
 void client_flush(struct client *c);
+/* The same from the event loop's next round; safe inside a handler. */
+void client_flush_later(struct client *c);
 /* Called when a deferred request finished, to read the next requests. */
 void client_resume_requests(struct client *c);
 int client_out_full(const struct client *c);
@@ -105,6 +143,8 @@ int client_out_full(const struct client *c);
 void dispatch_request(struct client *c, const uint8_t *buf, size_t len);
 /* Drops a deferred request of a client that is going away. */
 void dispatch_cancel(struct client *c);
+/* May this request be handled while an earlier one is pending? */
+int dispatch_may_overtake(const uint8_t *buf, size_t len);
 Cand__Status dispatch_status_from_errno(int err);
 void reply_detail(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -133,6 +173,10 @@ int raw_send(struct raw_chan *r, const Cand__SendRequest *req, size_t *next,
 void raw_pause(struct raw_chan *r);
 /* Output drained below the low watermark: read CAN again. */
 void raw_resume(struct raw_chan *r);
+/* The interface the channel is bound to went away; frames stop. */
+void raw_link_gone(struct raw_chan *r);
+/* Its name is back (ifindex): a new socket with the same options. */
+int raw_rebind(struct raw_chan *r, int ifindex);
 /* Kernel frame <-> protobuf frame; exposed for unit tests. */
 int raw_frame_from_pb(const Cand__Frame *f, int fd_enabled,
 		      struct canfd_frame *cf, int *is_fd, char *detail,
@@ -173,6 +217,144 @@ int bcm_timing(uint64_t period_us, uint64_t duration_us, uint32_t *count,
 /* link.c: interface listing and names. */
 int link_list(Cand__ListReply *rep);
 void link_list_free(Cand__ListReply *rep);
+
+/* ---- Bus health ---- */
+
+/* A controller's configuration as the kernel reports it. */
+struct canlink_config {
+	uint32_t bitrate;
+	uint32_t sample_point; /* tenths of a percent */
+	uint32_t data_bitrate;
+	uint32_t data_sample_point;
+	uint32_t restart_ms;
+	uint32_t ctrlmode;
+	uint32_t ctrlmode_supported;
+	uint32_t clock_hz;
+};
+
+/* One CAN interface as an RTM_NEWLINK describes it; netlink.c. */
+struct nl_link {
+	int ifindex;
+	char name[IFNAMSIZ];
+	char kind[16];
+	unsigned flags; /* IFF_* */
+	unsigned mtu;
+	int controller; /* CAN attributes present: a real controller */
+	int state;	/* the kernel's CAN_STATE_*, with controller */
+	int has_berr;
+	unsigned txerr, rxerr;
+	int fd_capable; /* has a CAN FD data phase bit timing */
+	struct canlink_config cfg;
+};
+
+/* What a configure changes; zero fields stay as they are. canlink.c. */
+struct canlink_change {
+	uint32_t bitrate;
+	uint32_t sample_point;
+	uint32_t data_bitrate;
+	uint32_t data_sample_point;
+	int set_restart_ms;
+	uint32_t restart_ms;
+	uint32_t ctrlmode_mask;
+	uint32_t ctrlmode_flags;
+	int link; /* Cand__LinkChange */
+};
+
+/* netlink.c: the rtnetlink monitor in the event loop. */
+int netlink_open(struct cand_ctx *ctx);
+void netlink_close(struct cand_ctx *ctx);
+/*
+ * Handles the notifications already queued, so that what a request did
+ * (or what happened before it) is reported before its reply.
+ */
+void netlink_drain(struct cand_ctx *ctx);
+/* Parses an RTM_NEWLINK/RTM_DELLINK: 1 for a CAN interface, else 0. */
+int netlink_parse_link(const struct nlmsghdr *nh, struct nl_link *out);
+/* One interface now, by a synchronous RTM_GETLINK; 0 or -errno. */
+int netlink_get_link(const char *ifname, struct nl_link *out);
+/* libsocketcan 0.0.12 cannot set the CAN FD data bit timing; this can. */
+int netlink_set_data_bittiming(const char *ifname, uint32_t bitrate,
+			       uint32_t sample_point);
+
+/* canlink.c: libsocketcan, for state, statistics and configuration. */
+struct canlink_info {
+	int controller;
+	int state; /* kernel CAN_STATE_*, with controller */
+	int has_berr;
+	unsigned txerr, rxerr;
+	struct canlink_config cfg;
+	int has_xstats;
+	Cand__DeviceStats xstats;
+	int has_stats;
+	Cand__LinkStats stats;
+};
+int canlink_read(const char *ifname, int controller, struct canlink_info *out);
+int canlink_configure(const struct nl_link *l, const struct canlink_change *c,
+		      int *cycled, char *detail, size_t dsize);
+int canlink_restart(const struct nl_link *l, char *detail, size_t dsize);
+const char *canlink_state_name(int pb_state);
+/* "LISTEN-ONLY ONE-SHOT" for CtrlMode bits; "" for none. */
+void canlink_ctrlmode_str(uint32_t bits, char *buf, size_t size);
+
+/* busstate.c: tracked CAN interfaces, their state, events to clients. */
+struct canif {
+	TAILQ_ENTRY(canif) entry;
+	struct cand_ctx *ctx;
+	struct nl_link link; /* as last seen */
+	int state;	     /* Cand__CanState */
+	int state_from_frames;
+	int has_counters;
+	unsigned txerr, rxerr;
+	int errmon_fd; /* error frames only: state changes as they happen */
+	struct event *ev_errmon;
+	struct busoff_run *busoff; /* busoff.c */
+	int seen;		   /* in the current resync's dump */
+};
+/* From netlink: an interface appeared or changed (initial: at startup). */
+void busstate_link_update(struct cand_ctx *ctx, const struct nl_link *l,
+			  int initial);
+void busstate_link_removed(struct cand_ctx *ctx, int ifindex);
+/*
+ * Reads the interface now and reports what changed unannounced; call
+ * netlink_drain() first (which may free any canif).
+ */
+void busstate_sync(struct canif *ci);
+struct canif *busstate_find(struct cand_ctx *ctx, const char *ifname);
+void busstate_free_all(struct cand_ctx *ctx);
+/* The state reply for ifname ("" = all); free with busstate_reply_free. */
+int busstate_query(struct cand_ctx *ctx, const char *ifname,
+		   Cand__StateReply *rep, char *detail, size_t dsize);
+void busstate_reply_free(Cand__StateReply *rep);
+/* Fills a BusConfig from the kernel's numbers. */
+void busstate_config_pb(Cand__BusConfig *pb, const struct canlink_config *c);
+/* The CanState an error frame reports, or -1; counters when it has them. */
+int busstate_from_error_frame(const struct can_frame *cf, int *has_counters,
+			      unsigned *tx, unsigned *rx);
+/* Queues ev for every client that wants events of ifname. */
+void busstate_broadcast(struct cand_ctx *ctx, const char *ifname,
+			Cand__Event *ev);
+
+/* busoff.c: bus-off logging and recovery policy. */
+void busoff_attach(struct canif *ci);
+void busoff_detach(struct canif *ci);
+void busoff_on_state(struct canif *ci, int prev, int state);
+/* How the policy reads, for the state reply; buf gets "" for none. */
+void busoff_describe(const struct canif *ci, char *buf, size_t size);
+/*
+ * When a restart is allowed, given the times (ms) of the last restarts,
+ * oldest first: now, or when the oldest leaves the one-minute window.
+ */
+uint64_t busoff_next_allowed(const uint64_t *stamps, unsigned n, unsigned max,
+			     uint64_t now);
+
+/* config.c: cand.conf through inih. */
+int config_load(struct cand_ctx *ctx);
+/* Parses text; on error -EINVAL and "line N: why" in err. */
+int config_parse_string(struct cand_config *cfg, const char *text, char *err,
+			size_t esize);
+void config_free(struct cand_config *cfg);
+const struct busoff_policy *config_busoff(const struct cand_config *cfg,
+					  const char *ifname);
 
 /* policy.c: the one place that decides what a caller may do. */
 enum policy_right {

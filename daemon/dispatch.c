@@ -28,6 +28,12 @@ struct dispatch_reply {
 	Cand__SendReply send;
 	Cand__CreatedReply created;
 	Cand__TaskListReply tasks;
+	/* Bus health. */
+	Cand__StateReply state;
+	Cand__ConfigureReply configure;
+	Cand__BusConfig config;
+	Cand__FlushTxReply flush;
+	char note[DETAIL_MAX];
 };
 
 struct pending_req {
@@ -69,6 +75,16 @@ static int dispatch_monitor_start(struct client *, Cand__Request *,
 				  struct dispatch_reply *);
 static int dispatch_monitor_stop(struct client *, Cand__Request *,
 				 struct dispatch_reply *);
+static int dispatch_state(struct client *, Cand__Request *,
+			  struct dispatch_reply *);
+static int dispatch_configure(struct client *, Cand__Request *,
+			      struct dispatch_reply *);
+static int dispatch_restart(struct client *, Cand__Request *,
+			    struct dispatch_reply *);
+static int dispatch_flush_tx(struct client *, Cand__Request *,
+			     struct dispatch_reply *);
+static int dispatch_subscribe(struct client *, Cand__Request *,
+			      struct dispatch_reply *);
 
 static const struct dispatch_op {
 	Cand__Request__OpCase op;
@@ -101,6 +117,15 @@ static const struct dispatch_op {
 	 dispatch_monitor_start},
 	{CAND__REQUEST__OP_MONITOR_STOP, "monitor_stop", RIGHT_MONITOR, 0,
 	 dispatch_monitor_stop},
+	{CAND__REQUEST__OP_STATE, "state", RIGHT_READ, 0, dispatch_state},
+	{CAND__REQUEST__OP_CONFIGURE, "configure", RIGHT_CONFIGURE, 0,
+	 dispatch_configure},
+	{CAND__REQUEST__OP_RESTART, "restart", RIGHT_CONFIGURE, 0,
+	 dispatch_restart},
+	{CAND__REQUEST__OP_FLUSH_TX, "flush_tx", RIGHT_SEND, 1,
+	 dispatch_flush_tx},
+	{CAND__REQUEST__OP_SUBSCRIBE, "subscribe", RIGHT_READ, 0,
+	 dispatch_subscribe},
 };
 
 Cand__Status dispatch_status_from_errno(int err)
@@ -143,6 +168,8 @@ Cand__Status dispatch_status_from_errno(int err)
 		return CAND__STATUS__LIMIT_EXCEEDED;
 	case ESHUTDOWN:
 		return CAND__STATUS__SHUTTING_DOWN;
+	case EBUSY:
+		return CAND__STATUS__WRONG_STATE;
 	case ENOMEM:
 		return CAND__STATUS__INTERNAL;
 	default:
@@ -235,7 +262,25 @@ void dispatch_request(struct client *c, const uint8_t *buf, size_t len)
 		link_list_free(&r.list);
 	else if (r.rep.result_case == CAND__REPLY__RESULT_TASKS)
 		bcm_task_list_free(&r.tasks);
+	else if (r.rep.result_case == CAND__REPLY__RESULT_STATE)
+		busstate_reply_free(&r.state);
 	cand__request__free_unpacked(req, NULL);
+}
+
+int dispatch_may_overtake(const uint8_t *buf, size_t len)
+{
+	Cand__Request *req;
+	int yes;
+
+	/* A flush_tx is a dozen bytes; a big send is not unpacked twice. */
+	if (len > 64)
+		return 0;
+	req = cand__request__unpack(NULL, len, buf);
+	if (req == NULL)
+		return 0;
+	yes = req->op_case == CAND__REQUEST__OP_FLUSH_TX;
+	cand__request__free_unpacked(req, NULL);
+	return yes;
 }
 
 static int dispatch_open(struct client *c, Cand__Request *req,
@@ -246,6 +291,8 @@ static int dispatch_open(struct client *c, Cand__Request *req,
 			     "already open on \"%s\"", raw_channel(c->raw));
 		return -EISCONN;
 	}
+	/* Link changes from before the open are not news to the client. */
+	netlink_drain(c->ctx);
 	return raw_open(c, req->open, r->detail, sizeof(r->detail));
 }
 
@@ -465,4 +512,169 @@ void dispatch_cancel(struct client *c)
 		return;
 	dispatch_pending_free(c->pending);
 	c->pending = NULL;
+}
+
+/* ---- Bus health ---- */
+
+/* The interface a request names: tracked and CAN, or a clear no. */
+static struct canif *dispatch_canif(struct client *c, const char *ifname,
+				    struct dispatch_reply *r)
+{
+	struct canif *ci;
+
+	if (ifname[0] == '\0') {
+		reply_detail(r->detail, sizeof(r->detail),
+			     "no interface named");
+		return NULL;
+	}
+	ci = busstate_find(c->ctx, ifname);
+	if (ci == NULL)
+		reply_detail(r->detail, sizeof(r->detail),
+			     "no CAN interface \"%s\"", ifname);
+	return ci;
+}
+
+static int dispatch_state(struct client *c, Cand__Request *req,
+			  struct dispatch_reply *r)
+{
+	int rc;
+
+	cand__state_reply__init(&r->state);
+	rc = busstate_query(c->ctx, req->state->ifname, &r->state, r->detail,
+			    sizeof(r->detail));
+	if (rc < 0)
+		return rc;
+	r->rep.result_case = CAND__REPLY__RESULT_STATE;
+	r->rep.state = &r->state;
+	return 0;
+}
+
+static int dispatch_configure(struct client *c, Cand__Request *req,
+			      struct dispatch_reply *r)
+{
+	const Cand__ConfigureRequest *cr = req->configure;
+	struct canlink_change chg = {
+		.bitrate = cr->bitrate,
+		.sample_point = cr->sample_point,
+		.data_bitrate = cr->data_bitrate,
+		.data_sample_point = cr->data_sample_point,
+		.set_restart_ms = cr->set_restart_ms,
+		.restart_ms = cr->restart_ms,
+		.ctrlmode_mask = cr->ctrlmode_mask,
+		.ctrlmode_flags = cr->ctrlmode_flags,
+		.link = cr->link,
+	};
+	struct canif *ci = dispatch_canif(c, cr->ifname, r);
+	struct canlink_info info;
+	int rc, cycled = 0;
+
+	if (ci == NULL)
+		return -ENODEV;
+	log_info("client %u (uid %lu): configure %s", c->id,
+		 (unsigned long)c->uid, ci->link.name);
+	rc = canlink_configure(&ci->link, &chg, &cycled, r->detail,
+			       sizeof(r->detail));
+	/* Its events before its reply; the interface may be gone by now. */
+	netlink_drain(c->ctx);
+	if ((ci = busstate_find(c->ctx, cr->ifname)) != NULL)
+		busstate_sync(ci);
+	if (rc < 0)
+		return rc;
+	if (ci == NULL) {
+		reply_detail(r->detail, sizeof(r->detail),
+			     "\"%s\" disappeared meanwhile", cr->ifname);
+		return -ENODEV;
+	}
+	cand__configure_reply__init(&r->configure);
+	r->configure.cycled = cycled;
+	/* What is in effect now, not what was asked for. */
+	if (canlink_read(ci->link.name, ci->link.controller, &info) == 0 &&
+	    info.controller) {
+		busstate_config_pb(&r->config, &info.cfg);
+		r->configure.config = &r->config;
+	}
+	r->configure.up = chg.link == CAND__LINK_CHANGE__LINK_UP ||
+			  (chg.link == CAND__LINK_CHANGE__LINK_UNCHANGED &&
+			   (ci->link.flags & IFF_UP));
+	r->rep.result_case = CAND__REPLY__RESULT_CONFIGURE;
+	r->rep.configure = &r->configure;
+	return 0;
+}
+
+static int dispatch_restart(struct client *c, Cand__Request *req,
+			    struct dispatch_reply *r)
+{
+	struct canif *ci = dispatch_canif(c, req->restart->ifname, r);
+	int rc;
+
+	if (ci == NULL)
+		return -ENODEV;
+	rc = canlink_restart(&ci->link, r->detail, sizeof(r->detail));
+	if (rc == 0)
+		log_info("%s: restarted after bus-off by client %u (uid %lu)",
+			 ci->link.name, c->id, (unsigned long)c->uid);
+	return rc;
+}
+
+/*
+ * Only what cand holds can be flushed: the rest of a send waiting for room
+ * in the TX queue. Frames the kernel has are in the interface's qdisc and
+ * driver queue, shared by every socket, with no way to take out one
+ * socket's frames.
+ */
+static int dispatch_flush_tx(struct client *c, Cand__Request *req,
+			     struct dispatch_reply *r)
+{
+	struct pending_req *p = c->pending;
+	size_t dropped = 0;
+
+	(void)req;
+	if (p != NULL) {
+		dropped = p->req->send->n_frames - p->next;
+		reply_detail(p->r.detail, sizeof(p->r.detail),
+			     "cancelled by flush_tx after %zu of %zu frames; "
+			     "%zu not sent",
+			     p->next, p->req->send->n_frames, dropped);
+		dispatch_send_result(&p->r, p->next);
+		dispatch_finish(c, &p->r, -ECANCELED);
+		c->pending = NULL;
+		dispatch_pending_free(p);
+	}
+	snprintf(r->note, sizeof(r->note),
+		 "%zu frames of a pending send dropped; frames already handed "
+		 "to the kernel (qdisc, driver) are not flushed: that queue is "
+		 "shared by every socket on the interface",
+		 dropped);
+	cand__flush_tx_reply__init(&r->flush);
+	r->flush.dropped = (uint32_t)dropped;
+	r->flush.kernel_queue_flushed = 0;
+	r->flush.note = r->note;
+	r->rep.result_case = CAND__REPLY__RESULT_FLUSH_TX;
+	r->rep.flush_tx = &r->flush;
+	return 0;
+}
+
+static int dispatch_subscribe(struct client *c, Cand__Request *req,
+			      struct dispatch_reply *r)
+{
+	const Cand__SubscribeRequest *sr = req->subscribe;
+
+	if (sr->off) {
+		c->subscribed = 0;
+		log_info("client %u: unsubscribed from events", c->id);
+		return 0;
+	}
+	if (strlen(sr->ifname) >= IFNAMSIZ) {
+		reply_detail(r->detail, sizeof(r->detail),
+			     "interface name \"%s\" is too long", sr->ifname);
+		return -EINVAL;
+	}
+	/* Changes made before the subscription are not news to it. */
+	netlink_drain(c->ctx);
+	/* An interface that is not there (yet) is fine: it may appear. */
+	snprintf(c->sub_ifname, sizeof(c->sub_ifname), "%s", sr->ifname);
+	c->subscribed = 1;
+	log_info("client %u: subscribed to events of %s", c->id,
+		 sr->ifname[0] ? sr->ifname : "every interface");
+	return 0;
 }

@@ -17,13 +17,19 @@
 #include "daemon.h"
 #include "wire.h"
 
+#define CAND_DEFAULT_CONFIG "/etc/cand.conf"
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cand [-f] [-s SOCKET]\n"
-		   "  -f         stay in the foreground\n"
-		   "  -s SOCKET  control socket (default " CAND_DEFAULT_SOCKET
-		   ")\n"
-		   "  -h         this help\n");
+	fprintf(f,
+		"usage: cand [-f] [-s SOCKET] [-c CONFIG]\n"
+		"  -f         stay in the foreground\n"
+		"  -s SOCKET  control socket (default " CAND_DEFAULT_SOCKET
+		")\n"
+		"  -c CONFIG  configuration file (default " CAND_DEFAULT_CONFIG
+		";\n"
+		"             that one may be missing)\n"
+		"  -h         this help\n");
 }
 
 /*
@@ -74,6 +80,9 @@ static int main_setup(struct cand_ctx *ctx)
 	}
 	if ((rc = raw_scratch_init(ctx)) < 0)
 		return rc;
+	/* Interfaces (and cand.conf's policies) before the first client. */
+	if ((rc = netlink_open(ctx)) < 0)
+		return rc;
 	return listener_open(ctx);
 }
 
@@ -85,6 +94,9 @@ static void main_teardown(struct cand_ctx *ctx)
 	while ((c = TAILQ_FIRST(&ctx->clients)) != NULL)
 		client_free(c);
 	listener_close(ctx);
+	netlink_close(ctx);
+	busstate_free_all(ctx);
+	config_free(&ctx->config);
 	for (i = 0; i < sizeof(ctx->ev_signals) / sizeof(ctx->ev_signals[0]);
 	     i++)
 		if (ctx->ev_signals[i] != NULL)
@@ -100,6 +112,8 @@ int main(int argc, char **argv)
 		.sock_path = CAND_DEFAULT_SOCKET,
 		.sock_mode = 0666,
 		.listen_fd = -1,
+		.config_path = CAND_DEFAULT_CONFIG,
+		.nl_fd = -1,
 		.limits =
 			{
 				.max_msg = CAND_MAX_MSG,
@@ -113,8 +127,13 @@ int main(int argc, char **argv)
 	int opt, rc;
 
 	TAILQ_INIT(&ctx.clients);
-	while ((opt = getopt(argc, argv, "fhs:")) != -1) {
+	TAILQ_INIT(&ctx.canifs);
+	while ((opt = getopt(argc, argv, "c:fhs:")) != -1) {
 		switch (opt) {
+		case 'c':
+			ctx.config_path = optarg;
+			ctx.config_explicit = 1;
+			break;
 		case 'f':
 			ctx.foreground = 1;
 			break;
@@ -136,6 +155,9 @@ int main(int argc, char **argv)
 
 	log_init();
 	signal(SIGPIPE, SIG_IGN);
+	/* Before daemon(): a broken file is an error the caller sees. */
+	if (config_load(&ctx) < 0)
+		return 1;
 	main_raise_nofile();
 	if (!ctx.foreground && daemon(0, 1) < 0) {
 		log_err("daemon: %s", strerror(errno));

@@ -9,6 +9,10 @@
  * FrameBatch packed straight into the client's output buffer -> write at
  * once when the socket has nothing more, so batching never holds a frame
  * back.
+ *
+ * The channel keeps its options and kernel filters, so that when its
+ * interface disappears and comes back under the same name (busstate.c
+ * notices), raw_rebind() gives it an identical socket on the new one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +24,7 @@
 
 #include <linux/can/error.h>
 #include <linux/can/raw.h>
+#include <linux/sock_diag.h>
 
 #include <event2/event.h>
 
@@ -31,6 +36,16 @@
 #define RAW_CMSG_SPACE                                                         \
 	(CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t)))
 
+/* What a socket is made of, kept for re-binding. */
+struct raw_opts {
+	int loopback;
+	int recv_own;
+	int fd_frames;
+	int ignore_errors;
+	struct can_filter *filters; /* the kernel's form, as last applied */
+	size_t n_filters;
+};
+
 struct raw_chan {
 	struct client *client;
 	int fd;
@@ -38,8 +53,13 @@ struct raw_chan {
 	char channel[IFNAMSIZ];
 	int fd_frames;
 	int paused;
-	uint32_t kernel_drops; /* last SO_RXQ_OVFL value */
+	uint32_t kernel_drops; /* last SO_RXQ_OVFL value of this socket */
 	struct event *ev_read;
+	struct raw_opts opts;
+	int gone;		 /* the interface disappeared */
+	uint64_t drops_base;	 /* drops of sockets replaced by re-binds */
+	uint64_t drops_reported; /* the total the client was last told */
+	int slow_since_report;	 /* paused for the client since then */
 };
 
 /* Reused across every read so the frame path never allocates. */
@@ -127,19 +147,21 @@ static int raw_setopt(int fd, int level, int name, int value)
 								      : 0;
 }
 
-static int raw_apply_filters(int fd, Cand__Filter **filters, size_t n,
-			     char *detail, size_t dsize)
+/* The kernel's filters for these; *out is malloc'd, *count >= 1. */
+static int raw_filters_from_pb(Cand__Filter **filters, size_t n,
+			       struct can_filter **out, size_t *count,
+			       char *detail, size_t dsize)
 {
 	struct can_filter *kf;
-	size_t i, count = n ? n : 1;
-	int rc = 0;
+	size_t i;
 
 	if (n > CAN_RAW_FILTER_MAX) {
 		reply_detail(detail, dsize, "%zu filters; the kernel takes %d",
 			     n, CAN_RAW_FILTER_MAX);
 		return -E2BIG;
 	}
-	kf = calloc(count, sizeof(*kf));
+	*count = n ? n : 1;
+	kf = calloc(*count, sizeof(*kf));
 	if (kf == NULL)
 		return -ENOMEM;
 	/* No filters means everything, as python-can's can_filters=None. */
@@ -151,8 +173,8 @@ static int raw_apply_filters(int fd, Cand__Filter **filters, size_t n,
 				     "filter %zu: id/mask 0x%x/0x%x exceed 29 "
 				     "bits",
 				     i, f->id, f->mask);
-			rc = -EINVAL;
-			goto out;
+			free(kf);
+			return -EINVAL;
 		}
 		kf[i].can_id = f->id;
 		kf[i].can_mask = f->mask;
@@ -164,25 +186,46 @@ static int raw_apply_filters(int fd, Cand__Filter **filters, size_t n,
 		if (f->invert)
 			kf[i].can_id |= CAN_INV_FILTER;
 	}
+	*out = kf;
+	return 0;
+}
+
+static int raw_apply_filters(int fd, const struct can_filter *kf, size_t count,
+			     char *detail, size_t dsize)
+{
 	if (setsockopt(fd, SOL_CAN_RAW, CAN_RAW_FILTER, kf,
 		       (socklen_t)(count * sizeof(*kf))) < 0) {
-		rc = -errno;
 		reply_detail(detail, dsize, "CAN_RAW_FILTER: %s",
 			     strerror(errno));
+		return -errno;
 	}
-out:
-	free(kf);
-	return rc;
+	return 0;
 }
 
 int raw_set_filters(struct raw_chan *r, Cand__Filter **filters, size_t n,
 		    char *detail, size_t dsize)
 {
-	return raw_apply_filters(r->fd, filters, n, detail, dsize);
+	struct can_filter *kf;
+	size_t count;
+	int rc;
+
+	rc = raw_filters_from_pb(filters, n, &kf, &count, detail, dsize);
+	if (rc < 0)
+		return rc;
+	rc = raw_apply_filters(r->fd, kf, count, detail, dsize);
+	if (rc < 0) {
+		free(kf);
+		return rc;
+	}
+	free(r->opts.filters);
+	r->opts.filters = kf;
+	r->opts.n_filters = count;
+	return 0;
 }
 
-static int raw_socket(struct cand_ctx *ctx, const Cand__OpenRequest *req,
-		      int ifindex, char *detail, size_t dsize)
+static int raw_socket(struct cand_ctx *ctx, const struct raw_opts *o,
+		      int ifindex, const char *channel, char *detail,
+		      size_t dsize)
 {
 	struct sockaddr_can addr = {.can_family = AF_CAN,
 				    .can_ifindex = ifindex};
@@ -197,21 +240,19 @@ static int raw_socket(struct cand_ctx *ctx, const Cand__OpenRequest *req,
 						   : "");
 		return rc;
 	}
-	if ((rc = raw_setopt(fd, SOL_CAN_RAW, CAN_RAW_LOOPBACK,
-			     !req->no_local_loopback)) < 0 ||
-	    (rc = raw_setopt(fd, SOL_CAN_RAW, CAN_RAW_RECV_OWN_MSGS,
-			     req->receive_own_messages)) < 0 ||
-	    (rc = raw_setopt(fd, SOL_CAN_RAW, CAN_RAW_ERR_FILTER,
-			     req->ignore_rx_error_frames ? 0
-							 : (int)CAN_ERR_MASK)) <
+	if ((rc = raw_setopt(fd, SOL_CAN_RAW, CAN_RAW_LOOPBACK, o->loopback)) <
 		    0 ||
+	    (rc = raw_setopt(fd, SOL_CAN_RAW, CAN_RAW_RECV_OWN_MSGS,
+			     o->recv_own)) < 0 ||
+	    (rc = raw_setopt(fd, SOL_CAN_RAW, CAN_RAW_ERR_FILTER,
+			     o->ignore_errors ? 0 : (int)CAN_ERR_MASK)) < 0 ||
 	    (rc = raw_setopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1)) < 0 ||
 	    (rc = raw_setopt(fd, SOL_SOCKET, SO_RXQ_OVFL, 1)) < 0) {
 		reply_detail(detail, dsize, "socket options: %s",
 			     strerror(-rc));
 		goto fail;
 	}
-	if (req->fd &&
+	if (o->fd_frames &&
 	    (rc = raw_setopt(fd, SOL_CAN_RAW, CAN_RAW_FD_FRAMES, 1)) < 0) {
 		reply_detail(detail, dsize, "CAN FD: %s", strerror(-rc));
 		goto fail;
@@ -219,12 +260,12 @@ static int raw_socket(struct cand_ctx *ctx, const Cand__OpenRequest *req,
 	/* FORCE needs CAP_NET_ADMIN; without it we get what rmem_max allows. */
 	if (raw_setopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, ctx->limits.rcvbuf) < 0)
 		raw_setopt(fd, SOL_SOCKET, SO_RCVBUF, ctx->limits.rcvbuf);
-	rc = raw_apply_filters(fd, req->filters, req->n_filters, detail, dsize);
+	rc = raw_apply_filters(fd, o->filters, o->n_filters, detail, dsize);
 	if (rc < 0)
 		goto fail;
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		rc = -errno;
-		reply_detail(detail, dsize, "bind to \"%s\": %s", req->channel,
+		reply_detail(detail, dsize, "bind to \"%s\": %s", channel,
 			     strerror(errno));
 		goto fail;
 	}
@@ -237,9 +278,15 @@ fail:
 int raw_open(struct client *c, const Cand__OpenRequest *req, char *detail,
 	     size_t dsize)
 {
+	struct raw_opts o = {
+		.loopback = !req->no_local_loopback,
+		.recv_own = req->receive_own_messages,
+		.fd_frames = req->fd,
+		.ignore_errors = req->ignore_rx_error_frames,
+	};
 	struct raw_chan *r;
 	int ifindex = 0;
-	int fd;
+	int fd, rc;
 
 	if (req->channel[0] != '\0') {
 		if (strlen(req->channel) >= IFNAMSIZ ||
@@ -249,18 +296,26 @@ int raw_open(struct client *c, const Cand__OpenRequest *req, char *detail,
 			return -ENODEV;
 		}
 	}
-	fd = raw_socket(c->ctx, req, ifindex, detail, dsize);
-	if (fd < 0)
+	rc = raw_filters_from_pb(req->filters, req->n_filters, &o.filters,
+				 &o.n_filters, detail, dsize);
+	if (rc < 0)
+		return rc;
+	fd = raw_socket(c->ctx, &o, ifindex, req->channel, detail, dsize);
+	if (fd < 0) {
+		free(o.filters);
 		return fd;
+	}
 
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
+		free(o.filters);
 		close(fd);
 		return -ENOMEM;
 	}
 	r->client = c;
 	r->fd = fd;
 	r->ifindex = ifindex;
+	r->opts = o;
 	r->fd_frames = req->fd;
 	snprintf(r->channel, sizeof(r->channel), "%s", req->channel);
 	r->ev_read = event_new(c->ctx->base, fd, EV_READ | EV_PERSIST,
@@ -281,7 +336,46 @@ void raw_close(struct raw_chan *r)
 	if (r->ev_read != NULL)
 		event_free(r->ev_read);
 	close(r->fd);
+	free(r->opts.filters);
 	free(r);
+}
+
+void raw_link_gone(struct raw_chan *r)
+{
+	/* The kernel has unbound the socket; it receives nothing now. */
+	r->gone = 1;
+}
+
+int raw_rebind(struct raw_chan *r, int ifindex)
+{
+	struct event *ev;
+	char detail[128];
+	int fd;
+
+	fd = raw_socket(r->client->ctx, &r->opts, ifindex, r->channel, detail,
+			sizeof(detail));
+	if (fd < 0) {
+		log_warn("client %u: %s", r->client->id, detail);
+		return fd;
+	}
+	ev = event_new(r->client->ctx->base, fd, EV_READ | EV_PERSIST,
+		       raw_on_read, r);
+	if (ev == NULL || (!r->paused && event_add(ev, NULL) < 0)) {
+		if (ev != NULL)
+			event_free(ev);
+		close(fd);
+		return -ENOMEM;
+	}
+	event_free(r->ev_read);
+	close(r->fd);
+	r->ev_read = ev;
+	r->fd = fd;
+	r->ifindex = ifindex;
+	r->gone = 0;
+	/* A new socket counts its drops from 0; the client's total goes on. */
+	r->drops_base += r->kernel_drops;
+	r->kernel_drops = 0;
+	return 0;
 }
 
 void raw_pause(struct raw_chan *r)
@@ -289,13 +383,39 @@ void raw_pause(struct raw_chan *r)
 	if (!r->paused)
 		event_del(r->ev_read);
 	r->paused = 1;
+	r->slow_since_report = 1;
+}
+
+static void raw_drop_event(struct raw_chan *r);
+
+/*
+ * The socket's drop count now. SO_RXQ_OVFL stamps each frame with the
+ * count when it was queued, so the frames waiting in a full buffer all
+ * predate the drops, and only a frame queued after them would tell.
+ */
+static void raw_read_drops(struct raw_chan *r)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(r->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
+	    len > SK_MEMINFO_DROPS * sizeof(mem[0]) &&
+	    mem[SK_MEMINFO_DROPS] > r->kernel_drops)
+		r->kernel_drops = mem[SK_MEMINFO_DROPS];
 }
 
 void raw_resume(struct raw_chan *r)
 {
-	if (r->paused)
-		event_add(r->ev_read, NULL);
+	if (!r->paused)
+		return;
+	event_add(r->ev_read, NULL);
 	r->paused = 0;
+	/* Tell the client at once what its slowness cost. */
+	raw_read_drops(r);
+	if (r->drops_base + r->kernel_drops > r->drops_reported) {
+		raw_drop_event(r);
+		client_flush_later(r->client);
+	}
 }
 
 void raw_frame_fill_pb(const struct canfd_frame *cf, int is_fd, Cand__Frame *f)
@@ -361,32 +481,53 @@ static size_t raw_pack_frame(struct raw_scratch *s, struct raw_chan *r, int i,
 					   (uint64_t)ts->tv_nsec;
 		} else if (cm->cmsg_type == SO_RXQ_OVFL) {
 			memcpy(&drops, CMSG_DATA(cm), sizeof(drops));
-			r->kernel_drops = drops;
+			/* Older frames carry older counts; never go back. */
+			if (drops > r->kernel_drops)
+				r->kernel_drops = drops;
 		}
 	}
 	return framepack_put(p, &rec);
 }
 
-/* Tells the client its interface went away or down; it stays connected. */
-static void raw_link_event(struct raw_chan *r, int err)
+static uint64_t raw_total_drops(const struct raw_chan *r)
+{
+	return r->drops_base + r->kernel_drops;
+}
+
+/*
+ * The kernel dropped frames for this client since the last report: say so
+ * in an event of its own, ahead of the frames that came after them.
+ */
+static void raw_drop_event(struct raw_chan *r)
 {
 	Cand__ServerMsg msg = CAND__SERVER_MSG__INIT;
 	Cand__Event ev = CAND__EVENT__INIT;
-	Cand__LinkEvent link = CAND__LINK_EVENT__INIT;
-	char detail[96];
+	Cand__DropEvent de = CAND__DROP_EVENT__INIT;
+	uint64_t total = raw_total_drops(r);
+	char detail[192];
 
-	snprintf(detail, sizeof(detail), "interface \"%s\" %s", r->channel,
-		 err == ENODEV ? "disappeared" : "is down");
-	log_info("client %u: %s", r->client->id, detail);
-	link.ifname = r->channel;
-	link.removed = err == ENODEV;
-	link.status = dispatch_status_from_errno(err);
-	link.detail = detail;
-	ev.ev_case = CAND__EVENT__EV_LINK;
-	ev.link = &link;
+	if (total <= r->drops_reported)
+		return;
+	de.kernel_drops = total;
+	de.dropped = total - r->drops_reported;
+	de.slow_reader = r->slow_since_report;
+	snprintf(detail, sizeof(detail),
+		 "the kernel dropped %llu frames for this client (%llu in "
+		 "all)%s",
+		 (unsigned long long)de.dropped, (unsigned long long)total,
+		 de.slow_reader
+			 ? ": cand had stopped reading them because the client "
+			   "did not read its output fast enough"
+			 : ": its socket's receive buffer overflowed");
+	de.detail = detail;
+	ev.ev_case = CAND__EVENT__EV_DROPS;
+	ev.drops = &de;
 	msg.msg_case = CAND__SERVER_MSG__MSG_EVENT;
 	msg.event = &ev;
-	client_queue_msg(r->client, &msg);
+	if (client_queue_msg(r->client, &msg) < 0)
+		return;
+	r->drops_reported = total;
+	r->slow_since_report = r->paused;
 }
 
 static void raw_on_read(evutil_socket_t fd, short what, void *arg)
@@ -421,9 +562,10 @@ static void raw_on_read(evutil_socket_t fd, short what, void *arg)
 		}
 		n = recvmmsg(fd, s->msgs, RAW_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
-			if (errno == ENETDOWN || errno == ENODEV)
-				raw_link_event(r, errno);
-			else if (errno != EAGAIN && errno != EINTR)
+			/* Down or gone: the rtnetlink monitor tells the client.
+			 */
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ENETDOWN && errno != ENODEV)
 				log_warn("client %u: recvmmsg: %s", c->id,
 					 strerror(errno));
 			break;
@@ -437,7 +579,8 @@ static void raw_on_read(evutil_socket_t fd, short what, void *arg)
 		batch.count = (uint32_t)n;
 		batch.packed.len = size;
 		batch.n_ifnames = n_names;
-		batch.kernel_drops = r->kernel_drops;
+		raw_drop_event(r);
+		batch.kernel_drops = raw_total_drops(r);
 		if (client_queue_msg(c, &msg) < 0)
 			break;
 		if (n < RAW_BATCH)
@@ -539,6 +682,13 @@ static int raw_send_one(struct raw_chan *r, const Cand__Frame *f, char *detail,
 	rc = raw_frame_from_pb(f, r->fd_frames, &cf, &is_fd, detail, dsize);
 	if (rc < 0)
 		return rc;
+	if (r->gone) {
+		reply_detail(detail, dsize,
+			     "interface \"%s\" is gone; the channel is bound "
+			     "to it again when it comes back",
+			     r->channel);
+		return -ENODEV;
+	}
 	if (r->ifindex != 0) {
 		if (f->ifname[0] != '\0' && strcmp(f->ifname, r->channel)) {
 			reply_detail(detail, dsize,

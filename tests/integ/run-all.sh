@@ -75,6 +75,18 @@ ensure_vcan() {
 	ip link set "$dev" up
 }
 
+# can0/can1 (VM only) as the VM sets them up: 500 kbit/s, restart-ms 100.
+restore_controllers() {
+	local d
+	for d in can0 can1; do
+		[ -e "/sys/class/net/$d" ] || continue
+		ip link set "$d" down &&
+			ip link set "$d" type can bitrate 500000 sample-point 0.875 \
+				restart-ms 100 listen-only off &&
+			ip link set "$d" up
+	done 2>/dev/null
+}
+
 if [ "$(id -u)" != 0 ]; then
 	echo "run-all.sh: the integration tests need root" >&2
 	fail "running as root"
@@ -143,6 +155,7 @@ fi
 # Whatever a failed test left behind.
 ip link set vcan0 up 2>/dev/null
 ip link set vcan1 up 2>/dev/null
+restore_controllers
 
 # ---- canctl ----
 if [ "${CAND_INTEG_SKIP_CLI:-0}" != 1 ]; then

@@ -31,6 +31,7 @@ Suite *channel_suite(void);
 Suite *badinput_suite(void);
 Suite *lifecycle_suite(void);
 Suite *bcm_suite(void);
+Suite *health_suite(void);
 
 /* A test case with the timeout every integration test gets. */
 TCase *util_tcase(const char *name);

@@ -8,5 +8,6 @@ Suite *frametext_suite(void);
 Suite *proto_suite(void);
 Suite *status_suite(void);
 Suite *bcm_suite(void);
+Suite *health_suite(void);
 
 #endif
