@@ -9,17 +9,20 @@
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+# cand reads SYSCONFDIR/cand.conf by default; systemd looks for units there.
+SYSCONFDIR ?= /etc
 BUILD ?= build
 CC ?= cc
 
-PKGS := libevent libprotobuf-c libsocketcan libsystemd
+PKGS := libevent libprotobuf-c libsocketcan libsystemd inih
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes
 ifeq ($(CI),true)
 WARN += -Werror
 endif
 OPT ?= -O2 -g
 CFLAGS ?= $(OPT)
-ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(BUILD)/proto -Iproto -Iclient -Idaemon
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(BUILD)/proto -Iproto -Iclient -Idaemon \
+	-DCAND_SYSCONFDIR='"$(SYSCONFDIR)"' 
 DEP_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 PROTOBUF_LIBS = $(shell pkg-config --libs libprotobuf-c 2>/dev/null)

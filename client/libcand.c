@@ -310,9 +310,31 @@ static int cand_queue_batch(struct cand *h, const Cand__FrameBatch *b)
 	return 0;
 }
 
-static int cand_queue_link(struct cand *h, const Cand__LinkEvent *le)
+/* An error cand_recv reports once, after the frames queued before it. */
+static int cand_queue_err(struct cand *h, int err, const char *detail)
 {
 	struct cand_link *l;
+
+	if (h->n_links == h->links_cap) {
+		size_t cap = h->links_cap ? h->links_cap * 2 : 4;
+
+		if ((l = realloc(h->links, cap * sizeof(*l))) == NULL)
+			return cand_kill(h, CAND_ENOMEM,
+					 "no memory for an event");
+		h->links = l;
+		h->links_cap = cap;
+	}
+	l = &h->links[h->n_links];
+	if ((l->detail = strdup(detail)) == NULL)
+		return cand_kill(h, CAND_ENOMEM, "no memory for an event");
+	l->at = h->q_in;
+	l->err = err;
+	h->n_links++;
+	return 0;
+}
+
+static int cand_queue_link(struct cand *h, const Cand__LinkEvent *le)
+{
 	const char *what;
 	char buf[CAND_DETAIL_MAX];
 	int err;
@@ -337,22 +359,27 @@ static int cand_queue_link(struct cand *h, const Cand__LinkEvent *le)
 	else
 		snprintf(buf, sizeof(buf), "%s: interface %s",
 			 le->ifname != NULL ? le->ifname : "?", what);
+	return cand_queue_err(h, err, buf);
+}
 
-	if (h->n_links == h->links_cap) {
-		size_t cap = h->links_cap ? h->links_cap * 2 : 4;
+/*
+ * A reload took rights away. Receiving is what cand_recv is about, so it
+ * reports CAND_EPERM once when "read" went; a lost "send" shows at the
+ * next send.
+ */
+static int cand_queue_rights(struct cand *h, const Cand__RightsEvent *re)
+{
+	size_t i;
 
-		if ((l = realloc(h->links, cap * sizeof(*l))) == NULL)
-			return cand_kill(h, CAND_ENOMEM,
-					 "no memory for an event");
-		h->links = l;
-		h->links_cap = cap;
-	}
-	l = &h->links[h->n_links];
-	if ((l->detail = strdup(buf)) == NULL)
-		return cand_kill(h, CAND_ENOMEM, "no memory for an event");
-	l->at = h->q_in;
-	l->err = err;
-	h->n_links++;
+	for (i = 0; i < re->n_revoked; i++)
+		if (re->revoked[i] != NULL &&
+		    strcmp(re->revoked[i], "read") == 0)
+			return cand_queue_err(h, CAND_EPERM,
+					      re->detail != NULL &&
+							      re->detail[0]
+						      ? re->detail
+						      : "the read right was "
+							"revoked");
 	return 0;
 }
 
@@ -419,6 +446,17 @@ static int cand_take_event(struct cand *h, const Cand__Event *ev)
 		return cand_queue_batch(h, ev->frames);
 	case CAND__EVENT__EV_LINK:
 		return cand_queue_link(h, ev->link);
+	case CAND__EVENT__EV_RIGHTS:
+		return cand_queue_rights(h, ev->rights);
+	case CAND__EVENT__EV_SHUTDOWN:
+		/* The last message: every call from now on says so. */
+		if (h->dead == CAND_EDISCONNECTED)
+			h->dead = 0; /* the EOF read ahead is its consequence */
+		return cand_kill(h, CAND_ESHUTDOWN, "%s",
+				 ev->shutdown->detail != NULL &&
+						 ev->shutdown->detail[0]
+					 ? ev->shutdown->detail
+					 : "the daemon is shutting down");
 	default:
 		return 0; /* from a newer daemon; nothing to do with it */
 	}
@@ -608,9 +646,21 @@ static int cand_write(struct cand *h, const unsigned char *p, size_t len,
 			}
 			continue;
 		}
-		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+			/*
+			 * The daemon may have said why before it closed (a
+			 * limit, shutting down): that answers the request.
+			 */
+			while (cand_fill(h) > 0)
+				;
+			cand_take_all(h, res);
+			if (res != NULL && res->done)
+				return 0;
+			if (h->dead)
+				return cand_dead(h);
 			return cand_kill(h, CAND_EDISCONNECTED,
 					 "the daemon closed the connection");
+		}
 		return cand_kill(h, CAND_ESYS, "send: %s", strerror(errno));
 	}
 	return 0;

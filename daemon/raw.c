@@ -36,6 +36,11 @@ struct raw_chan {
 	char channel[IFNAMSIZ];
 	int fd_frames;
 	int paused;
+	int rx_off; /* no read right: the kernel delivers nothing */
+	/* The client's filters, kept to restore them when rx is on again. */
+	struct can_filter *filters;
+	size_t n_filters;
+	can_err_mask_t err_mask;
 	uint32_t kernel_drops; /* last SO_RXQ_OVFL value */
 	struct event *ev_read;
 };
@@ -116,19 +121,24 @@ static int raw_setopt(int fd, int level, int name, int value)
 								      : 0;
 }
 
-static int raw_apply_filters(int fd, Cand__Filter **filters, size_t n,
+/*
+ * The kernel's form of the client's filters, checked against the limit;
+ * *out (malloc'd, *count >= 1) is what CAN_RAW_FILTER gets.
+ */
+static int raw_build_filters(Cand__Filter **filters, size_t n, unsigned max,
+			     struct can_filter **out, size_t *count,
 			     char *detail, size_t dsize)
 {
 	struct can_filter *kf;
-	size_t i, count = n ? n : 1;
-	int rc = 0;
+	size_t i;
 
-	if (n > CAN_RAW_FILTER_MAX) {
-		reply_detail(detail, dsize, "%zu filters; the kernel takes %d",
-			     n, CAN_RAW_FILTER_MAX);
-		return -E2BIG;
+	if (n > max) {
+		reply_detail(
+			detail, dsize, "%zu filters; the limit is %u%s", n, max,
+			max == CAN_RAW_FILTER_MAX ? " (the kernel's)" : "");
+		return -EDQUOT;
 	}
-	kf = calloc(count, sizeof(*kf));
+	kf = calloc(n ? n : 1, sizeof(*kf));
 	if (kf == NULL)
 		return -ENOMEM;
 	/* No filters means everything, as python-can's can_filters=None. */
@@ -140,8 +150,8 @@ static int raw_apply_filters(int fd, Cand__Filter **filters, size_t n,
 				     "filter %zu: id/mask 0x%x/0x%x exceed 29 "
 				     "bits",
 				     i, f->id, f->mask);
-			rc = -EINVAL;
-			goto out;
+			free(kf);
+			return -EINVAL;
 		}
 		kf[i].can_id = f->id;
 		kf[i].can_mask = f->mask;
@@ -153,25 +163,46 @@ static int raw_apply_filters(int fd, Cand__Filter **filters, size_t n,
 		if (f->invert)
 			kf[i].can_id |= CAN_INV_FILTER;
 	}
+	*out = kf;
+	*count = n ? n : 1;
+	return 0;
+}
+
+static int raw_kernel_filters(int fd, const struct can_filter *kf, size_t count,
+			      char *detail, size_t dsize)
+{
 	if (setsockopt(fd, SOL_CAN_RAW, CAN_RAW_FILTER, kf,
-		       (socklen_t)(count * sizeof(*kf))) < 0) {
-		rc = -errno;
-		reply_detail(detail, dsize, "CAN_RAW_FILTER: %s",
-			     strerror(errno));
-	}
-out:
-	free(kf);
-	return rc;
+		       (socklen_t)(count * sizeof(*kf))) == 0)
+		return 0;
+	reply_detail(detail, dsize, "CAN_RAW_FILTER: %s", strerror(errno));
+	return -errno;
 }
 
 int raw_set_filters(struct raw_chan *r, Cand__Filter **filters, size_t n,
 		    char *detail, size_t dsize)
 {
-	return raw_apply_filters(r->fd, filters, n, detail, dsize);
+	struct can_filter *kf;
+	size_t count;
+	int rc;
+
+	rc = raw_build_filters(filters, n, r->client->ctx->limits.max_filters,
+			       &kf, &count, detail, dsize);
+	if (rc < 0)
+		return rc;
+	if (!r->rx_off &&
+	    (rc = raw_kernel_filters(r->fd, kf, count, detail, dsize)) < 0) {
+		free(kf);
+		return rc;
+	}
+	free(r->filters);
+	r->filters = kf;
+	r->n_filters = count;
+	return 0;
 }
 
 static int raw_socket(struct cand_ctx *ctx, const Cand__OpenRequest *req,
-		      int ifindex, char *detail, size_t dsize)
+		      int ifindex, const struct can_filter *kf, size_t nkf,
+		      char *detail, size_t dsize)
 {
 	struct sockaddr_can addr = {.can_family = AF_CAN,
 				    .can_ifindex = ifindex};
@@ -208,7 +239,7 @@ static int raw_socket(struct cand_ctx *ctx, const Cand__OpenRequest *req,
 	/* FORCE needs CAP_NET_ADMIN; without it we get what rmem_max allows. */
 	if (raw_setopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, ctx->limits.rcvbuf) < 0)
 		raw_setopt(fd, SOL_SOCKET, SO_RCVBUF, ctx->limits.rcvbuf);
-	rc = raw_apply_filters(fd, req->filters, req->n_filters, detail, dsize);
+	rc = raw_kernel_filters(fd, kf, nkf, detail, dsize);
 	if (rc < 0)
 		goto fail;
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
@@ -227,6 +258,8 @@ int raw_open(struct client *c, const Cand__OpenRequest *req, char *detail,
 	     size_t dsize)
 {
 	struct raw_chan *r;
+	struct can_filter *kf;
+	size_t nkf;
 	int ifindex = 0;
 	int fd;
 
@@ -238,17 +271,28 @@ int raw_open(struct client *c, const Cand__OpenRequest *req, char *detail,
 			return -ENODEV;
 		}
 	}
-	fd = raw_socket(c->ctx, req, ifindex, detail, dsize);
+	fd = raw_build_filters(req->filters, req->n_filters,
+			       c->ctx->limits.max_filters, &kf, &nkf, detail,
+			       dsize);
 	if (fd < 0)
 		return fd;
+	fd = raw_socket(c->ctx, req, ifindex, kf, nkf, detail, dsize);
+	if (fd < 0) {
+		free(kf);
+		return fd;
+	}
 
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
+		free(kf);
 		close(fd);
 		return -ENOMEM;
 	}
 	r->client = c;
 	r->fd = fd;
+	r->filters = kf;
+	r->n_filters = nkf;
+	r->err_mask = req->ignore_rx_error_frames ? 0 : CAN_ERR_MASK;
 	r->ifindex = ifindex;
 	r->fd_frames = req->fd;
 	snprintf(r->channel, sizeof(r->channel), "%s", req->channel);
@@ -270,7 +314,46 @@ void raw_close(struct raw_chan *r)
 	if (r->ev_read != NULL)
 		event_free(r->ev_read);
 	close(r->fd);
+	free(r->filters);
 	free(r);
+}
+
+int raw_rx_on(const struct raw_chan *r)
+{
+	return !r->rx_off;
+}
+
+int raw_set_rx(struct raw_chan *r, int on)
+{
+	struct canfd_frame cf;
+	char detail[128];
+	int rc;
+
+	if (on == !r->rx_off)
+		return 0;
+	if (on) {
+		rc = raw_kernel_filters(r->fd, r->filters, r->n_filters, detail,
+					sizeof(detail));
+		if (rc == 0)
+			rc = raw_setopt(r->fd, SOL_CAN_RAW, CAN_RAW_ERR_FILTER,
+					(int)r->err_mask);
+		if (rc < 0)
+			return rc;
+		r->rx_off = 0;
+		if (!r->paused)
+			event_add(r->ev_read, NULL);
+		return 0;
+	}
+	/* An empty filter list: the kernel queues nothing for this socket. */
+	if (setsockopt(r->fd, SOL_CAN_RAW, CAN_RAW_FILTER, NULL, 0) < 0 ||
+	    raw_setopt(r->fd, SOL_CAN_RAW, CAN_RAW_ERR_FILTER, 0) < 0)
+		return -errno;
+	r->rx_off = 1;
+	event_del(r->ev_read);
+	/* Frames queued before are no longer the client's to see. */
+	while (recv(r->fd, &cf, sizeof(cf), MSG_DONTWAIT) >= 0)
+		;
+	return 0;
 }
 
 void raw_pause(struct raw_chan *r)
@@ -282,7 +365,7 @@ void raw_pause(struct raw_chan *r)
 
 void raw_resume(struct raw_chan *r)
 {
-	if (r->paused)
+	if (r->paused && !r->rx_off)
 		event_add(r->ev_read, NULL);
 	r->paused = 0;
 }

@@ -7,5 +7,6 @@
 Suite *frametext_suite(void);
 Suite *proto_suite(void);
 Suite *status_suite(void);
+Suite *policy_suite(void);
 
 #endif
