@@ -33,7 +33,7 @@ endif
 OPT ?= -O2 -g
 CFLAGS ?= $(OPT)
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(BUILD)/proto -Iproto -Iclient -Idaemon \
-	-DCAND_SYSCONFDIR='"$(SYSCONFDIR)"' 
+	-DCAND_SYSCONFDIR='"$(SYSCONFDIR)"'
 DEP_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 PROTOBUF_LIBS = $(shell pkg-config --libs libprotobuf-c 2>/dev/null)
@@ -129,6 +129,31 @@ check-units: $(BUILD)/cand
 # make install into a scratch DESTDIR, then make uninstall leaves it empty.
 check-install: $(BINS)
 	tests/unit/install.sh $(BUILD)
+
+check-vm: all
+	tests/vm/run-tests.sh $(BUILD)
+
+# The same integration run with the daemon under ASan/UBSan.
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		LDFLAGS="-fsanitize=address,undefined" all
+
+# Sanitizers and valgrind are for the daemon's code: the sandboxed systemd
+# run (no ptrace for LeakSanitizer, no time for valgrind) is check-vm's.
+check-asan: deps asan
+	CAND_VM_SYSTEMD=0 tests/vm/run-tests.sh build-asan
+
+valgrind: all
+	CAND_VM_SYSTEMD=0 CAND_DAEMON_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+		tests/vm/run-tests.sh $(BUILD)
+
+bench: deps
+	$(MAKE) all
+	tests/vm/run-bench.sh $(BUILD)
+
+run: deps
+	$(MAKE) all
+	tests/vm/run-daemon.sh $(BUILD)
 
 # The units, tmpfiles and man pages name installed paths; install writes
 # them with this PREFIX's.
