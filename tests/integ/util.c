@@ -650,6 +650,14 @@ int util_have_iface(const char *ifname)
 
 /* ---- daemons of a test's own ---- */
 
+/* run-all.sh sets it under valgrind: everything takes that much longer. */
+static int slow(void)
+{
+	const char *m = getenv("CK_TIMEOUT_MULTIPLIER");
+
+	return m != NULL && atoi(m) > 1 ? atoi(m) : 1;
+}
+
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -741,7 +749,7 @@ void util_daemon_start(struct util_daemon *d, const char *name,
 	d->pid = pid;
 
 	/* Up when it answers a request, not merely when the file exists. */
-	end = mono_ms() + 20000;
+	end = mono_ms() + 20000 * slow();
 	for (;;) {
 		ck_assert_msg(waitpid(pid, &rc, WNOHANG) == 0,
 			      "daemon %s exited early: %s", name,
@@ -766,7 +774,7 @@ void util_daemon_reload(struct util_daemon *d, int want_ok)
 	char *log = util_daemon_log(d);
 	int ok0 = count_in(log, "reloaded "),
 	    bad0 = count_in(log, "reload failed");
-	int64_t end = mono_ms() + 20000;
+	int64_t end = mono_ms() + 20000 * slow();
 	int ok, bad;
 
 	free(log);
@@ -790,7 +798,7 @@ void util_daemon_reload(struct util_daemon *d, int want_ok)
 
 void util_daemon_stop(struct util_daemon *d)
 {
-	int64_t end = mono_ms() + 30000;
+	int64_t end = mono_ms() + 30000 * slow();
 	int st;
 
 	if (d->pid <= 0)

@@ -36,7 +36,8 @@ trap 'rm -f "$OUT"' EXIT
 
 # counts FILE PATTERN: "passed failed" from the last summary line, or "".
 counts() {
-	grep -E "$2" "$1" | tail -n 1 | tr -cs '0-9' ' '
+	# A tty that systemd set up ends lines in CR LF.
+	tr -d '\r' <"$1" | grep -E "$2" | tail -n 1 | tr -cs '0-9' ' '
 }
 
 set +e

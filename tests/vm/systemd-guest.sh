@@ -3,6 +3,9 @@
 # initramfs-init.sh): the usual guest setup and command under the host's
 # systemd as PID 1, then the exit status on the second serial port, as the
 # chroot mode reports it, and an immediate power off.
+# systemd opened the console for us with its own settings: LF alone, as
+# in the chroot mode, so that logs on the host have no CR at line ends.
+stty -onlcr 2>/dev/null
 /bin/sh /run/vm/guest-setup.sh
 rc=$?
 echo "CAND_VM_EXIT=$rc" >/dev/ttyS1
