@@ -540,7 +540,8 @@ int raw_frame_from_pb(const Cand__Frame *f, int fd_enabled,
 		reply_detail(detail, dsize, "dlc %u but %zu data bytes", f->dlc,
 			     len);
 		return -EINVAL;
-	} else {
+	} else if (len > 0) {
+		/* protobuf-c leaves data NULL when empty: not memcpy's to take. */
 		memcpy(cf->data, f->data.data, len);
 	}
 
