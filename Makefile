@@ -5,10 +5,23 @@
 #   make check      unit tests on the host, then integration tests in a VM
 #   make bench      throughput/latency against a direct CAN_RAW reader, in the VM
 #   make asan       build with ASan/UBSan into build-asan/
-#   make install    DESTDIR=... PREFIX=...
+#   make install    DESTDIR=... PREFIX=... (binaries, library, units, config, man pages)
+#   make uninstall  the same DESTDIR and PREFIX
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+# cand reads SYSCONFDIR/cand.conf by default (compiled in).
+SYSCONFDIR ?= /etc
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+# systemd searches /usr/local/lib/... as well as /usr/lib/...
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 BUILD ?= build
 CC ?= cc
 
@@ -19,7 +32,8 @@ WARN += -Werror
 endif
 OPT ?= -O2 -g
 CFLAGS ?= $(OPT)
-ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(BUILD)/proto -Iproto -Iclient -Idaemon
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(BUILD)/proto -Iproto -Iclient -Idaemon \
+	-DCAND_SYSCONFDIR='"$(SYSCONFDIR)"'
 DEP_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 PROTOBUF_LIBS = $(shell pkg-config --libs libprotobuf-c 2>/dev/null)
@@ -46,8 +60,8 @@ BENCH_SRC := $(wildcard bench/*.c)
 
 BINS := $(BUILD)/cand $(BUILD)/canctl $(BUILD)/libcand.so $(BUILD)/libcand.a $(BUILD)/libcand.pc
 
-.PHONY: all deps run check check-unit check-vm bench asan check-asan valgrind \
-	install uninstall clean format format-check
+.PHONY: all deps run check check-unit check-install check-units check-vm bench asan \
+	check-asan valgrind install uninstall clean format format-check
 all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can)
 
 # Installs the Debian 12 packages the build and the VM tests need, once.
@@ -107,6 +121,15 @@ check: deps
 
 check-unit: $(BUILD)/test_unit
 	CK_FORK=yes $(BUILD)/test_unit
+	$(MAKE) --no-print-directory check-units check-install
+
+# The units as systemd reads them, and their exposure to the system.
+check-units: $(BUILD)/cand
+	tests/unit/units.sh $(BUILD)
+
+# make install into a scratch DESTDIR, then make uninstall leaves it empty.
+check-install: $(BINS)
+	tests/unit/install.sh $(BUILD)
 
 check-vm: all
 	tests/vm/run-tests.sh $(BUILD)
@@ -116,11 +139,13 @@ asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined" all
 
+# Sanitizers and valgrind are for the daemon's code: the sandboxed systemd
+# run (no ptrace for LeakSanitizer, no time for valgrind) is check-vm's.
 check-asan: deps asan
-	tests/vm/run-tests.sh build-asan
+	CAND_VM_SYSTEMD=0 tests/vm/run-tests.sh build-asan
 
 valgrind: all
-	CAND_DAEMON_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	CAND_VM_SYSTEMD=0 CAND_DAEMON_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		tests/vm/run-tests.sh $(BUILD)
 
 bench: deps
@@ -131,22 +156,60 @@ run: deps
 	$(MAKE) all
 	tests/vm/run-daemon.sh $(BUILD)
 
+# The units, tmpfiles and man pages name installed paths; install writes
+# them with this PREFIX's.
+INSTALL_SED = sed -e 's|/usr/sbin/cand|$(SBINDIR)/cand|g' \
+	-e 's|/etc/cand.conf|$(SYSCONFDIR)/cand.conf|g' \
+	-e 's|/usr/share/cand/|$(DATADIR)/cand/|g'
+MANPAGES := docs/man/cand.8 docs/man/canctl.1 docs/man/cand.conf.5
+
 install: $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/include
-	install -m 755 $(BUILD)/cand $(DESTDIR)$(PREFIX)/sbin/cand
-	install -m 755 $(BUILD)/canctl $(DESTDIR)$(PREFIX)/bin/canctl
-	install -m 644 $(BUILD)/libcand.a $(DESTDIR)$(PREFIX)/lib/libcand.a
-	install -m 755 $(BUILD)/libcand.so $(DESTDIR)$(PREFIX)/lib/libcand.so.$(SOVERSION)
-	ln -sf libcand.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libcand.so
-	install -m 644 client/cand.h $(DESTDIR)$(PREFIX)/include/cand.h
-	install -m 644 $(BUILD)/libcand.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libcand.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DATADIR)/cand $(DESTDIR)$(SYSCONFDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(BUILD)/cand $(DESTDIR)$(SBINDIR)/cand
+	install -m 755 $(BUILD)/canctl $(DESTDIR)$(BINDIR)/canctl
+	install -m 644 $(BUILD)/libcand.a $(DESTDIR)$(LIBDIR)/libcand.a
+	install -m 755 $(BUILD)/libcand.so $(DESTDIR)$(LIBDIR)/libcand.so.$(SOVERSION)
+	ln -sf libcand.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libcand.so
+	install -m 644 client/cand.h $(DESTDIR)$(INCLUDEDIR)/cand.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' client/libcand.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc
+	$(INSTALL_SED) systemd/cand.service >$(DESTDIR)$(UNITDIR)/cand.service
+	$(INSTALL_SED) systemd/cand.socket >$(DESTDIR)$(UNITDIR)/cand.socket
+	$(INSTALL_SED) systemd/cand.tmpfiles >$(DESTDIR)$(TMPFILESDIR)/cand.conf
+	install -m 644 systemd/cand.sysusers $(DESTDIR)$(SYSUSERSDIR)/cand.conf
+	chmod 644 $(DESTDIR)$(UNITDIR)/cand.service $(DESTDIR)$(UNITDIR)/cand.socket \
+		$(DESTDIR)$(TMPFILESDIR)/cand.conf $(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc
+	install -m 644 etc/cand.conf $(DESTDIR)$(DATADIR)/cand/cand.conf
+	@# Never over an administrator's file: it is theirs once there.
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/cand.conf ]; then \
+		echo "install: keeping the existing $(DESTDIR)$(SYSCONFDIR)/cand.conf"; \
+	else \
+		install -m 644 etc/cand.conf $(DESTDIR)$(SYSCONFDIR)/cand.conf; \
+	fi
+	for m in $(MANPAGES); do \
+		$(INSTALL_SED) $$m >$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} && \
+		chmod 644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; \
+	done
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/cand $(DESTDIR)$(PREFIX)/bin/canctl \
-		$(DESTDIR)$(PREFIX)/lib/libcand.a $(DESTDIR)$(PREFIX)/lib/libcand.so \
-		$(DESTDIR)$(PREFIX)/lib/libcand.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/include/cand.h \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig/libcand.pc
+	rm -f $(DESTDIR)$(SBINDIR)/cand $(DESTDIR)$(BINDIR)/canctl \
+		$(DESTDIR)$(LIBDIR)/libcand.a $(DESTDIR)$(LIBDIR)/libcand.so \
+		$(DESTDIR)$(LIBDIR)/libcand.so.$(SOVERSION) $(DESTDIR)$(INCLUDEDIR)/cand.h \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc \
+		$(DESTDIR)$(UNITDIR)/cand.service $(DESTDIR)$(UNITDIR)/cand.socket \
+		$(DESTDIR)$(SYSUSERSDIR)/cand.conf $(DESTDIR)$(TMPFILESDIR)/cand.conf \
+		$(DESTDIR)$(MANDIR)/man8/cand.8 $(DESTDIR)$(MANDIR)/man1/canctl.1 \
+		$(DESTDIR)$(MANDIR)/man5/cand.conf.5
+	@# The config only if it is still the one we installed.
+	if cmp -s etc/cand.conf $(DESTDIR)$(SYSCONFDIR)/cand.conf; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/cand.conf; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/cand.conf ]; then \
+		echo "uninstall: keeping the changed $(DESTDIR)$(SYSCONFDIR)/cand.conf"; \
+	fi
+	rm -f $(DESTDIR)$(DATADIR)/cand/cand.conf
+	-rmdir $(DESTDIR)$(DATADIR)/cand 2>/dev/null
 
 format:
 	clang-format -i $(DAEMON_SRC) $(wildcard daemon/*.h) client/*.c client/*.h proto/*.h \

@@ -339,6 +339,9 @@ static int canctl_print_event(const struct cand_event *ev)
 	case CAND_EVENT_CONFIG:
 		n = printf("%s config %s", ev->ifname, ev->detail);
 		break;
+	case CAND_EVENT_RIGHTS:
+		n = printf("rights %s", ev->detail);
+		break;
 	case CAND_EVENT_DROPS:
 		n = printf("drops %llu (%llu in all)%s",
 			   (unsigned long long)ev->drops.dropped,

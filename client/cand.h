@@ -395,6 +395,7 @@ enum cand_event_type {
 	CAND_EVENT_LINK = 6,		/* ev->link */
 	CAND_EVENT_CONFIG = 7,		/* ev->config */
 	CAND_EVENT_DROPS = 8,		/* ev->drops */
+	CAND_EVENT_RIGHTS = 9,		/* a reload took rights away: detail */
 };
 
 struct cand_event {

@@ -455,6 +455,29 @@ static int cand_queue_link(struct cand *h, const Cand__LinkEvent *le)
 	return cand_queue_event(h, &ev, err);
 }
 
+/*
+ * A reload took rights away. Receiving is what cand_recv is about, so it
+ * reports CAND_EPERM once when "read" went; a lost "send" shows at the
+ * next send. cand_recv_event() reports it as a CAND_EVENT_RIGHTS.
+ */
+static int cand_queue_rights(struct cand *h, const Cand__RightsEvent *re)
+{
+	struct cand_event ev;
+	size_t i;
+	int err = 0;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CAND_EVENT_RIGHTS;
+	for (i = 0; i < re->n_revoked; i++)
+		if (re->revoked[i] != NULL &&
+		    strcmp(re->revoked[i], "read") == 0)
+			err = CAND_EPERM;
+	snprintf(ev.detail, sizeof(ev.detail), "%s",
+		 re->detail != NULL && re->detail[0] ? re->detail
+						     : "rights were revoked");
+	return cand_queue_event(h, &ev, err);
+}
+
 static void cand_config_from_pb(struct cand_bus_config *c,
 				const Cand__BusConfig *p)
 {
@@ -667,6 +690,17 @@ static int cand_take_event(struct cand *h, const Cand__Event *ev)
 		return cand_queue_config(h, ev->config);
 	case CAND__EVENT__EV_DROPS:
 		return cand_queue_drops(h, ev->drops);
+	case CAND__EVENT__EV_RIGHTS:
+		return cand_queue_rights(h, ev->rights);
+	case CAND__EVENT__EV_SHUTDOWN:
+		/* The last message: every call from now on says so. */
+		if (h->dead == CAND_EDISCONNECTED)
+			h->dead = 0; /* the EOF read ahead is its consequence */
+		return cand_kill(h, CAND_ESHUTDOWN, "%s",
+				 ev->shutdown->detail != NULL &&
+						 ev->shutdown->detail[0]
+					 ? ev->shutdown->detail
+					 : "the daemon is shutting down");
 	default:
 		return 0; /* from a newer daemon; nothing to do with it */
 	}
@@ -856,9 +890,21 @@ static int cand_write(struct cand *h, const unsigned char *p, size_t len,
 			}
 			continue;
 		}
-		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+			/*
+			 * The daemon may have said why before it closed (a
+			 * limit, shutting down): that answers the request.
+			 */
+			while (cand_fill(h) > 0)
+				;
+			cand_take_all(h, res);
+			if (res != NULL && res->done)
+				return 0;
+			if (h->dead)
+				return cand_dead(h);
 			return cand_kill(h, CAND_EDISCONNECTED,
 					 "the daemon closed the connection");
+		}
 		return cand_kill(h, CAND_ESYS, "send: %s", strerror(errno));
 	}
 	return 0;

@@ -234,6 +234,7 @@ static int bcm_op_new(struct client *c, enum bcm_kind kind, int ifindex,
 	struct event_base *base = c->ctx->base;
 	struct bcm_set *s = c->bcm;
 	struct bcm_op *op;
+	unsigned n = 0, max;
 
 	if (s == NULL) {
 		if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -241,11 +242,17 @@ static int bcm_op_new(struct client *c, enum bcm_kind kind, int ifindex,
 		TAILQ_INIT(&s->ops);
 		c->bcm = s;
 	}
-	if (s->n_ops >= c->ctx->limits.max_bcm_ops) {
+	max = kind == BCM_TASK ? c->ctx->limits.max_periodic
+			       : c->ctx->limits.max_monitors;
+	TAILQ_FOREACH(op, &s->ops, entry)
+	if (op->kind == kind)
+		n++;
+	if (n >= max) {
 		reply_detail(detail, dsize,
-			     "%u tasks and monitors is the limit per "
-			     "connection",
-			     c->ctx->limits.max_bcm_ops);
+			     "%u %s is the limit per connection (cand.conf "
+			     "[limits])",
+			     max,
+			     kind == BCM_TASK ? "periodic tasks" : "monitors");
 		return -EMFILE;
 	}
 	if ((op = calloc(1, sizeof(*op))) == NULL)

@@ -27,15 +27,45 @@ static void client_on_read(evutil_socket_t fd, short what, void *arg);
 static void client_on_write(evutil_socket_t fd, short what, void *arg);
 static void client_process_input(struct client *c);
 
+/*
+ * Tells a connection we will not serve why, as the answer to whatever it
+ * asks first (a Reply with id 0), before it is closed. The message is
+ * small and the socket new, so one write does it or nothing does.
+ */
+static void client_refuse(int fd, Cand__Status status, const char *detail)
+{
+	Cand__ServerMsg msg = CAND__SERVER_MSG__INIT;
+	Cand__Reply rep = CAND__REPLY__INIT;
+	uint8_t buf[512];
+	size_t len;
+
+	rep.status = status;
+	rep.detail = (char *)detail;
+	msg.msg_case = CAND__SERVER_MSG__MSG_REPLY;
+	msg.reply = &rep;
+	len = protobuf_c_message_get_packed_size(&msg.base);
+	if (len + CAND_WIRE_HDR > sizeof(buf))
+		return;
+	wire_put_len(buf, (uint32_t)len);
+	protobuf_c_message_pack(&msg.base, buf + CAND_WIRE_HDR);
+	if (send(fd, buf, CAND_WIRE_HDR + len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		log_debug("refusal not sent: %s", strerror(errno));
+}
+
 int client_new(struct cand_ctx *ctx, int fd)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct client *c;
+	char detail[96];
 
 	if (ctx->n_clients >= ctx->limits.max_clients) {
 		log_warn("refusing a connection: %u clients is the limit",
 			 ctx->limits.max_clients);
+		snprintf(detail, sizeof(detail),
+			 "cand serves at most %u clients (max_clients)",
+			 ctx->limits.max_clients);
+		client_refuse(fd, CAND__STATUS__LIMIT_EXCEEDED, detail);
 		return -EUSERS;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
@@ -52,6 +82,11 @@ int client_new(struct cand_ctx *ctx, int fd)
 	c->pid = cred.pid;
 	c->uid = cred.uid;
 	c->gid = cred.gid;
+	if (policy_load_groups(c) < 0) {
+		c->fd = -1;
+		client_free(c);
+		return -ENOMEM;
+	}
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
 	c->ev_read = event_new(ctx->base, fd, EV_READ | EV_PERSIST,
@@ -66,8 +101,10 @@ int client_new(struct cand_ctx *ctx, int fd)
 	}
 	TAILQ_INSERT_TAIL(&ctx->clients, c, entry);
 	ctx->n_clients++;
-	log_info("client %u connected: pid %ld uid %lu gid %lu", c->id,
-		 (long)c->pid, (unsigned long)c->uid, (unsigned long)c->gid);
+	log_info("client %u connected: pid %ld uid %lu gid %lu (%zu groups)",
+		 c->id, (long)c->pid, (unsigned long)c->uid,
+		 (unsigned long)c->gid, c->n_groups);
+	notify_status(ctx);
 	return 0;
 }
 
@@ -77,6 +114,7 @@ void client_free(struct client *c)
 		TAILQ_REMOVE(&c->ctx->clients, c, entry);
 		c->ctx->n_clients--;
 		log_info("client %u disconnected", c->id);
+		notify_status(c->ctx);
 	}
 	dispatch_cancel(c);
 	bcm_client_free(c);
@@ -92,6 +130,7 @@ void client_free(struct client *c)
 		evbuffer_free(c->out);
 	if (c->fd >= 0)
 		close(c->fd);
+	free(c->groups);
 	free(c);
 }
 
@@ -128,6 +167,11 @@ int client_queue_msg(struct client *c, const Cand__ServerMsg *msg)
 	return 0;
 }
 
+size_t client_pending_output(const struct client *c)
+{
+	return evbuffer_get_length(c->out);
+}
+
 int client_out_full(const struct client *c)
 {
 	return evbuffer_get_length(c->out) >= c->ctx->limits.out_high;
@@ -141,7 +185,7 @@ int client_out_full(const struct client *c)
  */
 static void client_update_reading(struct client *c)
 {
-	if (c->dead)
+	if (c->dead || c->closing)
 		return;
 	if ((c->pending != NULL &&
 	     evbuffer_get_length(c->in) >=
@@ -212,21 +256,45 @@ static void client_process_input(struct client *c)
 	size_t have;
 	uint32_t len;
 	uint8_t *msg;
-	char why[64];
+	char why[128];
 
 	while (!c->dead && !client_out_full(c)) {
 		have = evbuffer_get_length(c->in);
+		if (c->skip > 0) {
+			/* The rest of a request over the limit goes unread. */
+			len = (uint32_t)(have < c->skip ? have : c->skip);
+			evbuffer_drain(c->in, len);
+			c->skip -= len;
+			if (c->skip > 0)
+				break;
+			continue;
+		}
 		if (have < CAND_WIRE_HDR)
 			break;
 		evbuffer_copyout(c->in, hdr, sizeof(hdr));
 		len = wire_get_len(hdr);
-		if (len == 0 || len > c->ctx->limits.max_msg) {
+		if (len == 0 || len > CAND_MAX_MSG) {
 			/* The stream cannot be resynchronised after this. */
 			snprintf(why, sizeof(why),
 				 "bad message length %u (limit %zu)", len,
 				 c->ctx->limits.max_msg);
 			client_kill(c, why);
 			return;
+		}
+		if (len > c->ctx->limits.max_msg) {
+			/*
+			 * Framed, just too big for this daemon's limit: say so
+			 * and skip it without ever holding it.
+			 */
+			snprintf(why, sizeof(why),
+				 "request of %u bytes is over the limit of "
+				 "%zu (max_message_size)",
+				 len, c->ctx->limits.max_msg);
+			log_info("client %u: %s", c->id, why);
+			dispatch_reject(c, -EFBIG, why);
+			evbuffer_drain(c->in, CAND_WIRE_HDR);
+			c->skip = len;
+			continue;
 		}
 		if (have < CAND_WIRE_HDR + (size_t)len)
 			break;
@@ -263,5 +331,92 @@ static void client_on_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	client_process_input(c);
+	client_flush(c);
+}
+
+/* One RightsEvent naming what a reload took away. */
+static void client_rights_event(struct client *c, unsigned revoked,
+				const char *channel)
+{
+	Cand__ServerMsg msg = CAND__SERVER_MSG__INIT;
+	Cand__Event ev = CAND__EVENT__INIT;
+	Cand__RightsEvent re = CAND__RIGHTS_EVENT__INIT;
+	char *names[RIGHT_OPEN];
+	char detail[256];
+	size_t off;
+	int r;
+
+	off = (size_t)snprintf(detail, sizeof(detail),
+			       "configuration reloaded: uid %lu lost",
+			       (unsigned long)c->uid);
+	for (r = RIGHT_READ; r <= RIGHT_ADMIN; r++) {
+		if (!(revoked & POLICY_RIGHT_BIT(r)))
+			continue;
+		names[re.n_revoked++] = (char *)policy_right_name(r);
+		if (off < sizeof(detail))
+			off += (size_t)snprintf(detail + off,
+						sizeof(detail) - off, " '%s'",
+						policy_right_name(r));
+	}
+	if (off < sizeof(detail))
+		snprintf(detail + off, sizeof(detail) - off, " on \"%s\"",
+			 channel);
+	log_info("client %u: %s", c->id, detail);
+	re.status = CAND__STATUS__PERMISSION_DENIED;
+	re.detail = detail;
+	re.revoked = names;
+	ev.ev_case = CAND__EVENT__EV_RIGHTS;
+	ev.rights = &re;
+	msg.msg_case = CAND__SERVER_MSG__MSG_EVENT;
+	msg.event = &ev;
+	client_queue_msg(c, &msg);
+}
+
+void client_policy_changed(struct client *c)
+{
+	const char *channel;
+	unsigned now, revoked;
+
+	if (policy_load_groups(c) < 0)
+		log_warn("client %u: groups not refreshed: out of memory",
+			 c->id);
+	if (c->dead || c->closing || c->raw == NULL)
+		return;
+	channel = raw_channel(c->raw);
+	now = policy_rights(c, channel);
+	revoked = c->rights & ~now;
+	c->rights = now;
+	/* Sends are checked per request; receiving must be stopped here. */
+	if (raw_set_rx(c->raw, (now & POLICY_RIGHT_BIT(RIGHT_READ)) != 0) < 0)
+		client_kill(c, "cannot change its CAN filters after a reload");
+	/* BCM periodic tasks and monitors: drop those a right no longer covers.
+	 */
+	if (revoked != 0)
+		client_rights_event(c, revoked, channel);
+	client_flush(c);
+}
+
+void client_shutdown(struct client *c)
+{
+	Cand__ServerMsg msg = CAND__SERVER_MSG__INIT;
+	Cand__Event ev = CAND__EVENT__INIT;
+	Cand__ShutdownEvent sd = CAND__SHUTDOWN_EVENT__INIT;
+
+	if (c->dead)
+		return;
+	c->closing = 1;
+	event_del(c->ev_read);
+	dispatch_abort(c, -ESHUTDOWN, "cand is shutting down");
+	/* Frames stop here; BCM tasks are deleted here too. */
+	if (c->raw != NULL) {
+		raw_close(c->raw);
+		c->raw = NULL;
+	}
+	sd.detail = "cand is shutting down";
+	ev.ev_case = CAND__EVENT__EV_SHUTDOWN;
+	ev.shutdown = &sd;
+	msg.msg_case = CAND__SERVER_MSG__MSG_EVENT;
+	msg.event = &ev;
+	client_queue_msg(c, &msg);
 	client_flush(c);
 }

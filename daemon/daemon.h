@@ -17,6 +17,10 @@
 
 #include "cand.pb-c.h"
 
+#ifndef CAND_SYSCONFDIR
+#define CAND_SYSCONFDIR "/etc"
+#endif
+
 struct event;
 struct event_base;
 struct evbuffer;
@@ -30,7 +34,20 @@ struct cand_limits {
 	size_t out_low;	 /* and resume below this */
 	int rcvbuf;	 /* SO_RCVBUF(FORCE) of each client's CAN socket */
 	unsigned max_clients;
-	unsigned max_bcm_ops; /* periodic tasks + monitors per client */
+	unsigned max_filters;  /* per client; the kernel takes 512 */
+	unsigned max_periodic; /* BCM periodic tasks per client */
+	unsigned max_monitors; /* BCM receive monitors per client */
+};
+
+struct policy;
+
+/* What etc/cand.conf says (config.c); replaced whole on SIGHUP. */
+struct cand_config {
+	struct cand_limits limits;
+	struct policy *policy;
+	/* Bus-off recovery per interface; read at startup only. */
+	struct busoff_policy *busoff;
+	size_t n_busoff;
 };
 
 struct client;
@@ -56,12 +73,6 @@ struct busoff_policy {
 	unsigned max_per_minute; /* BUSOFF_CAND; 0: no limit */
 };
 
-/* What cand.conf says; defaults when it is missing. */
-struct cand_config {
-	struct busoff_policy *busoff;
-	size_t n_busoff;
-};
-
 struct cand_ctx {
 	struct event_base *base;
 	const char *sock_path;
@@ -74,15 +85,24 @@ struct cand_ctx {
 	unsigned n_clients;
 	unsigned next_client_id;
 	struct cand_limits limits;
+	struct policy *policy;	 /* NULL: no rules, only root may do anything */
+	const char *config_path; /* NULL: built-in defaults */
 	int foreground;
 	int stopping;
+
+	/* notify.c: systemd's watchdog and STATUS= line. */
+	struct event *ev_watchdog;
+	struct event *ev_status;
+	unsigned n_ifaces;
 
 	/* Scratch for the frame path, reused so it never mallocs per frame. */
 	struct raw_scratch *scratch;
 
-	/* Bus health: cand.conf, the rtnetlink monitor, the interfaces. */
-	const char *config_path;
-	int config_explicit; /* -c given: a missing file is an error */
+	/*
+	 * Bus health: cand.conf's bus-off part (its limits and policy live
+	 * above, as a reload replaces them), the rtnetlink monitor, the
+	 * interfaces.
+	 */
 	struct cand_config config;
 	int nl_fd;
 	struct event *ev_netlink;
@@ -100,12 +120,17 @@ struct client {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	gid_t *groups; /* gid and the uid's groups from the system */
+	size_t n_groups;
+	unsigned rights; /* on the open channel, as last checked */
 	struct event *ev_read;
 	struct event *ev_write;
 	struct evbuffer *in;
 	struct evbuffer *out;
 	int requests_paused;  /* a request in progress, or output too full */
 	int dead;	      /* shut down, to be freed by the read callback */
+	int closing;	      /* the daemon is stopping: output only */
+	size_t skip;	      /* bytes of an oversized request to discard */
 	struct raw_chan *raw; /* NULL until open */
 	struct pending_req *pending; /* only a flush_tx may overtake it */
 	struct bcm_set *bcm; /* tasks and monitors; NULL until the first */
@@ -138,6 +163,11 @@ void client_flush_later(struct client *c);
 /* Called when a deferred request finished, to read the next requests. */
 void client_resume_requests(struct client *c);
 int client_out_full(const struct client *c);
+size_t client_pending_output(const struct client *c);
+/* After a reload: drop what the client's rights no longer cover. */
+void client_policy_changed(struct client *c);
+/* SIGTERM: answer what is pending, say goodbye, stop reading. */
+void client_shutdown(struct client *c);
 
 /* dispatch.c: unpack, handler table, policy, exactly one reply. */
 void dispatch_request(struct client *c, const uint8_t *buf, size_t len);
@@ -145,6 +175,10 @@ void dispatch_request(struct client *c, const uint8_t *buf, size_t len);
 void dispatch_cancel(struct client *c);
 /* May this request be handled while an earlier one is pending? */
 int dispatch_may_overtake(const uint8_t *buf, size_t len);
+/* Answers a request that was never unpacked: a Reply with id 0. */
+void dispatch_reject(struct client *c, int rc, const char *detail);
+/* Answers a deferred request now with rc (e.g. -ESHUTDOWN). */
+void dispatch_abort(struct client *c, int rc, const char *why);
 Cand__Status dispatch_status_from_errno(int err);
 void reply_detail(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -169,6 +203,12 @@ int raw_set_filters(struct raw_chan *r, Cand__Filter **filters, size_t n,
  */
 int raw_send(struct raw_chan *r, const Cand__SendRequest *req, size_t *next,
 	     char *detail, size_t dsize);
+/*
+ * Receiving on or off (the read right); off drops what is queued and keeps
+ * the client's filters for when it is on again.
+ */
+int raw_set_rx(struct raw_chan *r, int on);
+int raw_rx_on(const struct raw_chan *r);
 /* Output above the high watermark: let the kernel queue (and count). */
 void raw_pause(struct raw_chan *r);
 /* Output drained below the low watermark: read CAN again. */
@@ -347,25 +387,94 @@ void busoff_describe(const struct canif *ci, char *buf, size_t size);
 uint64_t busoff_next_allowed(const uint64_t *stamps, unsigned n, unsigned max,
 			     uint64_t now);
 
-/* config.c: cand.conf through inih. */
-int config_load(struct cand_ctx *ctx);
-/* Parses text; on error -EINVAL and "line N: why" in err. */
-int config_parse_string(struct cand_config *cfg, const char *text, char *err,
-			size_t esize);
-void config_free(struct cand_config *cfg);
+/* config.c (also): the [interface NAME] bus-off policy of ifname. */
 const struct busoff_policy *config_busoff(const struct cand_config *cfg,
 					  const char *ifname);
 
-/* policy.c: the one place that decides what a caller may do. */
+/* link.c: the number of CAN interfaces, or -errno. */
+int link_count(void);
+
+/*
+ * policy.c: the one place that decides what a caller may do. Rules from
+ * the config grant rights per interface to users and groups; everything
+ * else is denied, except to root.
+ */
 enum policy_right {
 	RIGHT_NONE,	 /* anyone connected */
 	RIGHT_READ,	 /* receive frames */
-	RIGHT_SEND,	 /* put frames on the bus */
+	RIGHT_SEND,	 /* put frames on the bus (maybe only some ids) */
+	RIGHT_PERIODIC,	 /* BCM periodic transmit tasks */
+	RIGHT_MONITOR,	 /* BCM receive monitors */
 	RIGHT_CONFIGURE, /* bitrate, restart */
-	RIGHT_PERIODIC,	 /* periodic tasks (CAN_BCM TX) */
-	RIGHT_MONITOR,	 /* content monitors (CAN_BCM RX) */
+	RIGHT_ADMIN,	 /* all of the above, send without id limits */
+	RIGHT_OPEN,	 /* bind a channel: any of read/send/periodic/monitor */
 };
-int policy_check(const struct client *c, enum policy_right right, char *detail,
-		 size_t dsize);
+#define POLICY_RIGHT_BIT(r) (1u << (r))
+
+const char *policy_right_name(enum policy_right right);
+/* The right called name, or -EINVAL. */
+int policy_right_from_name(const char *name);
+
+/* The rules model; config.c builds it, policy.c matches against it. */
+struct policy_rule;
+struct policy *policy_new(void);
+void policy_free(struct policy *p);
+size_t policy_n_rules(const struct policy *p);
+struct policy_rule *policy_add_rule(struct policy *p, const char *name,
+				    unsigned line);
+int policy_rule_add_iface(struct policy_rule *r, const char *pattern);
+int policy_rule_add_uid(struct policy_rule *r, uid_t uid);
+int policy_rule_add_gid(struct policy_rule *r, gid_t gid);
+void policy_rule_add_everyone(struct policy_rule *r);
+void policy_rule_add_rights(struct policy_rule *r, unsigned bits);
+/* Ids this rule lets its subjects send: lo..hi, or (id & hi) == (lo & hi). */
+int policy_rule_add_ids(struct policy_rule *r, int extended, uint32_t lo,
+			uint32_t hi, int is_mask);
+/* 0, or -EINVAL with why when the rule misses something. */
+int policy_rule_validate(const struct policy_rule *r, char *why, size_t size);
+const char *policy_rule_name(const struct policy_rule *r);
+unsigned policy_rule_line(const struct policy_rule *r);
+struct policy_rule *policy_rule_at(struct policy *p, size_t i);
+
+/* The client's groups from the system (getgrouplist), at connect and reload. */
+int policy_load_groups(struct client *c);
+/* Every right c has on iface (admin expanded); all of them for root. */
+unsigned policy_rights(const struct client *c, const char *iface);
+/* 1 if c has right on iface ("" is the all-interfaces channel). */
+int policy_allows(const struct client *c, const char *iface,
+		  enum policy_right right);
+/* 0, or -EPERM with a detail naming the missing right. */
+int policy_check(const struct client *c, const char *iface,
+		 enum policy_right right, char *detail, size_t dsize);
+/*
+ * Every frame of a send request from index first on, before any is sent:
+ * 0, or -EPERM naming the frame, its id and the interface.
+ */
+int policy_check_frames(const struct client *c, const char *channel,
+			const Cand__SendRequest *req, size_t first,
+			char *detail, size_t dsize);
+
+/* config.c: etc/cand.conf, INI (inih), one parser per kind of section. */
+#define CONFIG_DEFAULT_PATH CAND_SYSCONFDIR "/cand.conf"
+void config_defaults(struct cand_config *cfg);
+/*
+ * Reads path into cfg (defaults first). 0, or -errno with err set to
+ * "FILE:LINE: reason" (or "FILE: reason"); cfg is then left empty.
+ */
+int config_load(const char *path, struct cand_config *cfg, char *err,
+		size_t esize);
+/* Reads a config from a string (tests); name stands for the file. */
+int config_load_string(const char *text, const char *name,
+		       struct cand_config *cfg, char *err, size_t esize);
+void config_free(struct cand_config *cfg);
+
+/* notify.c: systemd's notify protocol (no-ops outside systemd). */
+int notify_init(struct cand_ctx *ctx);
+void notify_free(struct cand_ctx *ctx);
+void notify_ready(struct cand_ctx *ctx);
+void notify_reloading(struct cand_ctx *ctx);
+void notify_stopping(struct cand_ctx *ctx);
+/* The client or interface count changed: STATUS= soon, rate-limited. */
+void notify_status(struct cand_ctx *ctx);
 
 #endif

@@ -93,7 +93,7 @@ static const struct dispatch_op {
 	int needs_open;
 	dispatch_fn fn;
 } dispatch_ops[] = {
-	{CAND__REQUEST__OP_OPEN, "open", RIGHT_READ, 0, dispatch_open},
+	{CAND__REQUEST__OP_OPEN, "open", RIGHT_OPEN, 0, dispatch_open},
 	{CAND__REQUEST__OP_SEND, "send", RIGHT_SEND, 1, dispatch_send},
 	{CAND__REQUEST__OP_SET_FILTERS, "set_filters", RIGHT_READ, 1,
 	 dispatch_set_filters},
@@ -165,6 +165,7 @@ Cand__Status dispatch_status_from_errno(int err)
 	case ENFILE:
 	case EUSERS:
 	case EDQUOT:
+	case EFBIG:
 		return CAND__STATUS__LIMIT_EXCEEDED;
 	case ESHUTDOWN:
 		return CAND__STATUS__SHUTTING_DOWN;
@@ -216,6 +217,24 @@ static void dispatch_finish(struct client *c, struct dispatch_reply *r, int rc)
 		client_kill(c, "cannot queue a reply");
 }
 
+/* The interface an operation acts on, for the policy. */
+static const char *dispatch_iface(const struct client *c,
+				  const Cand__Request *req)
+{
+	if (req->op_case == CAND__REQUEST__OP_OPEN)
+		return req->open->channel;
+	return c->raw != NULL ? raw_channel(c->raw) : NULL;
+}
+
+void dispatch_reject(struct client *c, int rc, const char *detail)
+{
+	struct dispatch_reply r;
+
+	dispatch_reply_init(&r, 0);
+	reply_detail(r.detail, sizeof(r.detail), "%s", detail);
+	dispatch_finish(c, &r, rc);
+}
+
 void dispatch_request(struct client *c, const uint8_t *buf, size_t len)
 {
 	struct dispatch_reply r;
@@ -229,10 +248,8 @@ void dispatch_request(struct client *c, const uint8_t *buf, size_t len)
 		/* The length prefix held, so the stream is still in sync. */
 		log_warn("client %u: undecodable request of %zu bytes", c->id,
 			 len);
-		dispatch_reply_init(&r, 0);
-		reply_detail(r.detail, sizeof(r.detail),
-			     "request does not decode as protobuf");
-		dispatch_finish(c, &r, -EBADMSG);
+		dispatch_reject(c, -EBADMSG,
+				"request does not decode as protobuf");
 		return;
 	}
 	dispatch_reply_init(&r, req->id);
@@ -244,14 +261,14 @@ void dispatch_request(struct client *c, const uint8_t *buf, size_t len)
 		reply_detail(r.detail, sizeof(r.detail),
 			     "request has no operation this daemon knows");
 		rc = -EBADMSG;
-	} else if ((rc = policy_check(c, op->right, r.detail,
-				      sizeof(r.detail))) < 0) {
-		log_info("client %u (uid %lu): %s denied", c->id,
-			 (unsigned long)c->uid, op->name);
 	} else if (op->needs_open && c->raw == NULL) {
 		reply_detail(r.detail, sizeof(r.detail),
 			     "%s needs an open channel", op->name);
 		rc = -ENOTCONN;
+	} else if ((rc = policy_check(c, dispatch_iface(c, req), op->right,
+				      r.detail, sizeof(r.detail))) < 0) {
+		log_info("client %u (uid %lu): %s denied: %s", c->id,
+			 (unsigned long)c->uid, op->name, r.detail);
 	} else {
 		rc = op->fn(c, req, &r);
 		if (rc == -EINPROGRESS)
@@ -286,6 +303,8 @@ int dispatch_may_overtake(const uint8_t *buf, size_t len)
 static int dispatch_open(struct client *c, Cand__Request *req,
 			 struct dispatch_reply *r)
 {
+	int rc;
+
 	if (c->raw != NULL) {
 		reply_detail(r->detail, sizeof(r->detail),
 			     "already open on \"%s\"", raw_channel(c->raw));
@@ -293,7 +312,14 @@ static int dispatch_open(struct client *c, Cand__Request *req,
 	}
 	/* Link changes from before the open are not news to the client. */
 	netlink_drain(c->ctx);
-	return raw_open(c, req->open, r->detail, sizeof(r->detail));
+	rc = raw_open(c, req->open, r->detail, sizeof(r->detail));
+	if (rc < 0)
+		return rc;
+	/* Without the read right the channel only sends. */
+	c->rights = policy_rights(c, req->open->channel);
+	if (!(c->rights & POLICY_RIGHT_BIT(RIGHT_READ)))
+		raw_set_rx(c->raw, 0);
+	return 0;
 }
 
 static int dispatch_set_filters(struct client *c, Cand__Request *req,
@@ -440,6 +466,15 @@ static int dispatch_send(struct client *c, Cand__Request *req,
 	size_t next = 0;
 	int rc;
 
+	/* Every frame is checked before the first goes out. */
+	rc = policy_check_frames(c, raw_channel(c->raw), req->send, 0,
+				 r->detail, sizeof(r->detail));
+	if (rc < 0) {
+		log_info("client %u (uid %lu): send denied: %s", c->id,
+			 (unsigned long)c->uid, r->detail);
+		dispatch_send_result(r, 0);
+		return rc;
+	}
 	rc = raw_send(c->raw, req->send, &next, r->detail, sizeof(r->detail));
 	dispatch_send_result(r, next);
 	if (rc != -ENOBUFS)
@@ -490,7 +525,12 @@ static void dispatch_send_retry(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	rc = raw_send(c->raw, send, &p->next, p->r.detail, sizeof(p->r.detail));
+	/* A reload may have taken the right away meanwhile. */
+	rc = policy_check_frames(c, raw_channel(c->raw), send, p->next,
+				 p->r.detail, sizeof(p->r.detail));
+	if (rc == 0)
+		rc = raw_send(c->raw, send, &p->next, p->r.detail,
+			      sizeof(p->r.detail));
 	if (rc == -ENOBUFS && dispatch_now_ms() < p->deadline_ms) {
 		dispatch_send_arm(p);
 		return;
@@ -504,6 +544,21 @@ static void dispatch_send_retry(evutil_socket_t fd, short what, void *arg)
 	c->pending = NULL;
 	dispatch_pending_free(p);
 	client_resume_requests(c);
+}
+
+void dispatch_abort(struct client *c, int rc, const char *why)
+{
+	struct pending_req *p = c->pending;
+
+	if (p == NULL)
+		return;
+	reply_detail(p->r.detail, sizeof(p->r.detail),
+		     "%s; %zu of %zu frames sent", why, p->next,
+		     p->req->send->n_frames);
+	dispatch_send_result(&p->r, p->next);
+	dispatch_finish(c, &p->r, rc);
+	c->pending = NULL;
+	dispatch_pending_free(p);
 }
 
 void dispatch_cancel(struct client *c)

@@ -147,3 +147,15 @@ void link_list_free(Cand__ListReply *rep)
 	rep->interfaces = NULL;
 	rep->n_interfaces = 0;
 }
+
+int link_count(void)
+{
+	Cand__ListReply rep = CAND__LIST_REPLY__INIT;
+	int rc = link_list(&rep);
+
+	if (rc < 0)
+		return rc;
+	rc = (int)rep.n_interfaces;
+	link_list_free(&rep);
+	return rc;
+}

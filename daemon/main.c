@@ -11,25 +11,24 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <systemd/sd-daemon.h>
 
 #include "cand.h" /* CAND_DEFAULT_SOCKET, shared with libcand */
 #include "daemon.h"
-#include "wire.h"
 
-#define CAND_DEFAULT_CONFIG "/etc/cand.conf"
+/* How long clients get to read their goodbye at SIGTERM. */
+#define MAIN_DRAIN_MS	   1000
+#define MAIN_DRAIN_POLL_MS 20
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: cand [-f] [-s SOCKET] [-c CONFIG]\n"
-		"  -f         stay in the foreground\n"
-		"  -s SOCKET  control socket (default " CAND_DEFAULT_SOCKET
-		")\n"
-		"  -c CONFIG  configuration file (default " CAND_DEFAULT_CONFIG
-		";\n"
-		"             that one may be missing)\n"
-		"  -h         this help\n");
+	fprintf(f, "usage: cand [-f] [-n] [-c FILE] [-s SOCKET]\n"
+		   "  -f         stay in the foreground\n"
+		   "  -c FILE    configuration (default " CONFIG_DEFAULT_PATH
+		   " if it exists)\n"
+		   "  -n         check the configuration and exit\n"
+		   "  -s SOCKET  control socket (default " CAND_DEFAULT_SOCKET
+		   ")\n"
+		   "  -h         this help\n");
 }
 
 /*
@@ -48,18 +47,138 @@ static void main_raise_nofile(void)
 			 (unsigned long long)rl.rlim_cur);
 }
 
+/*
+ * SIGHUP: the whole file again, swapped in only if all of it is good; then
+ * every client is looked at anew (groups, rights on its channel).
+ */
+static void main_reload(struct cand_ctx *ctx)
+{
+	struct cand_config cfg;
+	struct client *c, *next;
+	char err[512];
+
+	notify_reloading(ctx);
+	if (config_load(ctx->config_path, &cfg, err, sizeof(err)) < 0) {
+		log_err("reload failed, keeping the configuration in effect: "
+			"%s",
+			err);
+		notify_ready(ctx);
+		return;
+	}
+	policy_free(ctx->policy);
+	ctx->policy = cfg.policy;
+	ctx->limits = cfg.limits;
+	/*
+	 * Bus-off policies are attached to live interfaces (busoff.c holds
+	 * pointers into them); they change with a restart of the daemon.
+	 */
+	cfg.policy = NULL;
+	config_free(&cfg);
+	log_info("reloaded %s: %zu rules", ctx->config_path,
+		 policy_n_rules(ctx->policy));
+	for (c = TAILQ_FIRST(&ctx->clients); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		client_policy_changed(c);
+	}
+	notify_ready(ctx);
+}
+
 static void main_on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct cand_ctx *ctx = arg;
 
 	(void)what;
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: nothing to reload yet");
+		main_reload(ctx);
 		return;
 	}
 	log_info("%s: shutting down", strsignal((int)sig));
 	ctx->stopping = 1;
 	event_base_loopbreak(ctx->base);
+}
+
+/* The configuration at startup: -c FILE, else the default if it exists. */
+static int main_config(struct cand_ctx *ctx, const char *path, int explicit,
+		       int check_only)
+{
+	struct cand_config cfg;
+	char err[512];
+
+	if (!explicit && access(path, F_OK) < 0 && errno == ENOENT) {
+		if (check_only) {
+			fprintf(stderr, "cand: %s does not exist\n", path);
+			return -ENOENT;
+		}
+		log_warn("%s does not exist: no access rules, only root may "
+			 "use the buses",
+			 path);
+		/* SIGHUP reads it once it is there. */
+		ctx->config_path = path;
+		return 0;
+	}
+	if (config_load(path, &cfg, err, sizeof(err)) < 0) {
+		if (check_only)
+			fprintf(stderr, "%s\n", err);
+		else
+			log_err("%s", err);
+		return -EINVAL;
+	}
+	if (check_only) {
+		printf("%s: OK, %zu rule%s\n", path, policy_n_rules(cfg.policy),
+		       policy_n_rules(cfg.policy) == 1 ? "" : "s");
+		config_free(&cfg);
+		return 0;
+	}
+	ctx->config_path = path;
+	ctx->policy = cfg.policy;
+	ctx->limits = cfg.limits;
+	ctx->config.busoff = cfg.busoff;
+	ctx->config.n_busoff = cfg.n_busoff;
+	log_info("configuration %s: %zu rules, bus-off recovery for %zu "
+		 "interfaces",
+		 path, policy_n_rules(ctx->policy), ctx->config.n_busoff);
+	return 0;
+}
+
+static void main_drain_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct cand_ctx *ctx = arg;
+	struct client *c;
+
+	(void)fd;
+	(void)what;
+	TAILQ_FOREACH(c, &ctx->clients, entry)
+	if (!c->dead && client_pending_output(c))
+		return;
+	event_base_loopbreak(ctx->base);
+}
+
+/*
+ * SIGTERM: no new connections, every client gets its pending request
+ * answered and a Shutdown event, and up to MAIN_DRAIN_MS to read them.
+ */
+static void main_shutdown(struct cand_ctx *ctx)
+{
+	struct timeval poll = {0, MAIN_DRAIN_POLL_MS * 1000};
+	struct timeval limit = {MAIN_DRAIN_MS / 1000,
+				(MAIN_DRAIN_MS % 1000) * 1000};
+	struct client *c, *next;
+	struct event *ev;
+
+	listener_close(ctx);
+	for (c = TAILQ_FIRST(&ctx->clients); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		client_shutdown(c);
+	}
+	if (TAILQ_EMPTY(&ctx->clients))
+		return;
+	ev = event_new(ctx->base, -1, EV_PERSIST, main_drain_check, ctx);
+	if (ev == NULL)
+		return;
+	event_add(ev, &poll);
+	event_base_loopexit(ctx->base, &limit);
+	event_base_dispatch(ctx->base);
+	event_free(ev);
 }
 
 static int main_setup(struct cand_ctx *ctx)
@@ -79,6 +198,8 @@ static int main_setup(struct cand_ctx *ctx)
 			return -ENOMEM;
 	}
 	if ((rc = raw_scratch_init(ctx)) < 0)
+		return rc;
+	if ((rc = notify_init(ctx)) < 0)
 		return rc;
 	/* Interfaces (and cand.conf's policies) before the first client. */
 	if ((rc = netlink_open(ctx)) < 0)
@@ -102,6 +223,9 @@ static void main_teardown(struct cand_ctx *ctx)
 		if (ctx->ev_signals[i] != NULL)
 			event_free(ctx->ev_signals[i]);
 	raw_scratch_free(ctx);
+	notify_free(ctx);
+	policy_free(ctx->policy);
+	ctx->policy = NULL;
 	if (ctx->base != NULL)
 		event_base_free(ctx->base);
 }
@@ -112,27 +236,24 @@ int main(int argc, char **argv)
 		.sock_path = CAND_DEFAULT_SOCKET,
 		.sock_mode = 0666,
 		.listen_fd = -1,
-		.config_path = CAND_DEFAULT_CONFIG,
 		.nl_fd = -1,
-		.limits =
-			{
-				.max_msg = CAND_MAX_MSG,
-				.out_high = 4u << 20,
-				.out_low = 1u << 20,
-				.rcvbuf = 4 << 20,
-				.max_clients = 4096,
-				.max_bcm_ops = 1024,
-			},
 	};
-	int opt, rc;
+	struct cand_config defaults;
+	const char *config = CONFIG_DEFAULT_PATH;
+	int opt, rc, config_given = 0, check_only = 0;
 
+	config_defaults(&defaults);
+	ctx.limits = defaults.limits;
 	TAILQ_INIT(&ctx.clients);
 	TAILQ_INIT(&ctx.canifs);
-	while ((opt = getopt(argc, argv, "c:fhs:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:fhns:")) != -1) {
 		switch (opt) {
 		case 'c':
-			ctx.config_path = optarg;
-			ctx.config_explicit = 1;
+			config = optarg;
+			config_given = 1;
+			break;
+		case 'n':
+			check_only = 1;
 			break;
 		case 'f':
 			ctx.foreground = 1;
@@ -153,11 +274,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (check_only)
+		return main_config(&ctx, config, config_given, 1) < 0 ? 1 : 0;
 	log_init();
-	signal(SIGPIPE, SIG_IGN);
-	/* Before daemon(): a broken file is an error the caller sees. */
-	if (config_load(&ctx) < 0)
+	if (main_config(&ctx, config, config_given, 0) < 0)
 		return 1;
+	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
 	if (!ctx.foreground && daemon(0, 1) < 0) {
 		log_err("daemon: %s", strerror(errno));
@@ -169,9 +291,11 @@ int main(int argc, char **argv)
 		main_teardown(&ctx);
 		return 1;
 	}
-	sd_notify(0, "READY=1");
+	notify_ready(&ctx);
+	log_info("ready: %u CAN interfaces", ctx.n_ifaces);
 	event_base_dispatch(ctx.base);
-	sd_notify(0, "STOPPING=1");
+	notify_stopping(&ctx);
+	main_shutdown(&ctx);
 	main_teardown(&ctx);
 	log_info("stopped");
 	return 0;

@@ -60,6 +60,7 @@ struct raw_chan {
 	uint64_t drops_base;	 /* drops of sockets replaced by re-binds */
 	uint64_t drops_reported; /* the total the client was last told */
 	int slow_since_report;	 /* paused for the client since then */
+	int rx_off; /* no read right: the kernel delivers nothing */
 };
 
 /* Reused across every read so the frame path never allocates. */
@@ -148,17 +149,18 @@ static int raw_setopt(int fd, int level, int name, int value)
 }
 
 /* The kernel's filters for these; *out is malloc'd, *count >= 1. */
-static int raw_filters_from_pb(Cand__Filter **filters, size_t n,
+static int raw_filters_from_pb(Cand__Filter **filters, size_t n, unsigned max,
 			       struct can_filter **out, size_t *count,
 			       char *detail, size_t dsize)
 {
 	struct can_filter *kf;
 	size_t i;
 
-	if (n > CAN_RAW_FILTER_MAX) {
-		reply_detail(detail, dsize, "%zu filters; the kernel takes %d",
-			     n, CAN_RAW_FILTER_MAX);
-		return -E2BIG;
+	if (n > max) {
+		reply_detail(
+			detail, dsize, "%zu filters; the limit is %u%s", n, max,
+			max == CAN_RAW_FILTER_MAX ? " (the kernel's)" : "");
+		return -EDQUOT;
 	}
 	*count = n ? n : 1;
 	kf = calloc(*count, sizeof(*kf));
@@ -209,11 +211,13 @@ int raw_set_filters(struct raw_chan *r, Cand__Filter **filters, size_t n,
 	size_t count;
 	int rc;
 
-	rc = raw_filters_from_pb(filters, n, &kf, &count, detail, dsize);
+	rc = raw_filters_from_pb(filters, n, r->client->ctx->limits.max_filters,
+				 &kf, &count, detail, dsize);
 	if (rc < 0)
 		return rc;
-	rc = raw_apply_filters(r->fd, kf, count, detail, dsize);
-	if (rc < 0) {
+	/* Without the read right they wait until it is given back. */
+	if (!r->rx_off &&
+	    (rc = raw_apply_filters(r->fd, kf, count, detail, dsize)) < 0) {
 		free(kf);
 		return rc;
 	}
@@ -296,7 +300,8 @@ int raw_open(struct client *c, const Cand__OpenRequest *req, char *detail,
 			return -ENODEV;
 		}
 	}
-	rc = raw_filters_from_pb(req->filters, req->n_filters, &o.filters,
+	rc = raw_filters_from_pb(req->filters, req->n_filters,
+				 c->ctx->limits.max_filters, &o.filters,
 				 &o.n_filters, detail, dsize);
 	if (rc < 0)
 		return rc;
@@ -340,6 +345,53 @@ void raw_close(struct raw_chan *r)
 	free(r);
 }
 
+int raw_rx_on(const struct raw_chan *r)
+{
+	return !r->rx_off;
+}
+
+/* Read right revoked: an empty filter list, so the kernel queues nothing. */
+static int raw_rx_block(int fd)
+{
+	if (setsockopt(fd, SOL_CAN_RAW, CAN_RAW_FILTER, NULL, 0) < 0 ||
+	    raw_setopt(fd, SOL_CAN_RAW, CAN_RAW_ERR_FILTER, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int raw_set_rx(struct raw_chan *r, int on)
+{
+	struct canfd_frame cf;
+	char detail[128];
+	int rc;
+
+	if (on == !r->rx_off)
+		return 0;
+	if (on) {
+		rc = raw_apply_filters(r->fd, r->opts.filters,
+				       r->opts.n_filters, detail,
+				       sizeof(detail));
+		if (rc == 0)
+			rc = raw_setopt(
+				r->fd, SOL_CAN_RAW, CAN_RAW_ERR_FILTER,
+				r->opts.ignore_errors ? 0 : (int)CAN_ERR_MASK);
+		if (rc < 0)
+			return rc;
+		r->rx_off = 0;
+		if (!r->paused)
+			event_add(r->ev_read, NULL);
+		return 0;
+	}
+	if ((rc = raw_rx_block(r->fd)) < 0)
+		return rc;
+	r->rx_off = 1;
+	event_del(r->ev_read);
+	/* Frames queued before are no longer the client's to see. */
+	while (recv(r->fd, &cf, sizeof(cf), MSG_DONTWAIT) >= 0)
+		;
+	return 0;
+}
+
 void raw_link_gone(struct raw_chan *r)
 {
 	/* The kernel has unbound the socket; it receives nothing now. */
@@ -358,9 +410,14 @@ int raw_rebind(struct raw_chan *r, int ifindex)
 		log_warn("client %u: %s", r->client->id, detail);
 		return fd;
 	}
+	if (r->rx_off && raw_rx_block(fd) < 0) {
+		close(fd);
+		return -errno;
+	}
 	ev = event_new(r->client->ctx->base, fd, EV_READ | EV_PERSIST,
 		       raw_on_read, r);
-	if (ev == NULL || (!r->paused && event_add(ev, NULL) < 0)) {
+	if (ev == NULL ||
+	    (!r->paused && !r->rx_off && event_add(ev, NULL) < 0)) {
 		if (ev != NULL)
 			event_free(ev);
 		close(fd);
@@ -408,7 +465,8 @@ void raw_resume(struct raw_chan *r)
 {
 	if (!r->paused)
 		return;
-	event_add(r->ev_read, NULL);
+	if (!r->rx_off)
+		event_add(r->ev_read, NULL);
 	r->paused = 0;
 	/* Tell the client at once what its slowness cost. */
 	raw_read_drops(r);
@@ -650,7 +708,9 @@ int raw_frame_from_pb(const Cand__Frame *f, int fd_enabled,
 		reply_detail(detail, dsize, "dlc %u but %zu data bytes", f->dlc,
 			     len);
 		return -EINVAL;
-	} else {
+	} else if (len > 0) {
+		/* protobuf-c leaves data NULL when empty: not memcpy's to take.
+		 */
 		memcpy(cf->data, f->data.data, len);
 	}
 

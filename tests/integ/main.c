@@ -32,6 +32,9 @@ int main(void)
 	srunner_add_suite(sr, lifecycle_suite());
 	srunner_add_suite(sr, bcm_suite());
 	srunner_add_suite(sr, health_suite());
+	srunner_add_suite(sr, policy_suite());
+	srunner_add_suite(sr, reload_suite());
+	srunner_add_suite(sr, limits_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

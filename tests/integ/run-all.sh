@@ -1,14 +1,19 @@
 #!/bin/bash
 # Integration tests against the real kernel CAN stack:
 #
-#   tests/integ/run-all.sh BUILDDIR
+#   tests/integ/run-all.sh BUILDDIR [CONFIG]
 #
 # Run as root from the repository root, inside the VM (tests/vm/run-tests.sh)
-# or on a host whose kernel has CAN. Starts BUILDDIR/cand (prefixed with
-# $CAND_DAEMON_WRAPPER, e.g. valgrind), runs the Check program
-# BUILDDIR/test_integ and the canctl tests in tests/integ/cli.sh against it,
-# stops it with SIGTERM and checks that it exits 0. The last line is
-# "N passed, N failed"; the exit status is non-zero if anything failed.
+# or on a host whose kernel has CAN. Starts BUILDDIR/cand with CONFIG
+# (default tests/integ/conf/open.conf: everyone may do anything) as the
+# user "cand" with only CAP_NET_ADMIN, as cand.service does
+# (start-daemon.sh; prefixed with $CAND_DAEMON_WRAPPER, e.g. valgrind),
+# runs the Check program BUILDDIR/test_integ, the canctl tests in
+# tests/integ/cli.sh and the service tests in tests/integ/service.sh, stops
+# it with SIGTERM and checks that it exits 0. The suites that need their own
+# configuration (policy, reload, limits) start daemons of their own. The
+# last line is "N passed, N failed"; the exit status is non-zero if
+# anything failed.
 #
 # The tests get CAND_SOCKET, CAND_LOG (the daemon's stderr), CAND_PID and
 # BUILDDIR in the environment. CK_RUN_SUITE / CK_RUN_CASE narrow the Check
@@ -18,7 +23,9 @@ set -u
 BUILD=${1:?usage: $0 BUILDDIR}
 BUILD=$(cd "$BUILD" && pwd) || exit 2
 HERE=$(cd "$(dirname "$0")" && pwd)
-SOCK=${CAND_TEST_SOCKET:-/run/cand-test.sock}
+CONF=${2:-$HERE/conf/open.conf}
+# In a directory of its own: the daemon is not root and cannot write /run.
+SOCK=${CAND_TEST_SOCKET:-/run/cand-test/cand.sock}
 LOG=${CAND_TEST_LOG:-/tmp/cand-integ.log}
 CHECK_OUT=/tmp/cand-integ-check.out
 CLI_OUT=/tmp/cand-integ-cli.out
@@ -42,7 +49,8 @@ fail() {
 finish() {
 	# Keep the logs where the host sees them (BUILDDIR is shared with the VM).
 	if mkdir -p "$BUILD/integ-logs" 2>/dev/null; then
-		cp -f "$LOG" "$CHECK_OUT" "$CLI_OUT" "$BUILD/integ-logs/" 2>/dev/null
+		cp -f "$LOG" "$CHECK_OUT" "$CLI_OUT" /tmp/cand-integ-service.out \
+			/tmp/cand-t/*.log "$BUILD/integ-logs/" 2>/dev/null
 	fi
 	if [ "$failed" -gt 0 ] && [ -f "$LOG" ]; then
 		echo "---- daemon log ($LOG), last 300 lines ----"
@@ -100,13 +108,12 @@ for bin in cand test_integ; do
 done
 ensure_vcan vcan0 72 || fail "vcan0 could not be set up"
 ensure_vcan vcan1 16 || fail "vcan1 could not be set up"
+"$HERE/users.sh" || fail "test users and groups could not be added"
 
 # ---- start the daemon ----
 rm -f "$SOCK" "$CHECK_OUT" "$CLI_OUT"
 : >"$LOG"
-# $WRAPPER is a command prefix: word splitting wanted.
-# shellcheck disable=SC2086
-$WRAPPER "$BUILD/cand" -f -s "$SOCK" 2>"$LOG" &
+"$HERE/start-daemon.sh" "$BUILD" "$SOCK" "$CONF" 2>"$LOG" &
 pid=$!
 
 ready=0
@@ -172,6 +179,25 @@ if [ "${CAND_INTEG_SKIP_CLI:-0}" != 1 ]; then
 		fi
 	else
 		fail "cli.sh exited $rc without a summary (timed out?)"
+	fi
+fi
+
+# ---- the daemon as a service: configs, sockets, users, signals ----
+if [ "${CAND_INTEG_SKIP_CLI:-0}" != 1 ]; then
+	echo "==== service.sh ===="
+	SVC_OUT=/tmp/cand-integ-service.out
+	timeout -k 10 $((300 * slow)) bash "$HERE/service.sh" "$BUILD" 2>&1 | tee "$SVC_OUT"
+	rc=${PIPESTATUS[0]}
+	summary=$(grep -E '^service: [0-9]+ passed, [0-9]+ failed$' "$SVC_OUT" | tail -n 1)
+	if [ -n "$summary" ]; then
+		read -r sp sf <<<"$(echo "$summary" | tr -cs '0-9' ' ')"
+		passed=$((passed + sp))
+		failed=$((failed + sf))
+		if [ "$rc" != 0 ] && [ "$sf" -eq 0 ]; then
+			fail "service.sh exited $rc with no failed test"
+		fi
+	else
+		fail "service.sh exited $rc without a summary (timed out?)"
 	fi
 fi
 

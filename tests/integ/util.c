@@ -647,3 +647,222 @@ int util_have_iface(const char *ifname)
 {
 	return if_nametoindex(ifname) > 0;
 }
+
+/* ---- daemons of a test's own ---- */
+
+/* run-all.sh sets it under valgrind: everything takes that much longer. */
+static int slow(void)
+{
+	const char *m = getenv("CK_TIMEOUT_MULTIPLIER");
+
+	return m != NULL && atoi(m) > 1 ? atoi(m) : 1;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	ck_assert_msg(fputs(text, f) >= 0 && fclose(f) == 0, "writing %s: %s",
+		      path, strerror(errno));
+	ck_assert_int_eq(chmod(path, 0644), 0);
+}
+
+void util_daemon_write_conf(struct util_daemon *d, const char *conf_text)
+{
+	char tmp[160];
+
+	/* Whole or not at all, like an editor saving it. */
+	snprintf(tmp, sizeof(tmp), "%s.new", d->conf);
+	write_file(tmp, conf_text);
+	ck_assert_msg(rename(tmp, d->conf) == 0, "rename %s: %s", tmp,
+		      strerror(errno));
+}
+
+char *util_daemon_log(const struct util_daemon *d)
+{
+	FILE *f = fopen(d->log, "r");
+	size_t cap = 65536, len = 0, n;
+	char *buf = malloc(cap);
+
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_msg(f != NULL, "%s: %s", d->log, strerror(errno));
+	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (cap - len < 4096) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+	}
+	buf[len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int count_in(const char *text, const char *what)
+{
+	int n = 0;
+
+	while ((text = strstr(text, what)) != NULL) {
+		n++;
+		text++;
+	}
+	return n;
+}
+
+void util_daemon_start(struct util_daemon *d, const char *name,
+		       const char *conf_text)
+{
+	const char *build = getenv("BUILDDIR");
+	char buildpath[512], script[600];
+	int64_t end;
+	cand_t *h;
+	pid_t pid;
+	int fd, rc;
+
+	ck_assert_msg(build != NULL, "BUILDDIR is not set");
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	snprintf(d->sock, sizeof(d->sock), "/run/cand-t/%s.sock", name);
+	snprintf(d->conf, sizeof(d->conf), "/tmp/cand-t/%s.conf", name);
+	snprintf(d->log, sizeof(d->log), "/tmp/cand-t/%s.log", name);
+	mkdir("/tmp/cand-t", 0755);
+	write_file(d->conf, conf_text);
+	snprintf(buildpath, sizeof(buildpath), "%s", build);
+	snprintf(script, sizeof(script), "tests/integ/start-daemon.sh");
+
+	fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_msg(fd >= 0, "%s: %s", d->log, strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, 2);
+		dup2(fd, 1);
+		execl(script, script, buildpath, d->sock, d->conf,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	d->pid = pid;
+
+	/* Up when it answers a request, not merely when the file exists. */
+	end = mono_ms() + 20000 * slow();
+	for (;;) {
+		ck_assert_msg(waitpid(pid, &rc, WNOHANG) == 0,
+			      "daemon %s exited early: %s", name,
+			      util_daemon_log(d));
+		if (cand_connect(&h, d->sock) == 0) {
+			struct cand_iface *l = NULL;
+
+			rc = cand_list(h, &l);
+			free(l);
+			cand_close(h);
+			if (rc >= 0)
+				break;
+		}
+		ck_assert_msg(mono_ms() < end, "daemon %s did not come up: %s",
+			      name, util_daemon_log(d));
+		util_msleep(20);
+	}
+}
+
+void util_daemon_reload(struct util_daemon *d, int want_ok)
+{
+	char *log = util_daemon_log(d);
+	int ok0 = count_in(log, "reloaded "),
+	    bad0 = count_in(log, "reload failed");
+	int64_t end = mono_ms() + 20000 * slow();
+	int ok, bad;
+
+	free(log);
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	for (;;) {
+		log = util_daemon_log(d);
+		ok = count_in(log, "reloaded ");
+		bad = count_in(log, "reload failed");
+		if (ok > ok0 || bad > bad0)
+			break;
+		ck_assert_msg(mono_ms() < end, "no reload in the log: %s", log);
+		free(log);
+		util_msleep(20);
+	}
+	ck_assert_msg(want_ok ? ok > ok0 : bad > bad0,
+		      "reload %s, want it %s: %s",
+		      ok > ok0 ? "done" : "refused",
+		      want_ok ? "done" : "refused", log);
+	free(log);
+}
+
+void util_daemon_stop(struct util_daemon *d)
+{
+	int64_t end = mono_ms() + 30000 * slow();
+	int st;
+
+	if (d->pid <= 0)
+		return;
+	ck_assert_int_eq(kill(d->pid, SIGTERM), 0);
+	while (waitpid(d->pid, &st, WNOHANG) == 0) {
+		if (mono_ms() > end) {
+			kill(d->pid, SIGKILL);
+			waitpid(d->pid, &st, 0);
+			ck_abort_msg("daemon %s ignored SIGTERM", d->name);
+		}
+		util_msleep(20);
+	}
+	d->pid = 0;
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "daemon %s: wait status 0x%x: %s", d->name, st,
+		      util_daemon_log(d));
+	ck_assert_msg(access(d->sock, F_OK) < 0, "%s left behind", d->sock);
+}
+
+int util_try_connect_as(cand_t **h, const char *path, uid_t uid, gid_t gid)
+{
+	int rc;
+
+	/* Effective ids are what the kernel records at connect(). */
+	ck_assert_int_eq(setegid(gid), 0);
+	ck_assert_int_eq(seteuid(uid), 0);
+	rc = cand_connect(h, path);
+	ck_assert_int_eq(seteuid(0), 0);
+	ck_assert_int_eq(setegid(0), 0);
+	return rc;
+}
+
+cand_t *util_connect_as(const char *path, uid_t uid, gid_t gid)
+{
+	cand_t *h = NULL;
+	int rc = util_try_connect_as(&h, path, uid, gid);
+
+	ck_assert_msg(rc == 0, "connect to %s as %u:%u: %s", path,
+		      (unsigned)uid, (unsigned)gid, cand_strerror(rc));
+	return h;
+}
+
+int util_try_open(cand_t *h, const char *channel)
+{
+	struct cand_options o;
+
+	cand_options_init(&o);
+	o.channel = channel;
+	return cand_open(h, &o);
+}
+
+long util_rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}

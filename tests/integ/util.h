@@ -32,6 +32,9 @@ Suite *badinput_suite(void);
 Suite *lifecycle_suite(void);
 Suite *bcm_suite(void);
 Suite *health_suite(void);
+Suite *policy_suite(void);
+Suite *reload_suite(void);
+Suite *limits_suite(void);
 
 /* A test case with the timeout every integration test gets. */
 TCase *util_tcase(const char *name);
@@ -147,6 +150,47 @@ int util_daemon_sockets(void);
 /* Size of $CAND_LOG now, and what was written to it after that. */
 long util_log_mark(void);
 char *util_log_since(long mark);
+
+/* ---- daemons of a test's own (policy, reload, limits) ---- */
+
+/*
+ * One cand with its own config, socket and log under /tmp/cand-t and
+ * /run/cand-t, started as the user "cand" with only CAP_NET_ADMIN
+ * (start-daemon.sh), as cand.service runs it.
+ */
+struct util_daemon {
+	pid_t pid;
+	char name[32];
+	char sock[108];
+	char conf[128];
+	char log[128];
+};
+
+/* Writes conf_text, starts the daemon, waits until it answers. */
+void util_daemon_start(struct util_daemon *d, const char *name,
+		       const char *conf_text);
+/* Replaces its config file (mode 0644, readable by "cand"). */
+void util_daemon_write_conf(struct util_daemon *d, const char *conf_text);
+/* SIGHUP; waits for the log to say it reloaded (want_ok) or refused. */
+void util_daemon_reload(struct util_daemon *d, int want_ok);
+/* SIGTERM; asserts a clean exit 0 and that the socket is gone. */
+void util_daemon_stop(struct util_daemon *d);
+/* Everything in its log so far (malloc'd). */
+char *util_daemon_log(const struct util_daemon *d);
+/* Connects to path as uid:gid (SO_PEERCRED reports the effective ids). */
+cand_t *util_connect_as(const char *path, uid_t uid, gid_t gid);
+/* The same, returning the libcand status instead of failing the test. */
+int util_try_connect_as(cand_t **h, const char *path, uid_t uid, gid_t gid);
+/* Opens channel on h with python-can's defaults; returns the status. */
+int util_try_open(cand_t *h, const char *channel);
+/* Resident memory of a process in KiB (VmRSS). */
+long util_rss_kib(pid_t pid);
+
+/* The VM's test users (tests/vm/README.md) and those users.sh adds. */
+#define UID_CANDTEST  4242 /* groups candtest, can (4240) */
+#define UID_CANDTEST2 4243 /* groups candtest2, diag (4250) */
+#define UID_CANDTEST3 4244 /* group candtest3 only */
+#define GID_CAN	      4240
 
 /* 1 if the interface exists. */
 int util_have_iface(const char *ifname);

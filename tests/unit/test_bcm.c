@@ -131,7 +131,8 @@ static void harness_init(struct harness *h)
 	h->ctx.limits.out_high = 1 << 20;
 	h->ctx.limits.out_low = 1 << 18;
 	h->ctx.limits.max_clients = 4;
-	h->ctx.limits.max_bcm_ops = 4;
+	h->ctx.limits.max_periodic = 4;
+	h->ctx.limits.max_monitors = 4;
 	ck_assert_ptr_nonnull(h->ctx.base);
 	ck_assert_int_eq(
 		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);

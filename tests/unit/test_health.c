@@ -108,23 +108,20 @@ START_TEST(test_config_parses_policies)
 	const struct busoff_policy *p;
 	char err[256];
 
-	ck_assert_int_eq(config_parse_string(&cfg,
-					     "# comment\n"
-					     "[interface can0]\n"
-					     "busoff-recovery = kernel\n"
-					     "restart-ms = 250\n"
-					     "\n"
-					     "[access]\n"
-					     "whatever = someone else's\n"
-					     "[interface can1]\n"
-					     "busoff-recovery = cand\n"
-					     "restart-delay-ms = 0\n"
-					     "max-restarts-per-minute = 6\n"
-					     "[interface vcan0]\n"
-					     "busoff-recovery = none\n"
-					     "[interface can2]\n"
-					     "busoff-recovery = kernel\n",
-					     err, sizeof(err)),
+	ck_assert_int_eq(config_load_string("# comment\n"
+					    "[interface can0]\n"
+					    "busoff-recovery = kernel\n"
+					    "restart-ms = 250\n"
+					    "\n"
+					    "[interface can1]\n"
+					    "busoff-recovery = cand\n"
+					    "restart-delay-ms = 0\n"
+					    "max-restarts-per-minute = 6\n"
+					    "[interface vcan0]\n"
+					    "busoff-recovery = none\n"
+					    "[interface can2]\n"
+					    "busoff-recovery = kernel\n",
+					    "t", &cfg, err, sizeof(err)),
 			 0);
 	ck_assert_uint_eq(cfg.n_busoff, 4);
 	p = config_busoff(&cfg, "can0");
@@ -141,7 +138,8 @@ START_TEST(test_config_parses_policies)
 	ck_assert_ptr_null(config_busoff(&cfg, "can9"));
 	config_free(&cfg);
 
-	ck_assert_int_eq(config_parse_string(&cfg, "", err, sizeof(err)), 0);
+	ck_assert_int_eq(config_load_string("", "t", &cfg, err, sizeof(err)),
+			 0);
 	ck_assert_uint_eq(cfg.n_busoff, 0);
 	config_free(&cfg);
 }
@@ -154,10 +152,9 @@ START_TEST(test_config_errors)
 		const char *why;
 	} bad[] = {
 		{"[interface can0]\nbusoff-recovery = maybe\n",
-		 "line 2: [interface can0]: busoff-recovery is kernel, cand or "
-		 "none"},
+		 "t:2: busoff-recovery is kernel, cand or none"},
 		{"[interface can0]\nbusoff-recovery = kernel\nrestart-ms = 0\n",
-		 "line 3"},
+		 "t:3"},
 		{"[interface can0]\nbusoff-recovery = kernel\nrestart-ms = "
 		 "1x\n",
 		 "restart-ms"},
@@ -166,7 +163,7 @@ START_TEST(test_config_errors)
 		 "max-restarts-per-minute"},
 		{"[interface can0]\nbusoff-recovery = cand\nspeed = 1\n",
 		 "unknown key \"speed\""},
-		{"[interface ]\nbusoff-recovery = none\n", "interface name"},
+		{"[interface ]\nbusoff-recovery = none\n", "needs a name"},
 		{"[interface averyveryverylongname]\nbusoff-recovery = none\n",
 		 "interface name"},
 		{"[interface can0]\nrestart-ms = 100\n",
@@ -176,7 +173,7 @@ START_TEST(test_config_errors)
 		{"[interface can0]\nbusoff-recovery = kernel\n"
 		 "restart-delay-ms = 100\n",
 		 "go with busoff-recovery = cand"},
-		{"[interface can0\nbusoff-recovery = none\n", "line 1"},
+		{"[interface can0\nbusoff-recovery = none\n", "t:1"},
 	};
 	struct cand_config cfg;
 	char err[256];
@@ -184,8 +181,8 @@ START_TEST(test_config_errors)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		ck_assert_msg(config_parse_string(&cfg, bad[i].text, err,
-						  sizeof(err)) == -EINVAL,
+		ck_assert_msg(config_load_string(bad[i].text, "t", &cfg, err,
+						 sizeof(err)) == -EINVAL,
 			      "case %zu parsed", i);
 		ck_assert_msg(strstr(err, bad[i].why) != NULL,
 			      "case %zu: \"%s\" lacks \"%s\"", i, err,

@@ -9,5 +9,6 @@ Suite *proto_suite(void);
 Suite *status_suite(void);
 Suite *bcm_suite(void);
 Suite *health_suite(void);
+Suite *policy_suite(void);
 
 #endif

@@ -9,9 +9,10 @@ SOCK=/run/cand.sock
 export CAND_SOCKET=$SOCK
 say() { printf '\n=== %s\n' "$*"; }
 
-say "starting the daemon in the background: $B/cand -f -s $SOCK"
+# The shipped rules: root and the members of group can (candtest) may use it.
+say "starting the daemon in the background: $B/cand -f -s $SOCK -c etc/cand.conf"
 # shellcheck disable=SC2086 # the wrapper is a command line (e.g. valgrind ...)
-${CAND_DAEMON_WRAPPER:-} "$B/cand" -f -s "$SOCK" &
+${CAND_DAEMON_WRAPPER:-} "$B/cand" -f -s "$SOCK" -c etc/cand.conf &
 daemon=$!
 i=0
 while [ ! -S "$SOCK" ]; do

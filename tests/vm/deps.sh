@@ -13,13 +13,15 @@ set -eu
 #          initramfs, cpio/gzip to pack it, kmod (modprobe --show-depends)
 # guest:   iproute2 (ip link ... type can), can-utils (candump/cansend),
 #          util-linux (setsid, setpriv, unshare), coreutils (timeout),
-#          procps (ps/pkill in tests), valgrind (make valgrind)
+#          procps (ps/pkill in tests), valgrind (make valgrind),
+#          systemd (PID 1 of the systemd test, systemd-analyze,
+#          systemd-sysusers), man-db (man page checks)
 PACKAGES="
 build-essential pkg-config
 libevent-dev libprotobuf-c-dev protobuf-c-compiler libsocketcan-dev
 libsystemd-dev check libinih-dev
 qemu-system-x86 linux-image-amd64 busybox-static cpio gzip kmod
-iproute2 can-utils util-linux coreutils procps valgrind
+iproute2 can-utils util-linux coreutils procps valgrind systemd man-db
 "
 
 missing=

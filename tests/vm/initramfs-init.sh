@@ -15,6 +15,11 @@
 # exit status as "CAND_VM_EXIT=<n>" on the second serial port (a file on the
 # host, so the marker can never be mixed up with test output or kernel
 # messages on the console) and powers off.
+#
+# With cand.systemd=1 (vm.sh --systemd) the host's systemd becomes PID 1
+# instead: the same mounts plus a tmpfs on /var, then switch_root into the
+# host's / and systemd boots cand-vm.target, whose one service runs
+# /run/vm/systemd-guest.sh (guest-setup.sh, then the status, then power off).
 export PATH=/bin
 /bin/busybox --install -s /bin
 
@@ -24,10 +29,12 @@ mount -t devtmpfs devtmpfs /dev
 
 verbose=0
 interactive=0
+systemd=0
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	cand.verbose=1) verbose=1 ;;
 	cand.interactive=1) interactive=1 ;;
+	cand.systemd=1) systemd=1 ;;
 	esac
 done
 [ $verbose = 1 ] && set -x
@@ -107,6 +114,44 @@ done </vmrun/shares
 # Batch runs: the host reads a pipe or a log file, where the tty's CR before
 # every LF is just noise. Interactive runs keep it: the host terminal is raw.
 [ $interactive = 1 ] || stty -onlcr
+
+if [ $systemd = 1 ]; then
+	# systemd wants a writable /var as on a fresh boot (journal, random seed).
+	mount -t tmpfs -o mode=755 tmpfs $H/var || fail "cannot mount /var"
+	mkdir -p $H/var/tmp $H/var/lib $H/var/log $H/var/cache $H/var/spool
+	chmod 1777 $H/var/tmp
+	ln -s /run $H/var/run
+	ln -s /run/lock $H/var/lock
+	# Runtime units, read at boot: a target with nothing but our service.
+	mkdir -p $H/run/systemd/system
+	cat >$H/run/systemd/system/cand-vm.target <<-'UNIT'
+	[Unit]
+	Description=cand test VM: run the command, report, power off
+	Requires=basic.target cand-vm-command.service
+	After=basic.target cand-vm-command.service
+	AllowIsolate=yes
+	UNIT
+	cat >$H/run/systemd/system/cand-vm-command.service <<-'UNIT'
+	[Unit]
+	Description=the command of tests/vm/vm.sh
+	After=basic.target
+	[Service]
+	Type=exec
+	ExecStart=/bin/sh /run/vm/systemd-guest.sh
+	StandardInput=null
+	StandardOutput=tty
+	StandardError=inherit
+	TTYPath=/dev/ttyS0
+	Environment=HOME=/root USER=root LOGNAME=root SHELL=/bin/sh LANG=C TERM=dumb
+	UNIT
+	# The API filesystems go along; systemd finds them mounted.
+	for m in dev sys proc; do
+		umount /$m 2>/dev/null
+	done
+	exec switch_root $H /lib/systemd/systemd --unit=cand-vm.target --log-level=warning \
+		--show-status=error ||
+		fail "switch_root to systemd failed"
+fi
 
 chroot $H /usr/bin/env -i \
 	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

@@ -3,7 +3,10 @@
 #
 # Runs the integration suite, tests/integ/run-all.sh BUILDDIR, where a real
 # CAN stack exists: in the test VM, or natively in namespaces when we are root
-# on a host with CAN (see vm.sh). Exits with the suite's status.
+# on a host with CAN (see vm.sh). Then, unless CAND_VM_SYSTEMD=0, the units
+# under a real systemd: tests/integ/systemd.sh in a VM booted with systemd
+# as PID 1 (vm.sh --systemd). The last line sums both: "N passed, N failed";
+# the exit status is non-zero if either failed.
 # CAND_DAEMON_WRAPPER (e.g. "valgrind --error-exitcode=99 ...") and the
 # other CAND_*, CK_* variables reach the suite unchanged.
 set -euo pipefail
@@ -28,4 +31,43 @@ else
 	cmd="bash tests/integ/run-all.sh $(q "$BUILD")"
 fi
 
-exec "$HERE/vm.sh" -b "$BUILD" -e CAND_DAEMON_WRAPPER -- "$cmd"
+OUT=$(mktemp "${TMPDIR:-/tmp}/cand-run-tests.XXXXXX")
+trap 'rm -f "$OUT"' EXIT
+
+# counts FILE PATTERN: "passed failed" from the last summary line, or "".
+counts() {
+	# A tty that systemd set up ends lines in CR LF.
+	tr -d '\r' <"$1" | grep -E "$2" | tail -n 1 | tr -cs '0-9' ' '
+}
+
+set +e
+"$HERE/vm.sh" -b "$BUILD" -e CAND_DAEMON_WRAPPER -- "$cmd" 2>&1 | tee "$OUT"
+rc=${PIPESTATUS[0]}
+set -e
+read -r passed failed <<<"$(counts "$OUT" '^[0-9]+ passed, [0-9]+ failed$')" || true
+if [ -z "${passed:-}" ]; then
+	echo "run-tests.sh: the integration suite ended without a summary (vm.sh status $rc)"
+	passed=0 failed=1
+elif [ "$rc" != 0 ] && [ "$failed" = 0 ]; then
+	failed=1
+fi
+
+if [ "${CAND_VM_SYSTEMD:-1}" != 0 ]; then
+	echo "==== systemd.sh (systemd as PID 1) ===="
+	set +e
+	"$HERE/vm.sh" --systemd -t "${CAND_VM_SYSTEMD_TIMEOUT:-600}" -b "$BUILD" -- \
+		"bash tests/integ/systemd.sh $(q "$BUILD")" 2>&1 | tee "$OUT"
+	rc=${PIPESTATUS[0]}
+	set -e
+	read -r sp sf <<<"$(counts "$OUT" '^systemd: [0-9]+ passed, [0-9]+ failed$')" || true
+	if [ -z "${sp:-}" ]; then
+		echo "run-tests.sh: the systemd test ended without a summary (vm.sh status $rc)"
+		sp=0 sf=1
+	elif [ "$rc" != 0 ] && [ "$sf" = 0 ]; then
+		sf=1
+	fi
+	passed=$((passed + sp))
+	failed=$((failed + sf))
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

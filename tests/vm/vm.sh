@@ -47,6 +47,9 @@ options:
   -v          verbose: kernel messages and a trace of the guest setup
   --vm        always use a VM, even where a native run would be possible
   --native    require a native run (root, host kernel with CAN)
+  --systemd   in the VM, boot the host's systemd as PID 1 and run COMMAND
+              as a service of it (cand-vm-command.service); for tests of
+              the real units (implies --vm, not with -i)
   --check-native
               exit 0 if a native run is possible here, else 1
   -h          this help
@@ -81,6 +84,7 @@ KVER=${CAND_VM_KVER:-}
 VERBOSE=${CAND_VM_VERBOSE:-0}
 INTERACTIVE=0
 CHECK_NATIVE=0
+SYSTEMD=0
 declare -a SHARES=() ENVS=()
 
 while [ $# -gt 0 ]; do
@@ -93,6 +97,7 @@ while [ $# -gt 0 ]; do
 	-v) VERBOSE=1; shift ;;
 	--vm) MODE=vm; shift ;;
 	--native) MODE=native; shift ;;
+	--systemd) SYSTEMD=1; shift ;;
 	--check-native) CHECK_NATIVE=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; break ;;
@@ -102,6 +107,12 @@ while [ $# -gt 0 ]; do
 done
 case $TIMEOUT in '' | *[!0-9]*) die "-t wants a number of seconds, not '$TIMEOUT'" ;; esac
 case $MODE in auto | vm | native) ;; *) die "CAND_VM_MODE must be auto, vm or native" ;; esac
+if [ "$SYSTEMD" = 1 ]; then
+	# systemd must be PID 1, which only the VM can give it.
+	[ "$MODE" != native ] || die "--systemd needs the VM; it cannot run natively"
+	[ "$INTERACTIVE" = 0 ] || die "--systemd does not go with -i"
+	MODE=vm
+fi
 
 # Native is possible when we are root and the host kernel can really do CAN:
 # create a vcan in a scratch network namespace and open a CAN_RAW socket on
@@ -166,6 +177,7 @@ for p in "${share_paths[@]}"; do
 done >"$RUNDIR/shares"
 printf '%s\n' "$CMD" >"$RUNDIR/cmd"
 cp "$HERE/guest-setup.sh" "$RUNDIR/guest-setup.sh"
+cp "$HERE/systemd-guest.sh" "$RUNDIR/systemd-guest.sh"
 
 # --- environment for the guest ----------------------------------------------
 q() { # single-quote for /bin/sh
@@ -347,6 +359,7 @@ else
 	# Errors only: panics and oopses still show, boot chatter does not.
 	append+=" quiet loglevel=3"
 fi
+if [ "$SYSTEMD" = 1 ]; then append+=" cand.systemd=1"; fi
 append+=${CAND_VM_APPEND:+ $CAND_VM_APPEND} # extra kernel parameters, for debugging
 if [ "$INTERACTIVE" = 1 ]; then console=mon:stdio; else console=stdio; fi
 
@@ -385,7 +398,9 @@ fi
 if [ "$INTERACTIVE" = 1 ]; then
 	echo "vm.sh: booting a VM (Linux $KVER, qemu $ACCEL); Ctrl-A X kills it" >&2
 else
-	echo "vm.sh: booting a VM (Linux $KVER, qemu $ACCEL) to run: $CMD" >&2
+	init=""
+	[ "$SYSTEMD" = 1 ] && init=", systemd as PID 1"
+	echo "vm.sh: booting a VM (Linux $KVER, qemu $ACCEL$init) to run: $CMD" >&2
 fi
 
 set +e
