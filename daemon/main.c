@@ -74,12 +74,13 @@ static void main_reload(struct cand_ctx *ctx)
 	 */
 	cfg.policy = NULL;
 	config_free(&cfg);
-	log_info("reloaded %s: %zu rules", ctx->config_path,
-		 policy_n_rules(ctx->policy));
 	for (c = TAILQ_FIRST(&ctx->clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		client_policy_changed(c);
 	}
+	/* Only now is the reload in effect for every client: say so. */
+	log_info("reloaded %s: %zu rules", ctx->config_path,
+		 policy_n_rules(ctx->policy));
 	notify_ready(ctx);
 }
 
