@@ -374,24 +374,52 @@ log_span_ms() {
 	awk -F'[()]' 'NR == 1 { f = $2 } { l = $2 } END { printf "%d\n", (l - f) * 1000 }' "$1"
 }
 
-# A stalled host makes the kernel's timers late, so the span gets three
-# attempts; the frames must be right in every one.
+# ms the control (frames every 2 ms in a candump -L file) stalled between
+# FROM and TO (seconds): the gaps that missed an expiry.
+control_stalled_ms() {
+	awk -F'[()]' -v from="$2" -v to="$3" '
+		NR > 1 && $2 - last > 0.004 && $2 >= from - 0.003 && last <= to + 0.003 {
+			sum += ($2 - last - 0.002) * 1000
+		}
+		{ last = $2 }
+		END { printf "%d\n", sum }' "$1"
+}
+
+# A stalled host (other VMs on the CPUs) makes the kernel's timers late
+# whatever cand does, so a span over the bound counts only when a control
+# beside it (cangen every 2 ms on vcan1) was not stalled as long meanwhile;
+# else the attempt is inconclusive and runs again. The frames must be right
+# every time. The C suite judges the same timing with a kernel control.
 t_periodic_duration_ends_by_itself() {
-	local rc i ms attempt
+	local rc i ms attempt gpid kpid first last stalled
 	for i in 1 2 3 4 5; do printf 'vcan0 5A0#11223344\nvcan0 5A0#55\n'; done >"$T/want"
-	for attempt in 1 2 3; do
+	for attempt in 1 2 3 4 5; do
+		start_candump "$T/ctl" vcan1 -L vcan1,7F0:7FF || return 1
+		kpid=$BGPID
+		cangen vcan1 -g 2 -I 7F0 -L 0 >/dev/null 2>&1 &
+		gpid=$!
+		bg_pids+=("$gpid")
 		start_candump "$T/dump" vcan0 -L -T 2000 vcan0,5A0:7FF || return 1
 		canctl periodic -p 50ms -d 500ms vcan0 5A0#11223344 5A0#55 >"$T/out" 2>&1
 		rc=$?
+		kill "$gpid" 2>/dev/null
 		[ "$rc" = 0 ] || err "canctl periodic -d 500ms exited $rc: $(cat "$T/out")" || return 1
 		wait_exit "$BGPID" 6 || return 1
+		kill "$kpid" 2>/dev/null
+		wait "$kpid" 2>/dev/null
 		strip_ts "$T/dump" >"$T/got"
 		same "$T/want" "$T/got" "what candump -L saw" || return 1
 		ms=$(log_span_ms "$T/dump")
 		[ "$ms" -lt 550 ] && return 0
-		echo "  attempt $attempt: last minus first is $ms ms" >&2
+		first=$(awk -F'[()]' 'NR == 1 { print $2 }' "$T/dump")
+		last=$(awk -F'[()]' '{ l = $2 } END { print l }' "$T/dump")
+		stalled=$(control_stalled_ms "$T/ctl" "$first" "$last")
+		[ $((stalled + 3)) -ge $((ms - 550)) ] ||
+			err "last minus first is $ms ms for a 500 ms duration (the control stalled $stalled ms meanwhile)" ||
+			return 1
+		echo "  attempt $attempt inconclusive: $ms ms, the control stalled $stalled ms meanwhile" >&2
 	done
-	err "last minus first is $ms ms for a 500 ms duration"
+	echo "  NOT JUDGED: the host stalled the VM in all 5 attempts" >&2
 }
 
 t_periodic_ctrl_c_stops_cleanly() {
