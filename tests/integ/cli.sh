@@ -374,18 +374,52 @@ log_span_ms() {
 	awk -F'[()]' 'NR == 1 { f = $2 } { l = $2 } END { printf "%d\n", (l - f) * 1000 }' "$1"
 }
 
+# ms the control (frames every 2 ms in a candump -L file) stalled between
+# FROM and TO (seconds): the gaps that missed an expiry.
+control_stalled_ms() {
+	awk -F'[()]' -v from="$2" -v to="$3" '
+		NR > 1 && $2 - last > 0.004 && $2 >= from - 0.003 && last <= to + 0.003 {
+			sum += ($2 - last - 0.002) * 1000
+		}
+		{ last = $2 }
+		END { printf "%d\n", sum }' "$1"
+}
+
+# A stalled host (other VMs on the CPUs) makes the kernel's timers late
+# whatever cand does, so a span over the bound counts only when a control
+# beside it (cangen every 2 ms on vcan1) was not stalled as long meanwhile;
+# else the attempt is inconclusive and runs again. The frames must be right
+# every time. The C suite judges the same timing with a kernel control.
 t_periodic_duration_ends_by_itself() {
-	local rc i ms
-	start_candump "$T/dump" vcan0 -L -T 2000 vcan0,5A0:7FF || return 1
-	canctl periodic -p 50ms -d 500ms vcan0 5A0#11223344 5A0#55 >"$T/out" 2>&1
-	rc=$?
-	[ "$rc" = 0 ] || err "canctl periodic -d 500ms exited $rc: $(cat "$T/out")" || return 1
-	wait_exit "$BGPID" 6 || return 1
+	local rc i ms attempt gpid kpid first last stalled
 	for i in 1 2 3 4 5; do printf 'vcan0 5A0#11223344\nvcan0 5A0#55\n'; done >"$T/want"
-	strip_ts "$T/dump" >"$T/got"
-	same "$T/want" "$T/got" "what candump -L saw" || return 1
-	ms=$(log_span_ms "$T/dump")
-	[ "$ms" -lt 550 ] || err "last minus first is $ms ms for a 500 ms duration"
+	for attempt in 1 2 3 4 5; do
+		start_candump "$T/ctl" vcan1 -L vcan1,7F0:7FF || return 1
+		kpid=$BGPID
+		cangen vcan1 -g 2 -I 7F0 -L 0 >/dev/null 2>&1 &
+		gpid=$!
+		bg_pids+=("$gpid")
+		start_candump "$T/dump" vcan0 -L -T 2000 vcan0,5A0:7FF || return 1
+		canctl periodic -p 50ms -d 500ms vcan0 5A0#11223344 5A0#55 >"$T/out" 2>&1
+		rc=$?
+		kill "$gpid" 2>/dev/null
+		[ "$rc" = 0 ] || err "canctl periodic -d 500ms exited $rc: $(cat "$T/out")" || return 1
+		wait_exit "$BGPID" 6 || return 1
+		kill "$kpid" 2>/dev/null
+		wait "$kpid" 2>/dev/null
+		strip_ts "$T/dump" >"$T/got"
+		same "$T/want" "$T/got" "what candump -L saw" || return 1
+		ms=$(log_span_ms "$T/dump")
+		[ "$ms" -lt 550 ] && return 0
+		first=$(awk -F'[()]' 'NR == 1 { print $2 }' "$T/dump")
+		last=$(awk -F'[()]' '{ l = $2 } END { print l }' "$T/dump")
+		stalled=$(control_stalled_ms "$T/ctl" "$first" "$last")
+		[ $((stalled + 3)) -ge $((ms - 550)) ] ||
+			err "last minus first is $ms ms for a 500 ms duration (the control stalled $stalled ms meanwhile)" ||
+			return 1
+		echo "  attempt $attempt inconclusive: $ms ms, the control stalled $stalled ms meanwhile" >&2
+	done
+	echo "  NOT JUDGED: the host stalled the VM in all 5 attempts" >&2
 }
 
 t_periodic_ctrl_c_stops_cleanly() {
@@ -437,19 +471,31 @@ t_periodic_errors() {
 }
 
 t_monitor_changes_and_timeout() {
-	local before
+	local before mpid rc _ gap
 	before=$(receivers vcan0)
-	spawn "$T/mon" "$CANCTL" monitor -n 3 --timeout 1s -m FF00000000000000 vcan0 5B0
+	spawn "$T/mon" "$CANCTL" monitor --timeout 1s -m FF00000000000000 vcan0 5B0
+	mpid=$BGPID
 	wait_receivers vcan0 $((before + 2)) "$T/mon" "canctl monitor" || return 1
 	cansend vcan0 5B0#01 && cansend vcan0 5B0#0199 && cansend vcan0 5B0#02 &&
 		cansend vcan0 5B0#0277 || err "cansend failed" || return 1
-	wait_exit "$BGPID" 8 || err "canctl monitor: $(cat "$T/mon")" || return 1
+	# Until the silence after the last change is reported.
+	for _ in $(seq 400); do
+		sed -n '/5B0#02 changed/,$p' "$T/mon" | grep -q 'timeout$' && break
+		sleep 0.02
+	done
+	kill -INT "$mpid"
+	wait_exit "$mpid" 5
+	rc=$?
+	[ "$rc" = 0 ] || err "canctl monitor exited $rc on SIGINT: $(cat "$T/mon")" || return 1
 	printf 'vcan0 5B0#01 changed\nvcan0 5B0#02 changed\nvcan0 5B0 timeout\n' >"$T/want"
-	strip_ts "$T/mon" >"$T/got"
+	# The timeout counts from the start too: a slow host may see one first.
+	strip_ts "$T/mon" | sed '1{/ timeout$/d}' >"$T/got"
 	same "$T/want" "$T/got" "canctl monitor's lines" || return 1
 	if grep -Evq '^\([0-9]+\.[0-9]{6}\) vcan0 ' "$T/mon"; then
-		err "lines without a (sec.usec) timestamp: $(cat "$T/mon")"
+		err "lines without a (sec.usec) timestamp: $(cat "$T/mon")" || return 1
 	fi
+	gap=$(awk -F'[()]' '/5B0#02 changed/ { c = $2 } /timeout$/ && c { printf "%d\n", ($2 - c) * 1000; exit }' "$T/mon")
+	[ "${gap:-0}" -ge 1000 ] || err "timeout ${gap:-?} ms after the last change, want >= 1000"
 }
 
 t_monitor_rtr_reply() {
