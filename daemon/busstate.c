@@ -328,7 +328,7 @@ static void busstate_errmon_open(struct canif *ci)
 	struct sockaddr_can addr = {.can_family = AF_CAN,
 				    .can_ifindex = ci->link.ifindex};
 	can_err_mask_t mask = BUSSTATE_ERR_MASK;
-	int fd;
+	int fd, one = 1;
 
 	fd = socket(PF_CAN, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, CAN_RAW);
 	if (fd < 0) {
@@ -336,8 +336,15 @@ static void busstate_errmon_open(struct canif *ci)
 			 strerror(errno));
 		return;
 	}
-	/* No filters: not one data frame, only the error frames below. */
-	if (setsockopt(fd, SOL_CAN_RAW, CAN_RAW_FILTER, NULL, 0) < 0 ||
+	/*
+	 * No filters: not one data frame, only the error frames below.
+	 * Timestamps, although unused here: the kernel turns arrival time
+	 * stamping on only after the first socket asks, from a workqueue, so
+	 * the first frames of a lone client would carry the time they were
+	 * read instead. With this socket open it is on all along.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_CAN_RAW, CAN_RAW_FILTER, NULL, 0) < 0 ||
 	    setsockopt(fd, SOL_CAN_RAW, CAN_RAW_ERR_FILTER, &mask,
 		       sizeof(mask)) < 0 ||
 	    bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {

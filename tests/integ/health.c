@@ -927,7 +927,14 @@ START_TEST(test_drop_events_for_a_slow_reader)
 		      "no drop event after %u frames to a client that did "
 		      "not read (received %u)",
 		      sent, received);
-	ck_assert_msg(slow, "no drop event says the reader was slow");
+	/*
+	 * Under valgrind the daemon itself is slower than the flood: the
+	 * kernel drops before the client's output ever fills, and the events
+	 * rightly do not blame the client.
+	 */
+	if (getenv("CAND_DAEMON_WRAPPER") == NULL ||
+	    getenv("CAND_DAEMON_WRAPPER")[0] == '\0')
+		ck_assert_msg(slow, "no drop event says the reader was slow");
 	ck_assert_uint_eq(dropped, last);
 	ck_assert_uint_eq(cand_kernel_drops(h), last);
 	ck_assert_msg(received + dropped + backlog == sent,
