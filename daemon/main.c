@@ -68,12 +68,13 @@ static void main_reload(struct cand_ctx *ctx)
 	policy_free(ctx->policy);
 	ctx->policy = cfg.policy;
 	ctx->limits = cfg.limits;
-	log_info("reloaded %s: %zu rules", ctx->config_path,
-		 policy_n_rules(ctx->policy));
 	for (c = TAILQ_FIRST(&ctx->clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		client_policy_changed(c);
 	}
+	/* Only now: whoever waits for this line finds every client updated. */
+	log_info("reloaded %s: %zu rules", ctx->config_path,
+		 policy_n_rules(ctx->policy));
 	notify_ready(ctx);
 }
 

@@ -261,7 +261,7 @@ START_TEST(test_shutdown_event)
 	f = util_frame(0x100, 0, "01");
 	ck_assert_int_eq(cand_send(h, &f, 1, 0), CAND_ESHUTDOWN);
 	cand_close(h);
-	util_daemon_stop(&d);
+	util_daemon_wait(&d);
 }
 END_TEST
 
