@@ -78,7 +78,7 @@ static void main_reload(struct cand_ctx *ctx)
 		next = TAILQ_NEXT(c, entry);
 		client_policy_changed(c);
 	}
-	/* Only now is the reload in effect for every client: say so. */
+	/* Only now: whoever waits for this line finds every client updated. */
 	log_info("reloaded %s: %zu rules", ctx->config_path,
 		 policy_n_rules(ctx->policy));
 	notify_ready(ctx);

@@ -709,8 +709,7 @@ int raw_frame_from_pb(const Cand__Frame *f, int fd_enabled,
 			     len);
 		return -EINVAL;
 	} else if (len > 0) {
-		/* protobuf-c leaves data NULL when empty: not memcpy's to take.
-		 */
+		/* protobuf-c leaves an empty data NULL: no memcpy from it. */
 		memcpy(cf->data, f->data.data, len);
 	}
 

@@ -798,12 +798,18 @@ void util_daemon_reload(struct util_daemon *d, int want_ok)
 
 void util_daemon_stop(struct util_daemon *d)
 {
-	int64_t end = mono_ms() + 30000 * slow();
-	int st;
-
 	if (d->pid <= 0)
 		return;
 	ck_assert_int_eq(kill(d->pid, SIGTERM), 0);
+	util_daemon_wait(d);
+}
+
+void util_daemon_wait(struct util_daemon *d)
+{
+	int64_t end = mono_ms() + 30000 * slow();
+	int st;
+
+	/* One SIGTERM only: a second during teardown would be fatal. */
 	while (waitpid(d->pid, &st, WNOHANG) == 0) {
 		if (mono_ms() > end) {
 			kill(d->pid, SIGKILL);

@@ -175,6 +175,8 @@ void util_daemon_write_conf(struct util_daemon *d, const char *conf_text);
 void util_daemon_reload(struct util_daemon *d, int want_ok);
 /* SIGTERM; asserts a clean exit 0 and that the socket is gone. */
 void util_daemon_stop(struct util_daemon *d);
+/* The same after the test sent the signal itself. */
+void util_daemon_wait(struct util_daemon *d);
 /* Everything in its log so far (malloc'd). */
 char *util_daemon_log(const struct util_daemon *d);
 /* Connects to path as uid:gid (SO_PEERCRED reports the effective ids). */
