@@ -113,60 +113,6 @@ START_TEST(test_timetext)
 }
 END_TEST
 
-/* A client on one end of a socketpair, requests fed to dispatch. */
-struct harness {
-	struct cand_ctx ctx;
-	int peer;
-	struct client *c;
-};
-
-static void harness_init(struct harness *h)
-{
-	int sv[2];
-
-	memset(h, 0, sizeof(*h));
-	TAILQ_INIT(&h->ctx.clients);
-	h->ctx.base = event_base_new();
-	h->ctx.limits.max_msg = CAND_MAX_MSG;
-	h->ctx.limits.out_high = 1 << 20;
-	h->ctx.limits.out_low = 1 << 18;
-	h->ctx.limits.max_clients = 4;
-	h->ctx.limits.max_periodic = 4;
-	h->ctx.limits.max_monitors = 4;
-	ck_assert_ptr_nonnull(h->ctx.base);
-	ck_assert_int_eq(
-		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-	ck_assert_int_eq(client_new(&h->ctx, sv[0]), 0);
-	h->c = TAILQ_FIRST(&h->ctx.clients);
-	h->peer = sv[1];
-}
-
-static void harness_free(struct harness *h)
-{
-	client_free(h->c);
-	close(h->peer);
-	event_base_free(h->ctx.base);
-}
-
-static Cand__ServerMsg *harness_request(struct harness *h, Cand__Request *req)
-{
-	uint8_t in[1024], out[4096];
-	size_t len = cand__request__pack(req, in);
-	Cand__ServerMsg *msg;
-	ssize_t n;
-
-	dispatch_request(h->c, in, len);
-	client_flush(h->c);
-	n = read(h->peer, out, sizeof(out));
-	ck_assert_int_gt(n, CAND_WIRE_HDR);
-	ck_assert_uint_eq(wire_get_len(out) + CAND_WIRE_HDR, (size_t)n);
-	msg = cand__server_msg__unpack(NULL, (size_t)n - CAND_WIRE_HDR,
-				       out + CAND_WIRE_HDR);
-	ck_assert_ptr_nonnull(msg);
-	ck_assert_int_eq(msg->msg_case, CAND__SERVER_MSG__MSG_REPLY);
-	return msg;
-}
-
 START_TEST(test_start_needs_open_channel)
 {
 	struct harness h;

@@ -4,11 +4,26 @@
 
 #include <check.h>
 
+#include "daemon.h"
+
 Suite *frametext_suite(void);
 Suite *proto_suite(void);
 Suite *status_suite(void);
 Suite *bcm_suite(void);
 Suite *health_suite(void);
 Suite *policy_suite(void);
+
+/* harness.c: one client of a daemon context, fed requests directly. */
+struct harness {
+	struct cand_ctx ctx;
+	int peer; /* the client's end */
+	struct client *c;
+};
+void harness_init(struct harness *h);
+void harness_free(struct harness *h);
+/* Feeds one request body and returns the single reply it produced. */
+Cand__ServerMsg *harness_roundtrip(struct harness *h, const void *body,
+				   size_t len);
+Cand__ServerMsg *harness_request(struct harness *h, Cand__Request *req);
 
 #endif
