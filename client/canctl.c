@@ -274,13 +274,41 @@ int canctl_ms(const char *s, int *out)
 	return 0;
 }
 
+/*
+ * The cansend-syntax frames of a command line into a malloc'd array; *fd
+ * is set when any is CAN FD. Returns 0, or the exit status on failure.
+ */
+static int canctl_parse_frames(char **args, int n, struct cand_frame **out,
+			       int *fd)
+{
+	struct cand_frame *frames;
+	const char *why;
+	int i;
+
+	if ((frames = calloc((size_t)n, sizeof(*frames))) == NULL) {
+		fprintf(stderr, "canctl: out of memory\n");
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (frametext_parse(args[i], &frames[i], &why) < 0) {
+			free(frames);
+			return canctl_usage_error("bad frame '%s': %s", args[i],
+						  why);
+		}
+		if (frames[i].flags & CAND_FRAME_FD)
+			*fd = 1;
+	}
+	*out = frames;
+	return 0;
+}
+
 static int canctl_send(const char *sock, int argc, char **argv)
 {
 	struct cand_options opts;
 	struct cand_frame *frames;
-	const char *why, *iface;
+	const char *iface;
 	cand_t *h;
-	int ch, i, n, rc, timeout = CANCTL_SEND_TIMEOUT_MS, fd = 0;
+	int ch, n, rc, timeout = CANCTL_SEND_TIMEOUT_MS, fd = 0;
 
 	optind = 0;
 	while ((ch = getopt(argc, argv, ":t:")) != -1) {
@@ -309,19 +337,8 @@ static int canctl_send(const char *sock, int argc, char **argv)
 					  iface);
 
 	n = argc - 1;
-	if ((frames = calloc((size_t)n, sizeof(*frames))) == NULL) {
-		fprintf(stderr, "canctl: out of memory\n");
-		return 1;
-	}
-	for (i = 0; i < n; i++) {
-		if (frametext_parse(argv[i + 1], &frames[i], &why) < 0) {
-			free(frames);
-			return canctl_usage_error("bad frame '%s': %s",
-						  argv[i + 1], why);
-		}
-		if (frames[i].flags & CAND_FRAME_FD)
-			fd = 1;
-	}
+	if ((rc = canctl_parse_frames(argv + 1, n, &frames, &fd)) != 0)
+		return rc;
 
 	if (canctl_connect(sock, &h) != 0) {
 		free(frames);
@@ -697,11 +714,11 @@ static int canctl_periodic(const char *sock, int argc, char **argv)
 	};
 	struct cand_frame *frames;
 	uint64_t period = 0, duration = 0;
-	const char *why, *iface;
+	const char *iface;
 	sigset_t waitmask;
 	cand_task_t *t;
 	cand_t *h;
-	int ch, i, n, rc, fd = 0, have_period = 0;
+	int ch, n, rc, fd = 0, have_period = 0;
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, ":p:d:", longopts, NULL)) != -1) {
@@ -730,19 +747,8 @@ static int canctl_periodic(const char *sock, int argc, char **argv)
 	if (canctl_one_iface("periodic", iface) != 0)
 		return 2;
 	n = argc - 1;
-	if ((frames = calloc((size_t)n, sizeof(*frames))) == NULL) {
-		fprintf(stderr, "canctl: out of memory\n");
-		return 1;
-	}
-	for (i = 0; i < n; i++) {
-		if (frametext_parse(argv[i + 1], &frames[i], &why) < 0) {
-			free(frames);
-			return canctl_usage_error("bad frame '%s': %s",
-						  argv[i + 1], why);
-		}
-		if (frames[i].flags & CAND_FRAME_FD)
-			fd = 1;
-	}
+	if ((rc = canctl_parse_frames(argv + 1, n, &frames, &fd)) != 0)
+		return rc;
 
 	canctl_block_signals(&waitmask);
 	if (canctl_open_quiet(sock, iface, fd, &h) != 0) {
