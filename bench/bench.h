@@ -43,6 +43,7 @@ struct bench {
 	unsigned flood_n;
 	unsigned flood_secs; /* the flood sender stops after this */
 	unsigned bus_secs;
+	unsigned quantum_us; /* paced senders wake this often, 0: per frame */
 	unsigned lat_probes;
 	unsigned scale_clients;
 	int quick;
@@ -128,6 +129,7 @@ struct phase {
 	uint32_t n;   /* frames to send */
 	uint32_t can_id;
 	double rate;	   /* frames/s, 0: as fast as possible */
+	uint64_t quantum_ns; /* paced: sends what is due this often */
 	uint64_t max_ns;   /* the sender stops after this long */
 	uint64_t deadline; /* everyone gives up */
 	int n_rx;

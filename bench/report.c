@@ -305,12 +305,13 @@ int report_json(const struct bench *b, const char *path)
 	fprintf(f,
 		",\n  \"repeat\": %u,\n  \"flood_frames\": %u,\n  "
 		"\"flood_max_seconds\": %u,\n"
-		"  \"bus_seconds\": %u,\n  \"latency_probes\": %u,\n"
+		"  \"bus_seconds\": %u,\n  \"pace_quantum_us\": %u,\n"
+		"  \"latency_probes\": %u,\n"
 		"  \"scale_clients\": %u,\n  \"rcvbuf_asked\": %d,\n"
 		"  \"statistic\": \"median over repetitions\",\n"
 		"  \"rows\": [\n",
 		b->repeat, b->flood_n, b->flood_secs, b->bus_secs,
-		b->lat_probes, b->scale_clients, BENCH_RCVBUF);
+		b->quantum_us, b->lat_probes, b->scale_clients, BENCH_RCVBUF);
 	for (i = 0; i < n_rows; i++) {
 		const struct row *r = &rows[i];
 
