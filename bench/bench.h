@@ -22,6 +22,9 @@
 #define BENCH_LAT_MAX	 4096 /* latency probes in one phase */
 #define BENCH_MAX_REPEAT 20
 #define BENCH_RCVBUF	 (4 << 20) /* as the daemon's limits.rcvbuf */
+/* The scale scenario's pace: what the VM holds with 1000 clients. */
+#define BENCH_MATCH_RATE   20000
+#define BENCH_MATCH_RATE_S "20000"
 
 /* Receivers poll this often, and stop this long after the sender ends. */
 #define RX_POLL_MS 100
