@@ -110,6 +110,8 @@ struct cand {
 	/* Once set, every call fails with it (after queued frames). */
 	int dead;
 	int dead_reported;
+	/* The last recv() left the socket empty: wait before reading again. */
+	int drained;
 	char dead_detail[CAND_DETAIL_MAX];
 
 	unsigned char *in;
@@ -804,6 +806,7 @@ static int cand_fill(struct cand *h)
 	for (;;) {
 		n = recv(h->fd, h->in + h->in_len, h->in_cap - h->in_len, 0);
 		if (n > 0) {
+			h->drained = (size_t)n < h->in_cap - h->in_len;
 			h->in_len += (size_t)n;
 			return 1;
 		}
@@ -812,8 +815,10 @@ static int cand_fill(struct cand *h)
 					 "the daemon closed the connection");
 		if (errno == EINTR)
 			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			h->drained = 1;
 			return 0;
+		}
 		if (errno == ECONNRESET)
 			return cand_kill(h, CAND_EDISCONNECTED,
 					 "the daemon reset the connection");
@@ -845,6 +850,27 @@ static int cand_wait(struct cand *h, short events, int64_t deadline)
 	if (n == 0)
 		return deadline >= 0 && cand_now_ms() < deadline ? 1 : 0;
 	return pfd.revents ? pfd.revents : 1;
+}
+
+/*
+ * More input for a receive call: what the socket has, or else a wait for
+ * it until the deadline, which is computed only once a wait is needed:
+ * frames are mostly buffered already, and a clock read can be a real
+ * syscall. Returns 0 on timeout, else nonzero: look at the buffer again.
+ */
+static int cand_more(struct cand *h, int timeout_ms, int64_t *deadline)
+{
+	/* An idle reader pays poll() and recv(), not a third call. */
+	if ((!h->drained || timeout_ms == 0) && cand_fill(h) != 0)
+		return 1;
+	if (timeout_ms == 0)
+		return 0;
+	if (timeout_ms > 0 && *deadline < 0)
+		*deadline = cand_now_ms() + timeout_ms;
+	if (cand_wait(h, POLLIN, *deadline) == 0)
+		return 0;
+	h->drained = 0;
+	return 1;
 }
 
 /* Takes every complete message out of the input buffer. */
@@ -1378,17 +1404,7 @@ CAND_EXPORT int cand_recv(cand_t *h, struct cand_frame *frame, int timeout_ms)
 			continue;
 		if (h->dead)
 			return cand_dead(h);
-		if (cand_fill(h) != 0)
-			continue;
-		if (timeout_ms == 0)
-			return cand_fail(h, CAND_ETIMEOUT, "%s", "");
-		/*
-		 * Read the clock only once we must wait: frames are mostly
-		 * buffered already, and a clock read can be a real syscall.
-		 */
-		if (timeout_ms > 0 && deadline < 0)
-			deadline = cand_now_ms() + timeout_ms;
-		if (cand_wait(h, POLLIN, deadline) == 0)
+		if (cand_more(h, timeout_ms, &deadline) == 0)
 			return cand_fail(h, CAND_ETIMEOUT, "%s", "");
 	}
 }
@@ -2056,8 +2072,6 @@ CAND_EXPORT int cand_recv_event(cand_t *h, struct cand_event *ev,
 
 	if (h == NULL || ev == NULL)
 		return CAND_EINVAL;
-	if (timeout_ms > 0)
-		deadline = cand_now_ms() + timeout_ms;
 	for (;;) {
 		if (cand_pop_any(h, ev))
 			return 1;
@@ -2065,9 +2079,7 @@ CAND_EXPORT int cand_recv_event(cand_t *h, struct cand_event *ev,
 			continue;
 		if (h->dead)
 			return cand_dead(h);
-		if (cand_fill(h) != 0)
-			continue;
-		if (timeout_ms == 0 || cand_wait(h, POLLIN, deadline) == 0)
+		if (cand_more(h, timeout_ms, &deadline) == 0)
 			return cand_fail(h, CAND_ETIMEOUT, "%s", "");
 	}
 }
