@@ -68,17 +68,19 @@ struct cand_queued_event {
 	struct cand_event ev;
 };
 
-/* Task and monitor handles; h is NULL once their cand_t is closed. */
-struct cand_task {
-	struct cand *h;
+/* What a task or a monitor handle holds: its id, listed on its cand_t. */
+struct cand_ref {
+	struct cand *h; /* NULL once the cand_t is closed */
 	uint32_t id;
-	struct cand_task *next;
+	struct cand_ref *next;
+};
+
+struct cand_task {
+	struct cand_ref ref;
 };
 
 struct cand_monitor {
-	struct cand *h;
-	uint32_t id;
-	struct cand_monitor *next;
+	struct cand_ref ref;
 };
 
 struct cand_result;
@@ -134,8 +136,7 @@ struct cand {
 	size_t evs_cap;
 	char channel[CAND_IFNAMSIZ]; /* open on this; "" for every one */
 
-	struct cand_task *tasks;
-	struct cand_monitor *monitors;
+	struct cand_ref *refs; /* task and monitor handles */
 
 	uint64_t kernel_drops;
 
@@ -1076,16 +1077,13 @@ CAND_EXPORT int cand_connect(cand_t **out, const char *path)
 
 CAND_EXPORT void cand_close(cand_t *h)
 {
-	struct cand_task *t;
-	struct cand_monitor *m;
+	struct cand_ref *r;
 
 	if (h == NULL)
 		return;
 	/* Their handles outlive this one; freeing them then just frees. */
-	for (t = h->tasks; t != NULL; t = t->next)
-		t->h = NULL;
-	for (m = h->monitors; m != NULL; m = m->next)
-		m->h = NULL;
+	for (r = h->refs; r != NULL; r = r->next)
+		r->h = NULL;
 	if (h->fd >= 0)
 		close(h->fd);
 	cand_arena_reset(&h->arena);
@@ -1409,6 +1407,14 @@ CAND_EXPORT int cand_recv(cand_t *h, struct cand_frame *frame, int timeout_ms)
 	}
 }
 
+static void cand_ref_add(struct cand *h, struct cand_ref *r, uint32_t id)
+{
+	r->h = h;
+	r->id = id;
+	r->next = h->refs;
+	h->refs = r;
+}
+
 /* Frames for a task request, checked and in the reused arrays. */
 static int cand_task_frames(struct cand *h, const struct cand_frame *frames,
 			    size_t n)
@@ -1466,10 +1472,7 @@ CAND_EXPORT int cand_task_start(cand_t *h, const struct cand_frame *frames,
 		free(t);
 		return rc;
 	}
-	t->h = h;
-	t->id = res.created;
-	t->next = h->tasks;
-	h->tasks = t;
+	cand_ref_add(h, &t->ref, res.created);
 	*task = t;
 	return 0;
 }
@@ -1482,16 +1485,17 @@ CAND_EXPORT int cand_task_modify(cand_task_t *t,
 	struct cand_result res;
 	int rc;
 
-	if (t == NULL || t->h == NULL)
+	if (t == NULL || t->ref.h == NULL)
 		return CAND_EINVAL;
-	if ((rc = cand_task_frames(t->h, frames, n)) < 0)
+	if ((rc = cand_task_frames(t->ref.h, frames, n)) < 0)
 		return rc;
-	tm.task_id = t->id;
+	tm.task_id = t->ref.id;
 	tm.n_frames = n;
-	tm.frames = t->h->txp;
+	tm.frames = t->ref.h->txp;
 	req.op_case = CAND__REQUEST__OP_TASK_MODIFY;
 	req.task_modify = &tm;
-	return cand_rpc(t->h, &req, &res, cand_now_ms() + CAND_RPC_GRACE_MS);
+	return cand_rpc(t->ref.h, &req, &res,
+			cand_now_ms() + CAND_RPC_GRACE_MS);
 }
 
 /* A request that names one task or monitor. */
@@ -1522,41 +1526,49 @@ static int cand_ref_rpc(struct cand *h, Cand__Request__OpCase op, uint32_t id)
 	return cand_rpc(h, &req, &res, cand_now_ms() + CAND_RPC_GRACE_MS);
 }
 
+/*
+ * Ends what r names in the daemon and takes r off its cand_t's list. Best
+ * effort: if the daemon is gone, so is what r named.
+ */
+static void cand_ref_drop(struct cand_ref *r, Cand__Request__OpCase op)
+{
+	struct cand_ref **pp;
+
+	if (r->h == NULL)
+		return;
+	cand_ref_rpc(r->h, op, r->id);
+	for (pp = &r->h->refs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+}
+
 CAND_EXPORT int cand_task_stop(cand_task_t *t)
 {
-	if (t == NULL || t->h == NULL)
+	if (t == NULL || t->ref.h == NULL)
 		return CAND_EINVAL;
-	return cand_ref_rpc(t->h, CAND__REQUEST__OP_TASK_STOP, t->id);
+	return cand_ref_rpc(t->ref.h, CAND__REQUEST__OP_TASK_STOP, t->ref.id);
 }
 
 CAND_EXPORT int cand_task_resume(cand_task_t *t)
 {
-	if (t == NULL || t->h == NULL)
+	if (t == NULL || t->ref.h == NULL)
 		return CAND_EINVAL;
-	return cand_ref_rpc(t->h, CAND__REQUEST__OP_TASK_RESUME, t->id);
+	return cand_ref_rpc(t->ref.h, CAND__REQUEST__OP_TASK_RESUME, t->ref.id);
 }
 
 CAND_EXPORT void cand_task_free(cand_task_t *t)
 {
-	struct cand_task **pp;
-
 	if (t == NULL)
 		return;
-	if (t->h != NULL) {
-		/* Best effort: if the daemon is gone, so is the task. */
-		cand_ref_rpc(t->h, CAND__REQUEST__OP_TASK_REMOVE, t->id);
-		for (pp = &t->h->tasks; *pp != NULL; pp = &(*pp)->next)
-			if (*pp == t) {
-				*pp = t->next;
-				break;
-			}
-	}
+	cand_ref_drop(&t->ref, CAND__REQUEST__OP_TASK_REMOVE);
 	free(t);
 }
 
 CAND_EXPORT uint32_t cand_task_id(const cand_task_t *t)
 {
-	return t != NULL ? t->id : 0;
+	return t != NULL ? t->ref.id : 0;
 }
 
 CAND_EXPORT int cand_task_stop_all(cand_t *h)
@@ -1680,34 +1692,22 @@ CAND_EXPORT int cand_monitor_start(cand_t *h,
 		free(m);
 		return rc;
 	}
-	m->h = h;
-	m->id = res.created;
-	m->next = h->monitors;
-	h->monitors = m;
+	cand_ref_add(h, &m->ref, res.created);
 	*mon = m;
 	return 0;
 }
 
 CAND_EXPORT void cand_monitor_free(cand_monitor_t *m)
 {
-	struct cand_monitor **pp;
-
 	if (m == NULL)
 		return;
-	if (m->h != NULL) {
-		cand_ref_rpc(m->h, CAND__REQUEST__OP_MONITOR_STOP, m->id);
-		for (pp = &m->h->monitors; *pp != NULL; pp = &(*pp)->next)
-			if (*pp == m) {
-				*pp = m->next;
-				break;
-			}
-	}
+	cand_ref_drop(&m->ref, CAND__REQUEST__OP_MONITOR_STOP);
 	free(m);
 }
 
 CAND_EXPORT uint32_t cand_monitor_id(const cand_monitor_t *m)
 {
-	return m != NULL ? m->id : 0;
+	return m != NULL ? m->ref.id : 0;
 }
 
 CAND_EXPORT int cand_fileno(cand_t *h)
