@@ -4,12 +4,14 @@
  *
  *   1 flood      N frames as fast as a raw socket can write them: a direct
  *                reader (one read() per frame), 1 cand client, 8 of each
- *   2 full bus   8 readers at a steady 8000 and 2000 frames/s
+ *   2 full bus   8 readers at a steady 8000 and 2000 frames/s (the sender
+ *                writes what is due every 500 us, -p)
  *   3 latency    one probe at a time, write() to the receiver's return
  *   4 CPU        per delivered frame in the 1-client flood: cand (and its
  *                client) against the direct reader
  *   5 scale      cand's RSS idle and with 1000 opened clients; the cost of a
- *                frame that matches one client of 10 or of 1000
+ *                frame that matches one client of 10 or of 1000, at the
+ *                same pace
  *   6 slow       a client that stops reading must cost the others nothing
  *
  * Prints one row per scenario and variant (medians over BENCH_REPEAT runs)
