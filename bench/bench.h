@@ -112,6 +112,7 @@ enum rx_kind {
 	RX_DIRECT,	 /* CAN_RAW socket, one read() per frame */
 	RX_CAND,	 /* libcand: cand_recv(h, f, 0), poll() when empty */
 	RX_CAND_TIMEOUT, /* libcand: cand_recv(h, f, RX_POLL_MS) per frame */
+	RX_RELAY, /* a child read()s CAN_RAW and write()s each frame to us */
 };
 
 struct rx_result {

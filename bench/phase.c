@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct rx_src {
 	enum rx_kind kind;
 	int fd;
 	cand_t *h;
+	pid_t relay; /* RX_RELAY: the child between CAN and fd */
 };
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -94,6 +96,57 @@ static int cand_handle(struct bench *b, cand_t **out,
 	return 0;
 }
 
+/*
+ * The least any broker can do: one process that read()s each frame and
+ * write()s it on, blocking both ways. Its latency is the floor for every
+ * design that puts a process between the bus and the application.
+ */
+static void relay_main(int can_fd, int out_fd)
+{
+	struct can_frame cf;
+	ssize_t n;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (;;) {
+		n = read(can_fd, &cf, sizeof(cf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(cf) ||
+		    write(out_fd, &cf, sizeof(cf)) != (ssize_t)sizeof(cf))
+			_exit(0);
+	}
+}
+
+static int relay_open(struct bench *b, struct rx_src *s, struct rx_result *r)
+{
+	int sv[2], can_fd;
+
+	can_fd = raw_socket(b->ifname, BENCH_RCVBUF, &r->rcvbuf, 0, r->msg,
+			    sizeof(r->msg));
+	if (can_fd < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		fmt_msg(r->msg, sizeof(r->msg), "socketpair: %s",
+			strerror(errno));
+		close(can_fd);
+		return -1;
+	}
+	s->relay = fork();
+	if (s->relay == 0) {
+		close(sv[0]);
+		relay_main(can_fd, sv[1]);
+	}
+	close(can_fd);
+	close(sv[1]);
+	if (s->relay < 0) {
+		fmt_msg(r->msg, sizeof(r->msg), "fork: %s", strerror(errno));
+		close(sv[0]);
+		return -1;
+	}
+	s->fd = sv[0];
+	return 0;
+}
+
 static int src_open(struct bench *b, struct rx_src *s, enum rx_kind kind,
 		    struct rx_result *r)
 {
@@ -102,12 +155,18 @@ static int src_open(struct bench *b, struct rx_src *s, enum rx_kind kind,
 	s->kind = kind;
 	s->fd = -1;
 	s->h = NULL;
-	if (kind != RX_DIRECT)
+	s->relay = -1;
+	if (kind == RX_RELAY) {
+		if (relay_open(b, s, r) < 0)
+			return -1;
+	} else if (kind != RX_DIRECT) {
 		return cand_handle(b, &s->h, NULL, r->msg, sizeof(r->msg));
-	s->fd = raw_socket(b->ifname, BENCH_RCVBUF, &r->rcvbuf, 0, r->msg,
-			   sizeof(r->msg));
-	if (s->fd < 0)
-		return -1;
+	} else {
+		s->fd = raw_socket(b->ifname, BENCH_RCVBUF, &r->rcvbuf, 0,
+				   r->msg, sizeof(r->msg));
+		if (s->fd < 0)
+			return -1;
+	}
 	/* Blocking reads that give up now and then to look at the clock. */
 	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
 		fmt_msg(r->msg, sizeof(r->msg), "SO_RCVTIMEO: %s",
@@ -124,8 +183,13 @@ static void src_close(struct rx_src *s)
 		close(s->fd);
 	if (s->h != NULL)
 		cand_close(s->h);
+	if (s->relay > 0) {
+		kill(s->relay, SIGKILL);
+		waitpid(s->relay, NULL, 0);
+	}
 	s->fd = -1;
 	s->h = NULL;
+	s->relay = -1;
 }
 
 /*
@@ -143,6 +207,7 @@ static int rx_one(struct rx_src *s, uint32_t *seq, uint32_t *tag, char *msg,
 
 	switch (s->kind) {
 	case RX_DIRECT:
+	case RX_RELAY:
 		n = read(s->fd, &cf, sizeof(cf));
 		if (n == (ssize_t)sizeof(cf))
 			return payload(cf.data, cf.len, seq, tag);
