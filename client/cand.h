@@ -145,7 +145,7 @@ int cand_list(cand_t *h, struct cand_iface **out);
  * The socket to poll for readability. Frames and events may already be
  * buffered in the handle, so drain with cand_recv(h, f, 0) (or
  * cand_recv_event()) until CAND_ETIMEOUT after each wakeup, or check
- * cand_pending() before polling.
+ * cand_pending() before polling. Read it only through this library.
  */
 int cand_fileno(cand_t *h);
 size_t cand_pending(cand_t *h);

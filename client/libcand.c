@@ -114,6 +114,7 @@ struct cand {
 	int dead_reported;
 	/* The last recv() left the socket empty: wait before reading again. */
 	int drained;
+	int rcvtimeo_ms; /* the socket's SO_RCVTIMEO, 0: none */
 	char dead_detail[CAND_DETAIL_MAX];
 
 	unsigned char *in;
@@ -780,10 +781,11 @@ static int cand_take_msg(struct cand *h, struct cand_result *res)
 }
 
 /*
- * Reads what the socket has. Returns 1 when something came, 0 when nothing
- * is there, or a negative code when the connection died.
+ * Reads what the socket has, or with wait set blocks in recv() until
+ * something comes or SO_RCVTIMEO runs out. Returns 1 when something came,
+ * 0 when nothing is there, or a negative code when the connection died.
  */
-static int cand_fill(struct cand *h)
+static int cand_recv_some(struct cand *h, int wait)
 {
 	unsigned char *in;
 	ssize_t n;
@@ -805,7 +807,8 @@ static int cand_fill(struct cand *h)
 		h->in_cap *= 2;
 	}
 	for (;;) {
-		n = recv(h->fd, h->in + h->in_len, h->in_cap - h->in_len, 0);
+		n = recv(h->fd, h->in + h->in_len, h->in_cap - h->in_len,
+			 wait ? 0 : MSG_DONTWAIT);
 		if (n > 0) {
 			h->drained = (size_t)n < h->in_cap - h->in_len;
 			h->in_len += (size_t)n;
@@ -814,9 +817,10 @@ static int cand_fill(struct cand *h)
 		if (n == 0)
 			return cand_kill(h, CAND_EDISCONNECTED,
 					 "the daemon closed the connection");
-		if (errno == EINTR)
+		/* A signal ends a wait: the caller looks at the clock. */
+		if (errno == EINTR && !wait)
 			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 			h->drained = 1;
 			return 0;
 		}
@@ -825,6 +829,11 @@ static int cand_fill(struct cand *h)
 					 "the daemon reset the connection");
 		return cand_kill(h, CAND_ESYS, "recv: %s", strerror(errno));
 	}
+}
+
+static int cand_fill(struct cand *h)
+{
+	return cand_recv_some(h, 0);
 }
 
 /*
@@ -853,6 +862,22 @@ static int cand_wait(struct cand *h, short events, int64_t deadline)
 	return pfd.revents ? pfd.revents : 1;
 }
 
+/* Sets SO_RCVTIMEO for a wait of ms (< 0: forever), if it changed. */
+static int cand_rcvtimeo(struct cand *h, int64_t ms)
+{
+	int want = ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+	struct timeval tv = {want / 1000, (want % 1000) * 1000};
+
+	if (ms == 0)
+		return -1;
+	if (want == h->rcvtimeo_ms)
+		return 0;
+	if (setsockopt(h->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -1;
+	h->rcvtimeo_ms = want;
+	return 0;
+}
+
 /*
  * More input for a receive call: what the socket has, or else a wait for
  * it until the deadline, which is computed only once a wait is needed:
@@ -861,13 +886,30 @@ static int cand_wait(struct cand *h, short events, int64_t deadline)
  */
 static int cand_more(struct cand *h, int timeout_ms, int64_t *deadline)
 {
-	/* An idle reader pays poll() and recv(), not a third call. */
+	int64_t left = -1;
+
+	/* An idle reader pays one recv() per wakeup, not three syscalls. */
 	if ((!h->drained || timeout_ms == 0) && cand_fill(h) != 0)
 		return 1;
 	if (timeout_ms == 0)
 		return 0;
-	if (timeout_ms > 0 && *deadline < 0)
+	if (timeout_ms > 0 && *deadline < 0) {
 		*deadline = cand_now_ms() + timeout_ms;
+		left = timeout_ms;
+	} else if (timeout_ms > 0) {
+		if ((left = *deadline - cand_now_ms()) <= 0)
+			return 0;
+	}
+	/*
+	 * Wait inside recv(): the wakeup returns with the data, where poll()
+	 * then recv() cost a syscall more on every frame at a trickle.
+	 */
+	if (cand_rcvtimeo(h, left) == 0 && cand_recv_some(h, 1) != 0)
+		return 1;
+	/*
+	 * Nothing: the time is up, a signal came, or the fd was made
+	 * non-blocking behind our back; poll() tells them apart.
+	 */
 	if (cand_wait(h, POLLIN, *deadline) == 0)
 		return 0;
 	h->drained = 0;
@@ -891,7 +933,7 @@ static int cand_write(struct cand *h, const unsigned char *p, size_t len,
 	int rc;
 
 	while (len > 0) {
-		n = send(h->fd, p, len, MSG_NOSIGNAL);
+		n = send(h->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
@@ -1013,7 +1055,7 @@ CAND_EXPORT int cand_connect(cand_t **out, const char *path)
 	struct sockaddr_un sa;
 	struct cand *h;
 	const char *env;
-	int fd, flags, saved;
+	int fd, saved;
 
 	if (out == NULL)
 		return CAND_EINVAL;
@@ -1064,13 +1106,10 @@ CAND_EXPORT int cand_connect(cand_t **out, const char *path)
 		errno = saved;
 		return CAND_ECONNECT;
 	}
-	if ((flags = fcntl(fd, F_GETFL)) < 0 ||
-	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		saved = errno;
-		cand_close(h);
-		errno = saved;
-		return CAND_ESYS;
-	}
+	/*
+	 * The socket stays blocking: every call that must not block says
+	 * MSG_DONTWAIT, and cand_recv() can then wait inside recv() itself.
+	 */
 	*out = h;
 	return CAND_OK;
 }

@@ -3,12 +3,16 @@
  * listing, and an unprivileged client.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -232,6 +236,73 @@ START_TEST(test_poll_fileno)
 }
 END_TEST
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* cand_recv(h, f, ms) that has waited ms, give or take the clock's tick. */
+static void recv_times_out(cand_t *h, const char *what)
+{
+	struct cand_frame got;
+	uint64_t t0 = util_now_ns(), ms;
+
+	ck_assert_int_eq(cand_recv(h, &got, 300), CAND_ETIMEOUT);
+	ms = (util_now_ns() - t0) / 1000000;
+	ck_assert_msg(ms >= 290 && ms < 2000, "%s: returned after %llu ms",
+		      what, (unsigned long long)ms);
+}
+
+/*
+ * cand_recv() with a timeout waits inside recv() on a blocking socket;
+ * a signal or a descriptor someone made non-blocking must not cut the
+ * wait short, and a frame must still end it at once.
+ */
+START_TEST(test_recv_wait_holds)
+{
+	struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART */
+	struct itimerval it = {.it_value = {0, 100000}};
+	cand_t *h = util_open("vcan0");
+	int s = util_raw_open("vcan0", 0), fd, flags, status;
+	struct cand_frame f, got;
+	uint64_t t0;
+	pid_t pid;
+
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+	recv_times_out(h, "a signal 100 ms in");
+
+	fd = cand_fileno(h);
+	flags = fcntl(fd, F_GETFL);
+	ck_assert_int_eq(fcntl(fd, F_SETFL, flags | O_NONBLOCK), 0);
+	recv_times_out(h, "a non-blocking descriptor");
+	ck_assert_int_eq(fcntl(fd, F_SETFL, flags), 0);
+
+	/* The frame comes 200 ms into the wait, from another process. */
+	t0 = util_now_ns();
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		usleep(200000);
+		f = util_frame(0x123, 0, "0102");
+		util_raw_send(s, &f);
+		_exit(0);
+	}
+	ck_assert_int_eq(cand_recv(h, &got, 5000), 1);
+	ck_assert_uint_eq(got.id, 0x123);
+	ck_assert_msg(util_now_ns() - t0 < 2000000000ull,
+		      "a frame took %llu ms to end the wait",
+		      (unsigned long long)(util_now_ns() - t0) / 1000000);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "the sending child failed");
+	signal(SIGALRM, SIG_DFL);
+	close(s);
+	cand_close(h);
+}
+END_TEST
+
 Suite *channel_suite(void)
 {
 	Suite *s = suite_create("channels");
@@ -249,6 +320,7 @@ Suite *channel_suite(void)
 
 	tc = util_tcase("api");
 	tcase_add_test(tc, test_poll_fileno);
+	tcase_add_test(tc, test_recv_wait_holds);
 	suite_add_tcase(s, tc);
 
 	tc = util_tcase("privileges");
