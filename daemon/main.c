@@ -32,19 +32,44 @@ static void usage(FILE *f)
 }
 
 /*
- * Every client holds a socket pair's worth of descriptors, so the soft
- * limit is what caps the number of clients; take all the hard limit allows.
+ * Each client holds a descriptor for its connection and one per CAN socket
+ * (its raw socket, each periodic task and monitor), so the usual soft
+ * limit of 1024 would cap clients far below max_clients. Take all the hard
+ * limit allows, and log what it came to either way.
  */
-static void main_raise_nofile(void)
+static void main_raise_nofile(const struct cand_ctx *ctx)
 {
+	unsigned long long need = 2ull * ctx->limits.max_clients + 64;
 	struct rlimit rl;
+	rlim_t was;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == rl.rlim_max)
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		log_warn("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
 		return;
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
-		log_info("open file limit raised to %llu",
+	}
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			log_warn("setrlimit(RLIMIT_NOFILE, %llu): %s",
+				 (unsigned long long)rl.rlim_max,
+				 strerror(errno));
+			rl.rlim_cur = was;
+		}
+	}
+	if (rl.rlim_cur != was)
+		log_info("open file limit raised from %llu to %llu, the hard "
+			 "limit",
+			 (unsigned long long)was,
 			 (unsigned long long)rl.rlim_cur);
+	else
+		log_info("open file limit %llu, the hard limit",
+			 (unsigned long long)rl.rlim_cur);
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+		log_warn("open file limit %llu is below the ~%llu that "
+			 "max_clients = %u needs; raise it (LimitNOFILE=)",
+			 (unsigned long long)rl.rlim_cur, need,
+			 ctx->limits.max_clients);
 }
 
 /*
@@ -281,7 +306,7 @@ int main(int argc, char **argv)
 	if (main_config(&ctx, config, config_given, 0) < 0)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	main_raise_nofile();
+	main_raise_nofile(&ctx);
 	if (!ctx.foreground && daemon(0, 1) < 0) {
 		log_err("daemon: %s", strerror(errno));
 		return 1;

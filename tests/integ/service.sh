@@ -56,11 +56,13 @@ as() {
 	setpriv --reuid="$u" --regid="$u" --init-groups -- "$@"
 }
 
-# start_daemon NAME CONFFILE: a daemon on $SOCKDIR/NAME.sock as user cand;
-# sets $DPID, its log is $T/NAME.log.
+# start_daemon NAME CONFFILE [PREFIX...]: a daemon on $SOCKDIR/NAME.sock as
+# user cand, started through PREFIX (prlimit ...) if given; sets $DPID, its
+# log is $T/NAME.log.
 start_daemon() {
 	local name=$1 conf=$2 sock=$SOCKDIR/$1.sock _
-	"$HERE/start-daemon.sh" "$BUILD" "$sock" "$conf" 2>"$T/$name.log" &
+	shift 2
+	"$@" "$HERE/start-daemon.sh" "$BUILD" "$sock" "$conf" 2>"$T/$name.log" &
 	DPID=$!
 	bg_pids+=("$DPID")
 	for _ in $(seq 400); do
@@ -254,6 +256,31 @@ t_sighup_grants() {
 	if grep -q ' 123#' "$T/dump"; then err "0x123 reached the bus"; fi
 }
 
+# ---- open file limit ----
+
+# The soft limit goes up to the hard one and the log says so; a limit too
+# low for max_clients is worth a warning.
+t_nofile_raised() {
+	printf '[limits]\nmax_clients = 100\n' >"$T/nofile.conf"
+	chmod 644 "$T/nofile.conf"
+	start_daemon nofile "$T/nofile.conf" prlimit --nofile=100:3000 || return 1
+	grep -q "open file limit raised from 100 to 3000" "$T/nofile.log" ||
+		err "log: $(cat "$T/nofile.log")" || return 1
+	[ "$(awk '/^Max open files/ {print $4}' "/proc/$DPID/limits")" = 3000 ] ||
+		err "limits: $(grep 'open files' "/proc/$DPID/limits")" || return 1
+	if grep -q "is below" "$T/nofile.log"; then
+		err "a warning for 3000 descriptors and 100 clients: $(cat "$T/nofile.log")" || return 1
+	fi
+	kill "$DPID"
+	wait_exit "$DPID" 10
+	printf '[limits]\nmax_clients = 4096\n' >"$T/nofile.conf"
+	start_daemon nofile2 "$T/nofile.conf" prlimit --nofile=256:256 || return 1
+	grep -q "open file limit 256, the hard limit" "$T/nofile2.log" ||
+		err "log: $(cat "$T/nofile2.log")" || return 1
+	grep -q "open file limit 256 is below the ~8256 that max_clients = 4096 needs" "$T/nofile2.log" ||
+		err "no warning: $(cat "$T/nofile2.log")"
+}
+
 mkdir -p "$SOCKDIR"
 run t_check_verdicts
 run t_daemon_unprivileged
@@ -261,5 +288,6 @@ run t_stale_socket_replaced
 run t_live_socket_refused
 run t_id_range_on_the_bus
 run t_sighup_grants
+run t_nofile_raised
 echo "service: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
