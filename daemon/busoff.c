@@ -224,6 +224,65 @@ void busoff_attach(struct canif *ci)
 	}
 }
 
+static int busoff_same(const struct busoff_policy *a,
+		       const struct busoff_policy *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return a->mode == b->mode && a->restart_ms == b->restart_ms &&
+	       a->delay_ms == b->delay_ms &&
+	       a->max_per_minute == b->max_per_minute;
+}
+
+/*
+ * SIGHUP: ci's policy from the new cand.conf, read while the old one is
+ * still in memory. The restart history stays, so a reload cannot reset
+ * the count that max-restarts-per-minute limits.
+ */
+void busoff_reload(struct canif *ci)
+{
+	struct busoff_run *run = ci->busoff;
+	const struct busoff_policy *p;
+	unsigned max;
+	char how[160];
+
+	if (run == NULL)
+		return;
+	p = config_busoff(&ci->ctx->config, ci->link.name);
+	if (!ci->link.controller)
+		p = NULL; /* said once, when the interface came */
+	if (busoff_same(p, run->policy)) {
+		run->policy = p;
+		return;
+	}
+	if (run->ev_restart != NULL)
+		evtimer_del(run->ev_restart);
+	run->policy = p;
+	if (p != NULL && run->ev_restart == NULL &&
+	    (run->ev_restart = evtimer_new(ci->ctx->base, busoff_on_timer,
+					   run)) == NULL) {
+		log_err("%s: out of memory for its bus-off policy",
+			ci->link.name);
+		run->policy = NULL;
+		return;
+	}
+	max = p != NULL ? p->max_per_minute : 0;
+	if (max > 0 && run->n_stamps > max) {
+		memmove(run->stamps, run->stamps + (run->n_stamps - max),
+			max * sizeof(run->stamps[0]));
+		run->n_stamps = max;
+	}
+	busoff_describe(ci, how, sizeof(how));
+	log_info("%s: bus-off recovery now: %s", ci->link.name,
+		 p != NULL ? how : "as the kernel has it (no policy)");
+	if (p == NULL)
+		return;
+	busoff_apply(run);
+	if (ci->state == CAND__CAN_STATE__STATE_BUS_OFF &&
+	    p->mode == BUSOFF_CAND)
+		busoff_arm(run, p->delay_ms);
+}
+
 void busoff_detach(struct canif *ci)
 {
 	struct busoff_run *run = ci->busoff;

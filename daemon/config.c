@@ -9,7 +9,7 @@
  *   [limits]          daemon-wide limits (config_limits_key)
  *   [rule NAME]       an access rule (config_rule_key; the model is policy.c)
  *   [interface NAME]  bus-off recovery of one interface (config_iface_key;
- *                     the model is busoff.c), read at startup only
+ *                     the model is busoff.c), busoff_reload() on SIGHUP
  *
  *   [interface can0]
  *   busoff-recovery = kernel        # kernel | cand | none

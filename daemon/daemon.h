@@ -45,7 +45,7 @@ struct policy;
 struct cand_config {
 	struct cand_limits limits;
 	struct policy *policy;
-	/* Bus-off recovery per interface; read at startup only. */
+	/* Bus-off recovery per interface; busoff.c points into it. */
 	struct busoff_policy *busoff;
 	size_t n_busoff;
 };
@@ -377,6 +377,7 @@ void busstate_broadcast(struct cand_ctx *ctx, const char *ifname,
 /* busoff.c: bus-off logging and recovery policy. */
 void busoff_attach(struct canif *ci);
 void busoff_detach(struct canif *ci);
+void busoff_reload(struct canif *ci);
 void busoff_on_state(struct canif *ci, int prev, int state);
 /* How the policy reads, for the state reply; buf gets "" for none. */
 void busoff_describe(const struct canif *ci, char *buf, size_t size);

@@ -73,6 +73,25 @@ static void main_raise_nofile(const struct cand_ctx *ctx)
 }
 
 /*
+ * The interfaces point into the bus-off policies in force: they move to the
+ * new ones while the old are still there to compare with, and cfg is left
+ * holding the old for the caller to free.
+ */
+static void main_reload_busoff(struct cand_ctx *ctx, struct cand_config *cfg)
+{
+	struct busoff_policy *old = ctx->config.busoff;
+	size_t n_old = ctx->config.n_busoff;
+	struct canif *ci;
+
+	ctx->config.busoff = cfg->busoff;
+	ctx->config.n_busoff = cfg->n_busoff;
+	TAILQ_FOREACH(ci, &ctx->canifs, entry)
+	busoff_reload(ci);
+	cfg->busoff = old;
+	cfg->n_busoff = n_old;
+}
+
+/*
  * SIGHUP: the whole file again, swapped in only if all of it is good; then
  * every client is looked at anew (groups, rights on its channel).
  */
@@ -93,10 +112,7 @@ static void main_reload(struct cand_ctx *ctx)
 	policy_free(ctx->policy);
 	ctx->policy = cfg.policy;
 	ctx->limits = cfg.limits;
-	/*
-	 * Bus-off policies are attached to live interfaces (busoff.c holds
-	 * pointers into them); they change with a restart of the daemon.
-	 */
+	main_reload_busoff(ctx, &cfg);
 	cfg.policy = NULL;
 	config_free(&cfg);
 	for (c = TAILQ_FIRST(&ctx->clients); c != NULL; c = next) {

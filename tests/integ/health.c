@@ -1244,6 +1244,80 @@ START_TEST(test_policy_cand_driven)
 }
 END_TEST
 
+/* Rewrites the second daemon's config and waits for its reload. */
+static void alt_reload(struct alt_daemon *d, const char *conf_text)
+{
+	FILE *f = fopen(ALT_CONF, "w");
+	const char *p;
+	int i, n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	fputs(conf_text, f);
+	fclose(f);
+	for (p = alt_log(); (p = strstr(p, "reloaded ")) != NULL; p++)
+		n++;
+	kill(d->pid, SIGHUP);
+	for (i = 0; i < 200; i++) {
+		int m = 0;
+
+		for (p = alt_log(); (p = strstr(p, "reloaded ")) != NULL; p++)
+			m++;
+		if (m > n)
+			return;
+		util_msleep(50);
+	}
+	ck_abort_msg("no reload in the log:\n%s", alt_log());
+}
+
+/* SIGHUP brings a changed bus-off policy to the live interfaces. */
+START_TEST(test_policy_reloaded_on_sighup)
+{
+	struct alt_daemon d;
+	struct cand_bus_state s;
+	cand_t *h = NULL;
+
+	ck_assert_msg(alt_start(&d, "[interface can1]\n"
+				    "busoff-recovery = kernel\n"
+				    "restart-ms = 250\n") == 0,
+		      "the second daemon did not start:\n%s", alt_log());
+	assert_ip_says("can1", "restart-ms 250");
+
+	alt_reload(&d, "[interface can1]\n"
+		       "busoff-recovery = cand\n"
+		       "restart-delay-ms = 200\n"
+		       "max-restarts-per-minute = 3\n");
+	assert_ip_says("can1", "restart-ms 0");
+	ck_assert_int_eq(cand_connect(&h, ALT_SOCK), 0);
+	s = one_state(h, "can1");
+	ck_assert_msg(
+		strstr(s.busoff_policy,
+		       "cand restarts after 200 ms, at most 3 a minute") !=
+			NULL,
+		"policy: %s", s.busoff_policy);
+	ck_assert_msg(strstr(alt_log(), "can1: bus-off recovery now: cand "
+					"restarts after 200 ms") != NULL,
+		      "log:\n%s", alt_log());
+
+	/* The same policy again: nothing to do, nothing logged. */
+	alt_reload(&d, "[interface can1]\n"
+		       "busoff-recovery = cand\n"
+		       "restart-delay-ms = 200\n"
+		       "max-restarts-per-minute = 3\n");
+	ck_assert_msg(strstr(strstr(alt_log(), "bus-off recovery now") + 1,
+			     "bus-off recovery now") == NULL,
+		      "an unchanged policy was applied again:\n%s", alt_log());
+
+	/* No section: restart-ms stays as it is, the policy goes. */
+	alt_reload(&d, "# nothing for can1\n");
+	assert_ip_says("can1", "restart-ms 0");
+	s = one_state(h, "can1");
+	ck_assert_msg(strstr(s.busoff_policy, "none: stays bus-off") != NULL,
+		      "policy: %s", s.busoff_policy);
+	cand_close(h);
+	alt_stop(&d);
+}
+END_TEST
+
 START_TEST(test_policy_bad_config_stops_startup)
 {
 	static const char *const bad[] = {
@@ -1318,6 +1392,7 @@ Suite *health_suite(void)
 	tcase_add_unchecked_fixture(tc, NULL, restore_controllers);
 	tcase_add_test(tc, test_policy_kernel_restart_ms_at_startup);
 	tcase_add_test(tc, test_policy_cand_driven);
+	tcase_add_test(tc, test_policy_reloaded_on_sighup);
 	tcase_add_test(tc, test_policy_bad_config_stops_startup);
 	suite_add_tcase(s, tc);
 	return s;
