@@ -261,6 +261,12 @@ t_sighup_grants() {
 # The soft limit goes up to the hard one and the log says so; a limit too
 # low for max_clients is worth a warning.
 t_nofile_raised() {
+	# valgrind fakes RLIMIT_NOFILE for its guest (it keeps descriptors
+	# for itself), so the limits seen under a wrapper are not cand's.
+	if [ -n "${CAND_DAEMON_WRAPPER:-}" ]; then
+		echo "  skipped under $CAND_DAEMON_WRAPPER"
+		return 0
+	fi
 	printf '[limits]\nmax_clients = 100\n' >"$T/nofile.conf"
 	chmod 644 "$T/nofile.conf"
 	start_daemon nofile "$T/nofile.conf" prlimit --nofile=100:3000 || return 1
