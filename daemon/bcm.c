@@ -245,8 +245,8 @@ static int bcm_op_new(struct client *c, enum bcm_kind kind, int ifindex,
 	max = kind == BCM_TASK ? c->ctx->limits.max_periodic
 			       : c->ctx->limits.max_monitors;
 	TAILQ_FOREACH(op, &s->ops, entry)
-	if (op->kind == kind)
-		n++;
+		if (op->kind == kind)
+			n++;
 	if (n >= max) {
 		reply_detail(detail, dsize,
 			     "%u %s is the limit per connection (cand.conf "

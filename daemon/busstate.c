@@ -53,8 +53,8 @@ static struct canif *busstate_by_index(struct cand_ctx *ctx, int ifindex)
 	struct canif *ci;
 
 	TAILQ_FOREACH(ci, &ctx->canifs, entry)
-	if (ci->link.ifindex == ifindex)
-		return ci;
+		if (ci->link.ifindex == ifindex)
+			return ci;
 	return NULL;
 }
 
@@ -63,8 +63,8 @@ struct canif *busstate_find(struct cand_ctx *ctx, const char *ifname)
 	struct canif *ci;
 
 	TAILQ_FOREACH(ci, &ctx->canifs, entry)
-	if (strcmp(ci->link.name, ifname) == 0)
-		return ci;
+		if (strcmp(ci->link.name, ifname) == 0)
+			return ci;
 	return NULL;
 }
 
@@ -113,8 +113,8 @@ void busstate_broadcast(struct cand_ctx *ctx, const char *ifname,
 	struct client *c;
 
 	TAILQ_FOREACH(c, &ctx->clients, entry)
-	if (busstate_wants(c, ifname))
-		busstate_send(c, ev);
+		if (busstate_wants(c, ifname))
+			busstate_send(c, ev);
 }
 
 void busstate_config_pb(Cand__BusConfig *pb, const struct canlink_config *c)
@@ -164,8 +164,7 @@ static void busstate_link_event(struct canif *ci, enum busstate_link_what what)
 	le.detail = detail;
 	ev.ev_case = CAND__EVENT__EV_LINK;
 	ev.link = &le;
-	TAILQ_FOREACH(c, &ci->ctx->clients, entry)
-	{
+	TAILQ_FOREACH(c, &ci->ctx->clients, entry) {
 		if (!busstate_wants(c, l->name))
 			continue;
 		le.rebound = what == BUSSTATE_APPEARED && c->raw != NULL &&
@@ -452,8 +451,7 @@ static void busstate_rebind(struct canif *ci)
 	struct client *c;
 	int rc;
 
-	TAILQ_FOREACH(c, &ci->ctx->clients, entry)
-	{
+	TAILQ_FOREACH(c, &ci->ctx->clients, entry) {
 		if (c->dead || c->raw == NULL || raw_ifindex(c->raw) == 0 ||
 		    raw_ifindex(c->raw) == ci->link.ifindex ||
 		    strcmp(raw_channel(c->raw), ci->link.name) != 0)
@@ -568,8 +566,8 @@ void busstate_link_removed(struct cand_ctx *ctx, int ifindex)
 		return;
 	log_info("%s: removed", ci->link.name);
 	TAILQ_FOREACH(c, &ctx->clients, entry)
-	if (c->raw != NULL && raw_ifindex(c->raw) == ifindex)
-		raw_link_gone(c->raw);
+		if (c->raw != NULL && raw_ifindex(c->raw) == ifindex)
+			raw_link_gone(c->raw);
 	busstate_link_event(ci, BUSSTATE_REMOVED);
 	busstate_drop(ci);
 }
@@ -662,7 +660,7 @@ int busstate_query(struct cand_ctx *ctx, const char *ifname,
 		n = 1;
 	} else {
 		TAILQ_FOREACH(ci, &ctx->canifs, entry)
-		n++;
+			n++;
 	}
 	if (n == 0)
 		return 0;
@@ -674,8 +672,7 @@ int busstate_query(struct cand_ctx *ctx, const char *ifname,
 		rep->interfaces = NULL;
 		return -ENOMEM;
 	}
-	TAILQ_FOREACH(ci, &ctx->canifs, entry)
-	{
+	TAILQ_FOREACH(ci, &ctx->canifs, entry) {
 		if (one != NULL && ci != one)
 			continue;
 		busstate_fill(ci, &items[i]);

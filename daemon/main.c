@@ -86,7 +86,7 @@ static void main_reload_busoff(struct cand_ctx *ctx, struct cand_config *cfg)
 	ctx->config.busoff = cfg->busoff;
 	ctx->config.n_busoff = cfg->n_busoff;
 	TAILQ_FOREACH(ci, &ctx->canifs, entry)
-	busoff_reload(ci);
+		busoff_reload(ci);
 	cfg->busoff = old;
 	cfg->n_busoff = n_old;
 }
@@ -190,8 +190,8 @@ static void main_drain_check(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	TAILQ_FOREACH(c, &ctx->clients, entry)
-	if (!c->dead && client_pending_output(c))
-		return;
+		if (!c->dead && client_pending_output(c))
+			return;
 	event_base_loopbreak(ctx->base);
 }
 

@@ -241,7 +241,7 @@ static int netlink_resync(struct cand_ctx *ctx, int initial)
 		rc = -errno;
 	/* Interfaces the dump does not mention are gone: mark, then sweep. */
 	TAILQ_FOREACH(ci, &ctx->canifs, entry)
-	ci->seen = 0;
+		ci->seen = 0;
 	while (rc == 0) {
 		n = recv(fd, buf, NETLINK_BUF, 0);
 		if (n < 0 && errno == EINTR)
