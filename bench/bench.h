@@ -132,10 +132,10 @@ struct phase {
 	uint32_t tag; /* data[4..7]: frames of another phase are ignored */
 	uint32_t n;   /* frames to send */
 	uint32_t can_id;
-	double rate;	   /* frames/s, 0: as fast as possible */
+	double rate;	     /* frames/s, 0: as fast as possible */
 	uint64_t quantum_ns; /* paced: sends what is due this often */
-	uint64_t max_ns;   /* the sender stops after this long */
-	uint64_t deadline; /* everyone gives up */
+	uint64_t max_ns;     /* the sender stops after this long */
+	uint64_t deadline;   /* everyone gives up */
 	int n_rx;
 	int kind[BENCH_MAX_RX];
 	int stall[BENCH_MAX_RX]; /* 1: read nothing until the sender ends */
