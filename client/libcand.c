@@ -862,14 +862,12 @@ static int cand_wait(struct cand *h, short events, int64_t deadline)
 	return pfd.revents ? pfd.revents : 1;
 }
 
-/* Sets SO_RCVTIMEO for a wait of ms (< 0: forever), if it changed. */
+/* Sets SO_RCVTIMEO for a wait of ms > 0 (< 0: forever), if it changed. */
 static int cand_rcvtimeo(struct cand *h, int64_t ms)
 {
 	int want = ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
 	struct timeval tv = {want / 1000, (want % 1000) * 1000};
 
-	if (ms == 0)
-		return -1;
 	if (want == h->rcvtimeo_ms)
 		return 0;
 	if (setsockopt(h->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
@@ -1238,6 +1236,27 @@ CAND_EXPORT int cand_set_filters(cand_t *h, const struct cand_filter *filters,
 	return rc;
 }
 
+/*
+ * A list from an OK reply, handed to the caller: one without a list can
+ * only mean an empty one, which still gets an array to free. Returns the
+ * array with *rc its length, or NULL with *rc an error (list freed).
+ */
+static void *cand_list_out(struct cand *h, void *list, size_t n, size_t size,
+			   int *rc)
+{
+	if (list == NULL && (list = calloc(1, size)) == NULL) {
+		*rc = cand_fail(h, CAND_ENOMEM, "no memory for the list");
+		return NULL;
+	}
+	if (n > INT_MAX) {
+		free(list);
+		*rc = cand_fail(h, CAND_EPROTO, "a list of %zu items", n);
+		return NULL;
+	}
+	*rc = (int)n;
+	return list;
+}
+
 CAND_EXPORT int cand_list(cand_t *h, struct cand_iface **out)
 {
 	Cand__Request req = CAND__REQUEST__INIT;
@@ -1255,16 +1274,9 @@ CAND_EXPORT int cand_list(cand_t *h, struct cand_iface **out)
 		free(res.ifaces);
 		return rc;
 	}
-	/* An OK reply without a list can only mean an empty one. */
-	if (res.ifaces == NULL &&
-	    (res.ifaces = calloc(1, sizeof(*res.ifaces))) == NULL)
-		return cand_fail(h, CAND_ENOMEM, "no memory for the list");
-	if (res.n_ifaces > INT_MAX) {
-		free(res.ifaces);
-		return cand_fail(h, CAND_EPROTO, "absurdly many interfaces");
-	}
-	*out = res.ifaces;
-	return (int)res.n_ifaces;
+	*out = cand_list_out(h, res.ifaces, res.n_ifaces, sizeof(*res.ifaces),
+			     &rc);
+	return rc;
 }
 
 /* Checks frames before anything is sent, so a bad one sends nothing. */
@@ -1642,15 +1654,9 @@ CAND_EXPORT int cand_task_list(cand_t *h, struct cand_task_info **out)
 	}
 	if (res.err < 0)
 		return cand_fail(h, res.err, "cannot take the task list apart");
-	if (res.tasks == NULL &&
-	    (res.tasks = calloc(1, sizeof(*res.tasks))) == NULL)
-		return cand_fail(h, CAND_ENOMEM, "no memory for the list");
-	if (res.n_tasks > INT_MAX) {
-		free(res.tasks);
-		return cand_fail(h, CAND_EPROTO, "absurdly many tasks");
-	}
-	*out = res.tasks;
-	return (int)res.n_tasks;
+	*out = cand_list_out(h, res.tasks, res.n_tasks, sizeof(*res.tasks),
+			     &rc);
+	return rc;
 }
 
 CAND_EXPORT void cand_monitor_opts_init(struct cand_monitor_opts *opts)
