@@ -43,7 +43,7 @@ PROTO_C := $(BUILD)/proto/cand.pb-c.c
 PROTO_H := $(BUILD)/proto/cand.pb-c.h
 PROTO_O := $(BUILD)/proto/cand.pb-c.o
 
-DAEMON_SRC := $(wildcard daemon/*.c)
+DAEMON_SRC := $(wildcard daemon/*.c daemon/*/*.c)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 # Everything but main(), so unit tests can link daemon modules.
 DAEMON_LIB_OBJ := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJ))
@@ -213,7 +213,7 @@ uninstall:
 
 # Every C file we write; the generated protobuf code is not ours to style.
 FORMAT_FILES := $(DAEMON_SRC) $(UNIT_SRC) $(INTEG_SRC) $(BENCH_SRC) \
-	$(wildcard client/*.c daemon/*.h client/*.h proto/*.h bench/*.h \
+	$(wildcard client/*.c daemon/*.h daemon/*/*.h client/*.h proto/*.h bench/*.h \
 		tests/unit/*.h tests/integ/*.h)
 
 format:
