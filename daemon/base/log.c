@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <syslog.h>
 
-#include "daemon.h"
+#include "base/base.h"
 
 void log_init(void)
 {

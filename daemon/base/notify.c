@@ -12,7 +12,7 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
-#include "daemon.h"
+#include "base/base.h"
 
 /* STATUS= at most this often: a connect storm must not become a notify one. */
 #define NOTIFY_STATUS_DELAY_MS 500
@@ -27,13 +27,9 @@ static void notify_on_watchdog(evutil_socket_t fd, short what, void *arg)
 
 static void notify_send_status(struct cand_ctx *ctx)
 {
-	int n = link_count();
-
-	/* Interfaces come and go; count them afresh with each update. */
-	if (n >= 0)
-		ctx->n_ifaces = (unsigned)n;
-	sd_notifyf(0, "STATUS=%u client%s, %u CAN interface%s", ctx->n_clients,
-		   ctx->n_clients == 1 ? "" : "s", ctx->n_ifaces,
+	/* ops/busstate.c counts the interfaces as they come and go. */
+	sd_notifyf(0, "STATUS=%u client%s, %u CAN interface%s", ctx->n_sessions,
+		   ctx->n_sessions == 1 ? "" : "s", ctx->n_ifaces,
 		   ctx->n_ifaces == 1 ? "" : "s");
 }
 
@@ -84,16 +80,10 @@ void notify_free(struct cand_ctx *ctx)
 
 void notify_ready(struct cand_ctx *ctx)
 {
-	int n = link_count();
-
-	if (n >= 0)
-		ctx->n_ifaces = (unsigned)n;
-	else
-		log_warn("cannot list the CAN interfaces: %s", strerror(-n));
 	sd_notifyf(0,
 		   "READY=1\n"
 		   "STATUS=%u client%s, %u CAN interface%s",
-		   ctx->n_clients, ctx->n_clients == 1 ? "" : "s",
+		   ctx->n_sessions, ctx->n_sessions == 1 ? "" : "s",
 		   ctx->n_ifaces, ctx->n_ifaces == 1 ? "" : "s");
 }
 
@@ -107,7 +97,7 @@ void notify_stopping(struct cand_ctx *ctx)
 {
 	/* The watchdog goes on pinging: stopping may take a moment too. */
 	sd_notifyf(0, "STOPPING=1\nSTATUS=stopping, %u client%s",
-		   ctx->n_clients, ctx->n_clients == 1 ? "" : "s");
+		   ctx->n_sessions, ctx->n_sessions == 1 ? "" : "s");
 }
 
 void notify_status(struct cand_ctx *ctx)

@@ -19,7 +19,7 @@
 #include <linux/can/netlink.h>
 #include <linux/if_link.h>
 
-#include "daemon.h"
+#include "can/can.h"
 
 #define CANLINK_CTRLMODE_ALL                                                   \
 	(CAN_CTRLMODE_LOOPBACK | CAN_CTRLMODE_LISTENONLY |                     \
@@ -28,20 +28,20 @@
 	 CAN_CTRLMODE_PRESUME_ACK | CAN_CTRLMODE_FD_NON_ISO |                  \
 	 CAN_CTRLMODE_CC_LEN8_DLC)
 
-const char *canlink_state_name(int pb_state)
+const char *canlink_state_name(int state)
 {
-	switch (pb_state) {
-	case CAND__CAN_STATE__STATE_ERROR_ACTIVE:
+	switch (state) {
+	case BUS_STATE_ERROR_ACTIVE:
 		return "ERROR-ACTIVE";
-	case CAND__CAN_STATE__STATE_ERROR_WARNING:
+	case BUS_STATE_ERROR_WARNING:
 		return "ERROR-WARNING";
-	case CAND__CAN_STATE__STATE_ERROR_PASSIVE:
+	case BUS_STATE_ERROR_PASSIVE:
 		return "ERROR-PASSIVE";
-	case CAND__CAN_STATE__STATE_BUS_OFF:
+	case BUS_STATE_BUS_OFF:
 		return "BUS-OFF";
-	case CAND__CAN_STATE__STATE_STOPPED:
+	case BUS_STATE_STOPPED:
 		return "STOPPED";
-	case CAND__CAN_STATE__STATE_SLEEPING:
+	case BUS_STATE_SLEEPING:
 		return "SLEEPING";
 	default:
 		return "not applicable";
@@ -88,8 +88,6 @@ int canlink_read(const char *ifname, int controller, struct canlink_info *out)
 	int state;
 
 	memset(out, 0, sizeof(*out));
-	cand__device_stats__init(&out->xstats);
-	cand__link_stats__init(&out->stats);
 	if (can_get_link_stats(ifname, &st) == 0) {
 		out->has_stats = 1;
 		out->stats.rx_packets = st.rx_packets;
@@ -164,39 +162,37 @@ static int canlink_check(const struct nl_link *l,
 		     c->ctrlmode_mask;
 
 	if (timing && !l->controller) {
-		reply_detail(
-			detail, dsize,
-			"%s is %s (%s): it has no bit timing, restart-ms or "
-			"controller mode",
-			l->name, l->kind[0] ? "virtual" : "not a controller",
-			l->kind[0] ? l->kind : "?");
+		detail_set(detail, dsize,
+			   "%s is %s (%s): it has no bit timing, restart-ms or "
+			   "controller mode",
+			   l->name, l->kind[0] ? "virtual" : "not a controller",
+			   l->kind[0] ? l->kind : "?");
 		return -EOPNOTSUPP;
 	}
 	if (c->sample_point > 999 || c->data_sample_point > 999) {
-		reply_detail(detail, dsize,
-			     "a sample point is in tenths of a percent, "
-			     "1 to 999 (875 is 87.5 %%)");
+		detail_set(detail, dsize,
+			   "a sample point is in tenths of a percent, "
+			   "1 to 999 (875 is 87.5 %%)");
 		return -EINVAL;
 	}
 	if (c->sample_point && !c->bitrate) {
-		reply_detail(detail, dsize, "a sample point needs a bitrate");
+		detail_set(detail, dsize, "a sample point needs a bitrate");
 		return -EINVAL;
 	}
 	if (c->data_sample_point && !c->data_bitrate) {
-		reply_detail(detail, dsize,
-			     "a data sample point needs a data bitrate");
+		detail_set(detail, dsize,
+			   "a data sample point needs a data bitrate");
 		return -EINVAL;
 	}
 	if (c->ctrlmode_flags & ~c->ctrlmode_mask) {
-		reply_detail(detail, dsize,
-			     "controller mode flags 0x%x outside the mask 0x%x",
-			     c->ctrlmode_flags, c->ctrlmode_mask);
+		detail_set(detail, dsize,
+			   "controller mode flags 0x%x outside the mask 0x%x",
+			   c->ctrlmode_flags, c->ctrlmode_mask);
 		return -EINVAL;
 	}
 	if (c->ctrlmode_mask & ~(uint32_t)CANLINK_CTRLMODE_ALL) {
-		reply_detail(detail, dsize, "unknown controller mode bits 0x%x",
-			     c->ctrlmode_mask &
-				     ~(uint32_t)CANLINK_CTRLMODE_ALL);
+		detail_set(detail, dsize, "unknown controller mode bits 0x%x",
+			   c->ctrlmode_mask & ~(uint32_t)CANLINK_CTRLMODE_ALL);
 		return -EINVAL;
 	}
 	/*
@@ -209,21 +205,20 @@ static int canlink_check(const struct nl_link *l,
 					     ~l->cfg.ctrlmode_supported,
 				     m1, sizeof(m1));
 		canlink_ctrlmode_str(l->cfg.ctrlmode_supported, m2, sizeof(m2));
-		reply_detail(detail, dsize, "%s cannot do %s (it supports %s)",
-			     l->name, m1, m2);
+		detail_set(detail, dsize, "%s cannot do %s (it supports %s)",
+			   l->name, m1, m2);
 		return -EOPNOTSUPP;
 	}
 	if (c->data_bitrate && !l->fd_capable) {
-		reply_detail(detail, dsize,
-			     "%s has no CAN FD data phase to set a data "
-			     "bitrate for",
-			     l->name);
+		detail_set(detail, dsize,
+			   "%s has no CAN FD data phase to set a data "
+			   "bitrate for",
+			   l->name);
 		return -EOPNOTSUPP;
 	}
-	if (c->link != CAND__LINK_CHANGE__LINK_UNCHANGED &&
-	    c->link != CAND__LINK_CHANGE__LINK_UP &&
-	    c->link != CAND__LINK_CHANGE__LINK_DOWN) {
-		reply_detail(detail, dsize, "unknown link change %d", c->link);
+	if (c->link != LINK_UNCHANGED && c->link != LINK_UP &&
+	    c->link != LINK_DOWN) {
+		detail_set(detail, dsize, "unknown link change %d", c->link);
 		return -EINVAL;
 	}
 	return 0;
@@ -242,9 +237,9 @@ static int canlink_apply(const char *name, const struct canlink_change *c,
 	if (c->ctrlmode_mask && can_set_ctrlmode(name, &cm) < 0) {
 		rc = canlink_errno();
 		canlink_ctrlmode_str(c->ctrlmode_mask, modes, sizeof(modes));
-		reply_detail(detail, dsize, "controller mode %s: %s%s", modes,
-			     strerror(-rc),
-			     rc == -EOPNOTSUPP ? " by this controller" : "");
+		detail_set(detail, dsize, "controller mode %s: %s%s", modes,
+			   strerror(-rc),
+			   rc == -EOPNOTSUPP ? " by this controller" : "");
 		return rc;
 	}
 	if (c->bitrate &&
@@ -252,10 +247,10 @@ static int canlink_apply(const char *name, const struct canlink_change *c,
 							   c->sample_point)
 			     : can_set_bitrate(name, c->bitrate)) < 0) {
 		rc = canlink_errno();
-		reply_detail(detail, dsize, "bitrate %u%s: %s", c->bitrate,
-			     c->sample_point ? " with that sample point" : "",
-			     rc == -EINVAL ? "the controller cannot do it"
-					   : strerror(-rc));
+		detail_set(detail, dsize, "bitrate %u%s: %s", c->bitrate,
+			   c->sample_point ? " with that sample point" : "",
+			   rc == -EINVAL ? "the controller cannot do it"
+					 : strerror(-rc));
 		return rc;
 	}
 	if (c->data_bitrate &&
@@ -263,16 +258,16 @@ static int canlink_apply(const char *name, const struct canlink_change *c,
 					     c->data_sample_point)) < 0) {
 		if (rc == -EDOM || rc == -ERANGE)
 			rc = -EINVAL;
-		reply_detail(detail, dsize, "data bitrate %u: %s",
-			     c->data_bitrate,
-			     rc == -EOPNOTSUPP ? "this controller has no CAN FD"
-					       : strerror(-rc));
+		detail_set(detail, dsize, "data bitrate %u: %s",
+			   c->data_bitrate,
+			   rc == -EOPNOTSUPP ? "this controller has no CAN FD"
+					     : strerror(-rc));
 		return rc;
 	}
 	if (c->set_restart_ms && can_set_restart_ms(name, c->restart_ms) < 0) {
 		rc = canlink_errno();
-		reply_detail(detail, dsize, "restart-ms %u: %s", c->restart_ms,
-			     strerror(-rc));
+		detail_set(detail, dsize, "restart-ms %u: %s", c->restart_ms,
+			   strerror(-rc));
 		return rc;
 	}
 	return 0;
@@ -289,13 +284,12 @@ int canlink_configure(const struct nl_link *l, const struct canlink_change *c,
 	*cycled = 0;
 	if ((rc = canlink_check(l, c, detail, dsize)) < 0)
 		return rc;
-	want_up = c->link == CAND__LINK_CHANGE__LINK_UP ||
-		  (c->link == CAND__LINK_CHANGE__LINK_UNCHANGED && up);
+	want_up = c->link == LINK_UP || (c->link == LINK_UNCHANGED && up);
 	if (timing && up) {
 		if (can_do_stop(l->name) < 0) {
 			rc = canlink_errno();
-			reply_detail(detail, dsize, "taking %s down: %s",
-				     l->name, strerror(-rc));
+			detail_set(detail, dsize, "taking %s down: %s", l->name,
+				   strerror(-rc));
 			return rc;
 		}
 		*cycled = 1;
@@ -307,17 +301,17 @@ int canlink_configure(const struct nl_link *l, const struct canlink_change *c,
 	if (want_up && !up && can_do_start(l->name) < 0) {
 		rc2 = canlink_errno();
 		if (rc == 0) {
-			reply_detail(detail, dsize, "bringing %s up: %s%s",
-				     l->name, strerror(-rc2),
-				     rc2 == -EINVAL ? " (is the configuration "
-						      "complete?)"
-						    : "");
+			detail_set(detail, dsize, "bringing %s up: %s%s",
+				   l->name, strerror(-rc2),
+				   rc2 == -EINVAL ? " (is the configuration "
+						    "complete?)"
+						  : "");
 			rc = rc2;
 		}
 	} else if (!want_up && up && can_do_stop(l->name) < 0 && rc == 0) {
 		rc = canlink_errno();
-		reply_detail(detail, dsize, "taking %s down: %s", l->name,
-			     strerror(-rc));
+		detail_set(detail, dsize, "taking %s down: %s", l->name,
+			   strerror(-rc));
 	}
 	if (rc < 0 && *cycled && want_up) {
 		len = strlen(detail);
@@ -334,41 +328,40 @@ int canlink_restart(const struct nl_link *l, char *detail, size_t dsize)
 	int state, rc;
 
 	if (!l->controller) {
-		reply_detail(detail, dsize,
-			     "%s is virtual (%s): there is no controller to "
-			     "restart",
-			     l->name, l->kind);
+		detail_set(detail, dsize,
+			   "%s is virtual (%s): there is no controller to "
+			   "restart",
+			   l->name, l->kind);
 		return -EOPNOTSUPP;
 	}
 	if (!(l->flags & IFF_UP)) {
-		reply_detail(detail, dsize, "%s is down", l->name);
+		detail_set(detail, dsize, "%s is down", l->name);
 		return -ENETDOWN;
 	}
 	if (can_get_state(l->name, &state) < 0 ||
 	    can_get_restart_ms(l->name, &restart_ms) < 0) {
-		reply_detail(detail, dsize, "cannot read the state of %s",
-			     l->name);
+		detail_set(detail, dsize, "cannot read the state of %s",
+			   l->name);
 		return -EIO;
 	}
 	/* The kernel's own refusals, in words rather than EINVAL/EBUSY. */
 	if (restart_ms != 0) {
-		reply_detail(detail, dsize,
-			     "%s restarts by itself: restart-ms is %u (set it "
-			     "to 0 for manual restarts)",
-			     l->name, restart_ms);
+		detail_set(detail, dsize,
+			   "%s restarts by itself: restart-ms is %u (set it "
+			   "to 0 for manual restarts)",
+			   l->name, restart_ms);
 		return -EBUSY;
 	}
 	if (state != CAN_STATE_BUS_OFF) {
-		reply_detail(
-			detail, dsize,
-			"%s is %s, not BUS-OFF: there is nothing to restart",
-			l->name, canlink_state_name(state + 1));
+		detail_set(detail, dsize,
+			   "%s is %s, not BUS-OFF: there is nothing to restart",
+			   l->name, canlink_state_name(state + 1));
 		return -EBUSY;
 	}
 	if (can_do_restart(l->name) < 0) {
 		rc = canlink_errno();
-		reply_detail(detail, dsize, "restarting %s: %s", l->name,
-			     strerror(-rc));
+		detail_set(detail, dsize, "restarting %s: %s", l->name,
+			   strerror(-rc));
 		return rc;
 	}
 	return 0;

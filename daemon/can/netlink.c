@@ -1,12 +1,8 @@
 /*
- * The rtnetlink monitor: an RTMGRP_LINK socket in the event loop, so that
- * every link change of a CAN interface (up, down, created, deleted,
- * reconfigured, bus-off and back, which the kernel reports as a carrier
- * change) reaches busstate.c as it happens, whoever made it.
- *
- * Also the two synchronous requests libsocketcan 0.0.12 lacks: reading an
- * interface's CAN FD data bit timing and supported modes, and setting the
- * data bit timing.
+ * rtnetlink: parsing RTM_NEWLINK/RTM_DELLINK of CAN interfaces (for the
+ * monitor in ops/linkmon.c and for one-off reads), and the two synchronous
+ * requests libsocketcan 0.0.12 lacks: reading an interface's CAN FD data
+ * bit timing and supported modes, and setting the data bit timing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,9 +17,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if_arp.h>
 
-#include <event2/event.h>
-
-#include "daemon.h"
+#include "can/can.h"
 
 #define NETLINK_BUF 65536
 /* A synchronous request that takes longer than this has gone wrong. */
@@ -161,7 +155,7 @@ int netlink_parse_link(const struct nlmsghdr *nh, struct nl_link *l)
 	return l->name[0] != '\0';
 }
 
-static int netlink_socket(unsigned groups)
+int netlink_socket(unsigned groups)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = groups};
 	int fd;
@@ -178,38 +172,20 @@ static int netlink_socket(unsigned groups)
 	return fd;
 }
 
-/* Handles what one recv() brought: notifications or a dump's part. */
-static int netlink_dispatch(struct cand_ctx *ctx, const char *buf, size_t n,
-			    int initial)
+int netlink_monitor_socket(void)
 {
-	const struct nlmsghdr *nh;
-	struct nl_link l;
+	int fd, size = 1 << 20;
 
-	for (nh = (const struct nlmsghdr *)buf; NLMSG_OK(nh, n);
-	     nh = NLMSG_NEXT(nh, n)) {
-		if (nh->nlmsg_type == NLMSG_DONE)
-			return 1;
-		if (nh->nlmsg_type == NLMSG_ERROR)
-			return ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
-		if (nh->nlmsg_type != RTM_NEWLINK &&
-		    nh->nlmsg_type != RTM_DELLINK)
-			continue;
-		if (!netlink_parse_link(nh, &l))
-			continue;
-		if (nh->nlmsg_type == RTM_DELLINK)
-			busstate_link_removed(ctx, l.ifindex);
-		else
-			busstate_link_update(ctx, &l, initial);
-	}
-	return 0;
+	fd = netlink_socket(RTMGRP_LINK);
+	if (fd < 0)
+		return fd;
+	/* Bursts (a bus flapping, many interfaces) must not overrun us. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	return fd;
 }
 
-/*
- * Every CAN interface as it is now, through busstate_link_update; at
- * startup, and again when the monitor lost notifications. Interfaces that
- * are no longer there are removed.
- */
-static int netlink_resync(struct cand_ctx *ctx, int initial)
+int netlink_dump_request(int fd)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -221,112 +197,30 @@ static int netlink_resync(struct cand_ctx *ctx, int initial)
 		       .nlmsg_seq = 1},
 		.ifi = {.ifi_family = AF_UNSPEC},
 	};
-	struct timeval tv = {NETLINK_TIMEOUT_MS / 1000,
-			     NETLINK_TIMEOUT_MS % 1000 * 1000};
-	struct canif *ci, *next;
-	char *buf;
-	ssize_t n;
-	int fd, rc = 0;
 
-	fd = netlink_socket(0);
-	if (fd < 0)
-		return fd;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	buf = malloc(NETLINK_BUF);
-	if (buf == NULL) {
-		close(fd);
-		return -ENOMEM;
-	}
-	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
-		rc = -errno;
-	/* Interfaces the dump does not mention are gone: mark, then sweep. */
-	TAILQ_FOREACH(ci, &ctx->canifs, entry)
-		ci->seen = 0;
-	while (rc == 0) {
-		n = recv(fd, buf, NETLINK_BUF, 0);
-		if (n < 0 && errno == EINTR)
+	return send(fd, &req, req.nh.nlmsg_len, 0) < 0 ? -errno : 0;
+}
+
+int netlink_next_link(const struct nlmsghdr **nhp, size_t *left,
+		      struct nl_link *l, int *removed)
+{
+	const struct nlmsghdr *nh;
+
+	for (nh = *nhp; NLMSG_OK(nh, *left); nh = NLMSG_NEXT(nh, *left)) {
+		if (nh->nlmsg_type == NLMSG_DONE)
+			return 2;
+		if (nh->nlmsg_type == NLMSG_ERROR)
+			return ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
+		if (nh->nlmsg_type != RTM_NEWLINK &&
+		    nh->nlmsg_type != RTM_DELLINK)
 			continue;
-		if (n < 0) {
-			rc = -errno;
-			break;
-		}
-		rc = netlink_dispatch(ctx, buf, (size_t)n, initial);
-	}
-	for (ci = TAILQ_FIRST(&ctx->canifs); ci != NULL; ci = next) {
-		next = TAILQ_NEXT(ci, entry);
-		if (!ci->seen && rc >= 0)
-			busstate_link_removed(ctx, ci->link.ifindex);
-	}
-	free(buf);
-	close(fd);
-	return rc < 0 ? rc : 0;
-}
-
-void netlink_drain(struct cand_ctx *ctx)
-{
-	/* One notification per datagram; a CAN link's is about 1.5 KiB. */
-	char buf[32768];
-	ssize_t n;
-	int rounds;
-
-	if (ctx->nl_fd < 0)
-		return;
-	for (rounds = 0; rounds < 64; rounds++) {
-		n = recv(ctx->nl_fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n < 0 && errno == ENOBUFS) {
-			/* Notifications were lost: ask for the whole picture.
-			 */
-			log_warn("rtnetlink monitor overran; resynchronising");
-			if (netlink_resync(ctx, 0) < 0)
-				log_err("rtnetlink resync failed");
+		if (!netlink_parse_link(nh, l))
 			continue;
-		}
-		if (n <= 0)
-			break;
-		netlink_dispatch(ctx, buf, (size_t)n, 0);
+		*removed = nh->nlmsg_type == RTM_DELLINK;
+		*nhp = NLMSG_NEXT(nh, *left);
+		return 1;
 	}
-}
-
-static void netlink_on_read(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	netlink_drain(arg);
-}
-
-int netlink_open(struct cand_ctx *ctx)
-{
-	int fd, rc, size = 1 << 20;
-
-	fd = netlink_socket(RTMGRP_LINK);
-	if (fd < 0) {
-		log_err("rtnetlink monitor: %s", strerror(-fd));
-		return fd;
-	}
-	/* Bursts (a bus flapping, many interfaces) must not overrun us. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	ctx->nl_fd = fd;
-	/* Subscribed before the dump, so no change falls between the two. */
-	if ((rc = netlink_resync(ctx, 1)) < 0) {
-		log_err("rtnetlink link dump: %s", strerror(-rc));
-		return rc;
-	}
-	ctx->ev_netlink = event_new(ctx->base, fd, EV_READ | EV_PERSIST,
-				    netlink_on_read, ctx);
-	if (ctx->ev_netlink == NULL || event_add(ctx->ev_netlink, NULL) < 0)
-		return -ENOMEM;
 	return 0;
-}
-
-void netlink_close(struct cand_ctx *ctx)
-{
-	if (ctx->ev_netlink != NULL)
-		event_free(ctx->ev_netlink);
-	ctx->ev_netlink = NULL;
-	if (ctx->nl_fd >= 0)
-		close(ctx->nl_fd);
-	ctx->nl_fd = -1;
 }
 
 /* Sends one request and reads until its answer; parses a link into out. */

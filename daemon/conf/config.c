@@ -6,25 +6,16 @@
  * would trip over; the file is read whole into a fresh struct cand_config
  * and only swapped in when all of it is good.
  *
- *   [limits]          daemon-wide limits (config_limits_key)
- *   [rule NAME]       an access rule (config_rule_key; the model is policy.c)
- *   [interface NAME]  bus-off recovery of one interface (config_iface_key;
- *                     the model is busoff.c), busoff_reload() on SIGHUP
+ *   [limits]          daemon-wide limits (config_limits.c)
+ *   [rule NAME]       an access rule (config_rule.c; the model is policy.c)
+ *   [interface NAME]  bus-off recovery of one interface (config_iface.c;
+ *                     the model is ops/busoff.c), busoff_reload() on SIGHUP
  *
- *   [interface can0]
- *   busoff-recovery = kernel        # kernel | cand | none
- *   restart-ms = 100                # kernel: the kernel's restart-ms
- *
- *   [interface can1]
- *   busoff-recovery = cand
- *   restart-delay-ms = 200          # cand: restart this long after bus-off
- *   max-restarts-per-minute = 6     # cand: then wait; 0 = no limit
+ * This file is the driver: inih, the section table, numbers and lists.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -36,61 +27,8 @@
 #include <linux/can.h>
 #include <linux/can/raw.h>
 
-#include "daemon.h"
+#include "conf/config_parse.h"
 #include "wire.h"
-
-#define CONFIG_ERR_MAX		      256
-#define CONFIG_DEFAULT_RESTART_MS     100
-#define CONFIG_DEFAULT_DELAY_MS	      100
-#define CONFIG_DEFAULT_MAX_PER_MINUTE 10
-
-/* Which keys an [interface] section set, to check they fit its mode. */
-#define CONFIG_SET_MODE	      0x1u
-#define CONFIG_SET_RESTART_MS 0x2u
-#define CONFIG_SET_DELAY      0x4u
-#define CONFIG_SET_MAX	      0x8u
-/* Room for a user or group entry from getpwnam_r/getgrnam_r. */
-#define CONFIG_NSS_BUF 16384
-
-struct config_parse;
-
-struct config_section {
-	const char *kind; /* first word between the brackets */
-	int named;	  /* [kind NAME] rather than [kind] */
-	int (*begin)(struct config_parse *p, const char *name);
-	int (*key)(struct config_parse *p, const char *key, const char *value);
-};
-
-struct config_parse {
-	struct cand_config *cfg;
-	const char *file; /* for messages */
-	FILE *f;
-	char *linebuf;
-	size_t linecap;
-	unsigned line;	       /* the line inih is at: our reader counts */
-	unsigned header_line;  /* the last [section] line seen */
-	unsigned section_line; /* the header of the section being read */
-	char section[128];     /* the section the last key was in */
-	const struct config_section *kind; /* NULL: unknown section */
-	struct policy_rule *rule;	   /* the [rule NAME] being read */
-	struct busoff_policy *iface;	   /* the [interface NAME] being read */
-	unsigned *iface_set;		   /* CONFIG_SET_* per busoff entry */
-	unsigned *iface_line;		   /* its header line */
-	unsigned limits_seen;		   /* bits: [limits] keys given */
-	unsigned watermark_line;	   /* where a watermark was set */
-	unsigned err_line;
-	char err[CONFIG_ERR_MAX];
-};
-
-static int config_limits_key(struct config_parse *p, const char *key,
-			     const char *value);
-static int config_rule_begin(struct config_parse *p, const char *name);
-static int config_rule_key(struct config_parse *p, const char *key,
-			   const char *value);
-
-static int config_iface_begin(struct config_parse *p, const char *name);
-static int config_iface_key(struct config_parse *p, const char *key,
-			    const char *value);
 
 static const struct config_section config_sections[] = {
 	{"limits", 0, NULL, config_limits_key},
@@ -99,10 +37,7 @@ static const struct config_section config_sections[] = {
 };
 
 /* Records the first error (by line) and tells inih to note the line. */
-static int config_error(struct config_parse *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int config_error(struct config_parse *p, const char *fmt, ...)
+int config_error(struct config_parse *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -152,8 +87,7 @@ const struct busoff_policy *config_busoff(const struct cand_config *cfg,
 
 /* ---- values ---- */
 
-/* A decimal number with an optional K or M (KiB, MiB) suffix. */
-static int config_number(const char *s, int sizes, unsigned long long *out)
+int config_number(const char *s, int sizes, unsigned long long *out)
 {
 	unsigned long long v, mul = 1;
 	char *end;
@@ -176,8 +110,7 @@ static int config_number(const char *s, int sizes, unsigned long long *out)
 	return 0;
 }
 
-/* A hexadecimal CAN id, with or without 0x, as can-utils writes them. */
-static int config_hex(const char *s, uint32_t max, uint32_t *out)
+int config_hex(const char *s, uint32_t max, uint32_t *out)
 {
 	unsigned long v;
 	char *end;
@@ -196,10 +129,8 @@ static int config_hex(const char *s, uint32_t max, uint32_t *out)
 	return 0;
 }
 
-/* Splits a list on blanks and commas; calls fn for each item. */
-static int
-config_each(struct config_parse *p, const char *key, const char *value,
-	    int (*fn)(struct config_parse *, const char *key, char *item))
+int config_each(struct config_parse *p, const char *key, const char *value,
+		int (*fn)(struct config_parse *, const char *key, char *item))
 {
 	char *copy = strdup(value), *item, *save = NULL;
 	int n = 0, ok = 1;
@@ -213,381 +144,6 @@ config_each(struct config_parse *p, const char *key, const char *value,
 	if (ok && n == 0)
 		return config_error(p, "%s: empty list", key);
 	return ok;
-}
-
-/* ---- [limits] ---- */
-
-enum config_type { CONFIG_SIZE_T, CONFIG_UNSIGNED, CONFIG_INT };
-
-static const struct config_limit {
-	const char *key;
-	size_t off;
-	enum config_type type;
-	int sizes; /* takes K/M */
-	unsigned long long min, max;
-} config_limits[] = {
-	{"max_clients", offsetof(struct cand_limits, max_clients),
-	 CONFIG_UNSIGNED, 0, 1, 1000000},
-	{"max_message_size", offsetof(struct cand_limits, max_msg),
-	 CONFIG_SIZE_T, 1, 128, CAND_MAX_MSG},
-	{"max_filters", offsetof(struct cand_limits, max_filters),
-	 CONFIG_UNSIGNED, 0, 0, CAN_RAW_FILTER_MAX},
-	{"max_periodic_tasks", offsetof(struct cand_limits, max_periodic),
-	 CONFIG_UNSIGNED, 0, 0, 100000},
-	{"max_monitors", offsetof(struct cand_limits, max_monitors),
-	 CONFIG_UNSIGNED, 0, 0, 100000},
-	{"output_high_watermark", offsetof(struct cand_limits, out_high),
-	 CONFIG_SIZE_T, 1, 4096, 1ull << 30},
-	{"output_low_watermark", offsetof(struct cand_limits, out_low),
-	 CONFIG_SIZE_T, 1, 0, 1ull << 30},
-	{"can_receive_buffer", offsetof(struct cand_limits, rcvbuf), CONFIG_INT,
-	 1, 4096, 256u << 20},
-};
-
-static int config_limits_key(struct config_parse *p, const char *key,
-			     const char *value)
-{
-	const struct config_limit *l = NULL;
-	unsigned long long v;
-	char *field;
-	size_t i;
-
-	for (i = 0; i < sizeof(config_limits) / sizeof(config_limits[0]); i++)
-		if (strcmp(key, config_limits[i].key) == 0)
-			l = &config_limits[i];
-	if (l == NULL) {
-		config_error(p, "[limits]: unknown key '%s' (known:", key);
-		for (i = 0;
-		     i < sizeof(config_limits) / sizeof(config_limits[0]); i++)
-			snprintf(p->err + strlen(p->err),
-				 sizeof(p->err) - strlen(p->err), " %s",
-				 config_limits[i].key);
-		snprintf(p->err + strlen(p->err),
-			 sizeof(p->err) - strlen(p->err), ")");
-		return 0;
-	}
-	i = (size_t)(l - config_limits);
-	if (p->limits_seen & (1u << i))
-		return config_error(p, "[limits]: %s is given twice", key);
-	p->limits_seen |= 1u << i;
-	if (config_number(value, l->sizes, &v) < 0)
-		return config_error(p, "%s: '%s' is not a number%s", key, value,
-				    l->sizes ? " (suffix K or M allowed)" : "");
-	if (v < l->min || v > l->max)
-		return config_error(p, "%s: %llu is outside %llu..%llu", key, v,
-				    l->min, l->max);
-	field = (char *)&p->cfg->limits + l->off;
-	switch (l->type) {
-	case CONFIG_SIZE_T:
-		*(size_t *)(void *)field = (size_t)v;
-		break;
-	case CONFIG_UNSIGNED:
-		*(unsigned *)(void *)field = (unsigned)v;
-		break;
-	case CONFIG_INT:
-		*(int *)(void *)field = (int)v;
-		break;
-	}
-	if (l->off == offsetof(struct cand_limits, out_high) ||
-	    l->off == offsetof(struct cand_limits, out_low))
-		p->watermark_line = p->line;
-	return 1;
-}
-
-/* ---- [rule NAME] ---- */
-
-static int config_rule_begin(struct config_parse *p, const char *name)
-{
-	struct policy *pol = p->cfg->policy;
-	size_t i;
-
-	for (i = 0; i < policy_n_rules(pol); i++)
-		if (strcmp(policy_rule_name(policy_rule_at(pol, i)), name) == 0)
-			return config_error(
-				p,
-				"[rule %s] is defined twice (first "
-				"at line %u)",
-				name, policy_rule_line(policy_rule_at(pol, i)));
-	p->rule = policy_add_rule(pol, name, p->header_line);
-	return p->rule != NULL ? 1 : config_error(p, "out of memory");
-}
-
-static int config_iface(struct config_parse *p, const char *key, char *item)
-{
-	(void)key;
-	if (strlen(item) >= 64)
-		return config_error(p, "interfaces: '%s' is too long", item);
-	if (policy_rule_add_iface(p->rule, item) < 0)
-		return config_error(p, "out of memory");
-	return 1;
-}
-
-static int config_all_digits(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (!isdigit((unsigned char)*s))
-			return 0;
-	return 1;
-}
-
-static int config_user(struct config_parse *p, const char *key, char *item)
-{
-	struct passwd pw, *found = NULL;
-	char buf[CONFIG_NSS_BUF];
-	unsigned long long v;
-
-	(void)key;
-	if (strcmp(item, "*") == 0) {
-		policy_rule_add_everyone(p->rule);
-		return 1;
-	}
-	if (config_all_digits(item)) {
-		if (config_number(item, 0, &v) < 0 || v >= (uid_t)-1)
-			return config_error(p, "users: bad uid %s", item);
-		return policy_rule_add_uid(p->rule, (uid_t)v) < 0
-			       ? config_error(p, "out of memory")
-			       : 1;
-	}
-	if (getpwnam_r(item, &pw, buf, sizeof(buf), &found) != 0 ||
-	    found == NULL)
-		return config_error(p, "users: no user '%s' on this system",
-				    item);
-	return policy_rule_add_uid(p->rule, found->pw_uid) < 0
-		       ? config_error(p, "out of memory")
-		       : 1;
-}
-
-static int config_group(struct config_parse *p, const char *key, char *item)
-{
-	struct group gr, *found = NULL;
-	char buf[CONFIG_NSS_BUF];
-	unsigned long long v;
-
-	(void)key;
-	if (strcmp(item, "*") == 0) {
-		policy_rule_add_everyone(p->rule);
-		return 1;
-	}
-	if (config_all_digits(item)) {
-		if (config_number(item, 0, &v) < 0 || v >= (gid_t)-1)
-			return config_error(p, "groups: bad gid %s", item);
-		return policy_rule_add_gid(p->rule, (gid_t)v) < 0
-			       ? config_error(p, "out of memory")
-			       : 1;
-	}
-	if (getgrnam_r(item, &gr, buf, sizeof(buf), &found) != 0 ||
-	    found == NULL)
-		return config_error(p, "groups: no group '%s' on this system",
-				    item);
-	return policy_rule_add_gid(p->rule, found->gr_gid) < 0
-		       ? config_error(p, "out of memory")
-		       : 1;
-}
-
-static int config_right(struct config_parse *p, const char *key, char *item)
-{
-	int r = policy_right_from_name(item);
-
-	(void)key;
-	if (r < 0)
-		return config_error(p,
-				    "rights: unknown right '%s' (rights: read "
-				    "send periodic monitor configure admin)",
-				    item);
-	policy_rule_add_rights(p->rule, POLICY_RIGHT_BIT(r));
-	return 1;
-}
-
-/* ID, LO-HI or ID/MASK, in hex; key says 11- or 29-bit ids. */
-static int config_ids(struct config_parse *p, const char *key, char *item)
-{
-	int ext = strcmp(key, "send_ext_ids") == 0;
-	uint32_t max = ext ? CAN_EFF_MASK : CAN_SFF_MASK, a = 0, b = 0;
-	char *sep = strpbrk(item, "-/");
-	int is_mask = sep != NULL && *sep == '/', rc;
-
-	if (sep != NULL)
-		*sep = '\0';
-	rc = config_hex(item, max, &a);
-	if (rc == 0)
-		rc = sep != NULL ? config_hex(sep + 1, max, &b) : 0;
-	if (sep == NULL)
-		b = a;
-	if (sep != NULL)
-		*sep = is_mask ? '/' : '-';
-	if (rc == -ERANGE)
-		return config_error(p, "%s: '%s' exceeds %s ids (max 0x%X)",
-				    key, item, ext ? "29-bit" : "11-bit", max);
-	if (rc < 0)
-		return config_error(p,
-				    "%s: '%s' is not ID, LO-HI or ID/MASK in "
-				    "hex",
-				    key, item);
-	if (!is_mask && a > b)
-		return config_error(p, "%s: '%s' is an empty range", key, item);
-	if (policy_rule_add_ids(p->rule, ext, a, b, is_mask) < 0)
-		return config_error(p, "out of memory");
-	return 1;
-}
-
-static int config_rule_key(struct config_parse *p, const char *key,
-			   const char *value)
-{
-	static const struct {
-		const char *key;
-		int (*fn)(struct config_parse *, const char *, char *);
-	} keys[] = {
-		{"interfaces", config_iface}, {"users", config_user},
-		{"groups", config_group},     {"rights", config_right},
-		{"send_ids", config_ids},     {"send_ext_ids", config_ids},
-	};
-	size_t i;
-
-	/* Lists: a key given again (or a continuation line) adds to it. */
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (strcmp(key, keys[i].key) == 0)
-			return config_each(p, key, value, keys[i].fn);
-	return config_error(p,
-			    "[rule %s]: unknown key '%s' (known: interfaces "
-			    "users groups rights send_ids send_ext_ids)",
-			    policy_rule_name(p->rule), key);
-}
-
-/* ---- [interface NAME]: bus-off recovery ---- */
-
-static int config_iface_begin(struct config_parse *p, const char *name)
-{
-	struct cand_config *cfg = p->cfg;
-	struct busoff_policy *v;
-	unsigned *set, *line;
-	size_t i;
-
-	if (strlen(name) >= IFNAMSIZ || strchr(name, '/') != NULL)
-		return config_error(p, "[interface %s]: not an interface name",
-				    name);
-	for (i = 0; i < cfg->n_busoff; i++)
-		if (strcmp(cfg->busoff[i].ifname, name) == 0)
-			return config_error(p, "[interface %s] again", name);
-	v = realloc(cfg->busoff, (cfg->n_busoff + 1) * sizeof(*v));
-	if (v != NULL)
-		cfg->busoff = v;
-	set = realloc(p->iface_set, (cfg->n_busoff + 1) * sizeof(*set));
-	if (set != NULL)
-		p->iface_set = set;
-	line = realloc(p->iface_line, (cfg->n_busoff + 1) * sizeof(*line));
-	if (line != NULL)
-		p->iface_line = line;
-	if (v == NULL || set == NULL || line == NULL)
-		return config_error(p, "out of memory");
-	v = &cfg->busoff[cfg->n_busoff];
-	memset(v, 0, sizeof(*v));
-	snprintf(v->ifname, sizeof(v->ifname), "%s", name);
-	v->restart_ms = CONFIG_DEFAULT_RESTART_MS;
-	v->delay_ms = CONFIG_DEFAULT_DELAY_MS;
-	v->max_per_minute = CONFIG_DEFAULT_MAX_PER_MINUTE;
-	set[cfg->n_busoff] = 0;
-	line[cfg->n_busoff] = p->line;
-	p->iface = v;
-	cfg->n_busoff++;
-	return 1;
-}
-
-static int config_uint(const char *value, unsigned long max, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(value, &end, 10);
-	if (errno != 0 || end == value || *end != '\0' || value[0] == '-' ||
-	    v > max)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static int config_iface_key(struct config_parse *p, const char *key,
-			    const char *value)
-{
-	struct busoff_policy *bp = p->iface;
-	unsigned *set = &p->iface_set[bp - p->cfg->busoff];
-	uint32_t v;
-
-	if (strcmp(key, "busoff-recovery") == 0) {
-		if (strcmp(value, "kernel") == 0)
-			bp->mode = BUSOFF_KERNEL;
-		else if (strcmp(value, "cand") == 0)
-			bp->mode = BUSOFF_CAND;
-		else if (strcmp(value, "none") == 0)
-			bp->mode = BUSOFF_NONE;
-		else
-			return config_error(
-				p,
-				"busoff-recovery is kernel, cand or "
-				"none, not \"%s\"",
-				value);
-		*set |= CONFIG_SET_MODE;
-	} else if (strcmp(key, "restart-ms") == 0) {
-		if (config_uint(value, UINT32_MAX, &v) < 0 || v == 0)
-			return config_error(p,
-					    "restart-ms is a number of "
-					    "milliseconds above 0, not \"%s\"",
-					    value);
-		bp->restart_ms = v;
-		*set |= CONFIG_SET_RESTART_MS;
-	} else if (strcmp(key, "restart-delay-ms") == 0) {
-		if (config_uint(value, 3600000, &v) < 0)
-			return config_error(p,
-					    "restart-delay-ms is 0 to 3600000 "
-					    "milliseconds, not \"%s\"",
-					    value);
-		bp->delay_ms = v;
-		*set |= CONFIG_SET_DELAY;
-	} else if (strcmp(key, "max-restarts-per-minute") == 0) {
-		if (config_uint(value, BUSOFF_MAX_PER_MINUTE, &v) < 0)
-			return config_error(p,
-					    "max-restarts-per-minute is 0 (no "
-					    "limit) to %d, not \"%s\"",
-					    BUSOFF_MAX_PER_MINUTE, value);
-		bp->max_per_minute = v;
-		*set |= CONFIG_SET_MAX;
-	} else {
-		return config_error(p,
-				    "unknown key \"%s\" (busoff-recovery, "
-				    "restart-ms, restart-delay-ms, "
-				    "max-restarts-per-minute)",
-				    key);
-	}
-	return 1;
-}
-
-/* Keys that do not fit the section's mode are mistakes; say so. */
-static int config_iface_check(struct config_parse *p, char *err, size_t esize)
-{
-	size_t i;
-
-	for (i = 0; i < p->cfg->n_busoff; i++) {
-		const struct busoff_policy *bp = &p->cfg->busoff[i];
-		unsigned set = p->iface_set[i];
-		const char *why = NULL;
-
-		if (!(set & CONFIG_SET_MODE))
-			why = "busoff-recovery is missing (kernel, cand or "
-			      "none)";
-		else if ((set & CONFIG_SET_RESTART_MS) &&
-			 bp->mode != BUSOFF_KERNEL)
-			why = "restart-ms goes with busoff-recovery = kernel";
-		else if ((set & (CONFIG_SET_DELAY | CONFIG_SET_MAX)) &&
-			 bp->mode != BUSOFF_CAND)
-			why = "restart-delay-ms and max-restarts-per-minute go "
-			      "with busoff-recovery = cand";
-		if (why != NULL) {
-			snprintf(err, esize, "%s:%u: [interface %s]: %s",
-				 p->file, p->iface_line[i], bp->ifname, why);
-			return -EINVAL;
-		}
-	}
-	return 0;
 }
 
 /* ---- inih glue ---- */

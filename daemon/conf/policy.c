@@ -1,9 +1,10 @@
 /*
- * Access policy. Rules from the config (config.c builds them) grant rights
- * on interfaces to users and groups; a caller is who SO_PEERCRED says it is,
- * with its groups read from the system. Nothing is granted by default except
- * to root. policy_check() and policy_check_frames() are the only places
- * that decide, so a new right or rule kind is a change to this file alone.
+ * Access policy. Rules from the config (config_rule.c builds them) grant
+ * rights on interfaces to users and groups; a caller is a struct ident
+ * (for a local client, who SO_PEERCRED says it is), with its groups read
+ * from the system. Nothing is granted by default except to root.
+ * policy_check() and policy_check_frames() are the only places that
+ * decide, so a new right or rule kind is a change to this file alone.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -14,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "conf/conf.h"
 
 /* Beyond this many groups per user something is off; do not chase it. */
 #define POLICY_MAX_GROUPS 65536
@@ -233,7 +234,7 @@ int policy_rule_validate(const struct policy_rule *r, char *why, size_t size)
 
 /* ---- who the caller is ---- */
 
-int policy_load_groups(struct client *c)
+int policy_load_groups(struct ident *c)
 {
 	struct passwd pw, *found = NULL;
 	long bufsize = sysconf(_SC_GETPW_R_SIZE_MAX);
@@ -279,7 +280,7 @@ int policy_load_groups(struct client *c)
 	return 0;
 }
 
-static int policy_subject(const struct policy_rule *r, const struct client *c)
+static int policy_subject(const struct policy_rule *r, const struct ident *c)
 {
 	size_t i, j;
 
@@ -308,7 +309,7 @@ static int policy_iface(const struct policy_rule *r, const char *iface)
 	return 0;
 }
 
-static int policy_applies(const struct policy_rule *r, const struct client *c,
+static int policy_applies(const struct policy_rule *r, const struct ident *c,
 			  const char *iface)
 {
 	return policy_subject(r, c) &&
@@ -317,10 +318,9 @@ static int policy_applies(const struct policy_rule *r, const struct client *c,
 
 /* ---- decisions ---- */
 
-int policy_allows(const struct client *c, const char *iface,
-		  enum policy_right right)
+int policy_allows(const struct policy *p, const struct ident *c,
+		  const char *iface, enum policy_right right)
 {
-	const struct policy *p = c->ctx->policy;
 	unsigned want, have = 0;
 	size_t i;
 
@@ -337,9 +337,9 @@ int policy_allows(const struct client *c, const char *iface,
 	return (have & want) != 0;
 }
 
-unsigned policy_rights(const struct client *c, const char *iface)
+unsigned policy_rights(const struct policy *p, const struct ident *c,
+		       const char *iface)
 {
-	const struct policy *p = c->ctx->policy;
 	const unsigned all = POLICY_RIGHT_BIT(RIGHT_ADMIN + 1) - 1 -
 			     POLICY_RIGHT_BIT(RIGHT_NONE);
 	unsigned have = 0;
@@ -364,23 +364,24 @@ static void policy_where(char *buf, size_t size, const char *iface)
 		snprintf(buf, size, " on \"%s\"", iface);
 }
 
-int policy_check(const struct client *c, const char *iface,
-		 enum policy_right right, char *detail, size_t dsize)
+int policy_check(const struct policy *p, const struct ident *c,
+		 const char *iface, enum policy_right right, char *detail,
+		 size_t dsize)
 {
 	char where[64];
 
-	if (policy_allows(c, iface, right))
+	if (policy_allows(p, c, iface, right))
 		return 0;
 	policy_where(where, sizeof(where), iface);
 	if (right == RIGHT_OPEN)
-		reply_detail(detail, dsize,
-			     "uid %lu has no right%s (opening a channel needs "
-			     "'read', 'send', 'periodic' or 'monitor')",
-			     (unsigned long)c->uid, where);
+		detail_set(detail, dsize,
+			   "uid %lu has no right%s (opening a channel needs "
+			   "'read', 'send', 'periodic' or 'monitor')",
+			   (unsigned long)c->uid, where);
 	else
-		reply_detail(detail, dsize, "uid %lu lacks the '%s' right%s",
-			     (unsigned long)c->uid, policy_right_name(right),
-			     where);
+		detail_set(detail, dsize, "uid %lu lacks the '%s' right%s",
+			   (unsigned long)c->uid, policy_right_name(right),
+			   where);
 	return -EPERM;
 }
 
@@ -397,11 +398,15 @@ static int policy_id_in(const struct policy_rule *r, int ext, uint32_t id)
 	return 0;
 }
 
-/* 1 if some rule lets c put f on iface; *may_send: some rule grants send. */
-static int policy_frame_ok(const struct client *c, const char *iface,
-			   const Cand__Frame *f, int *may_send)
+/*
+ * 1 if some rule lets c put f on iface with right (send, or periodic for
+ * a task's frames); *may: some rule grants the right at all. A rule's id
+ * limits bound every way it lets frames out.
+ */
+static int policy_frame_ok(const struct policy *p, const struct ident *c,
+			   const char *iface, const struct frame_desc *f,
+			   enum policy_right right, int *may)
 {
-	const struct policy *p = c->ctx->policy;
 	const struct policy_rule *r;
 	size_t i;
 
@@ -411,12 +416,12 @@ static int policy_frame_ok(const struct client *c, const char *iface,
 			continue;
 		if (r->rights & POLICY_RIGHT_BIT(RIGHT_ADMIN))
 			return 1;
-		if (!(r->rights & POLICY_RIGHT_BIT(RIGHT_SEND)))
+		if (!(r->rights & POLICY_RIGHT_BIT(right)))
 			continue;
-		*may_send = 1;
+		*may = 1;
 		if (!r->id_limited)
 			return 1;
-		/* Error frames are not ids; only an unlimited send covers them.
+		/* Error frames are not ids; only an unlimited rule covers them.
 		 */
 		if (!f->error && policy_id_in(r, f->extended ? 1 : 0, f->id))
 			return 1;
@@ -424,45 +429,49 @@ static int policy_frame_ok(const struct client *c, const char *iface,
 	return 0;
 }
 
-int policy_check_frames(const struct client *c, const char *channel,
-			const Cand__SendRequest *req, size_t first,
+int policy_check_frames(const struct policy *p, const struct ident *c,
+			const char *channel, const struct frame_desc *frames,
+			size_t n, size_t first, enum policy_right right,
 			char *detail, size_t dsize)
 {
-	const Cand__Frame *f;
+	const char *name = policy_right_name(right);
+	const struct frame_desc *f;
 	const char *iface;
 	char where[64];
 	size_t i;
-	int may_send;
+	int may;
 
 	if (c->uid == 0)
 		return 0;
-	for (i = first; i < req->n_frames; i++) {
-		f = req->frames[i];
+	for (i = first; i < n; i++) {
+		f = &frames[i];
 		iface = channel[0] != '\0' ? channel : f->ifname;
-		/* No interface: raw_send refuses it before the bus anyway. */
+		/* No interface: the send refuses it before the bus anyway. */
 		if (iface == NULL || iface[0] == '\0')
 			continue;
-		may_send = 0;
-		if (policy_frame_ok(c, iface, f, &may_send))
+		may = 0;
+		if (policy_frame_ok(p, c, iface, f, right, &may))
 			continue;
 		policy_where(where, sizeof(where), iface);
-		if (!may_send)
-			reply_detail(detail, dsize,
-				     "uid %lu lacks the 'send' right%s",
-				     (unsigned long)c->uid, where);
+		if (!may)
+			detail_set(detail, dsize,
+				   "uid %lu lacks the '%s' right%s",
+				   (unsigned long)c->uid, name, where);
 		else if (f->error)
-			reply_detail(detail, dsize,
-				     "frame %zu: uid %lu lacks the 'send' "
-				     "right for error frames%s (its send is "
-				     "limited to some ids)",
-				     i, (unsigned long)c->uid, where);
+			detail_set(
+				detail, dsize,
+				"frame %zu: uid %lu lacks the '%s' right for "
+				"error frames%s (its send is limited to some "
+				"ids)",
+				i, (unsigned long)c->uid, name, where);
 		else
-			reply_detail(detail, dsize,
-				     "frame %zu: uid %lu lacks the 'send' "
-				     "right for %s id 0x%X%s",
-				     i, (unsigned long)c->uid,
-				     f->extended ? "extended" : "standard",
-				     (unsigned)f->id, where);
+			detail_set(
+				detail, dsize,
+				"frame %zu: uid %lu lacks the '%s' right for "
+				"%s id 0x%X%s",
+				i, (unsigned long)c->uid, name,
+				f->extended ? "extended" : "standard",
+				(unsigned)f->id, where);
 		return -EPERM;
 	}
 	return 0;

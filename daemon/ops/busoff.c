@@ -19,7 +19,7 @@
 
 #include <event2/event.h>
 
-#include "daemon.h"
+#include "ops/ops.h"
 
 #define BUSOFF_WINDOW_MS 60000u
 
@@ -95,7 +95,7 @@ static void busoff_on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (ci->state != CAND__CAN_STATE__STATE_BUS_OFF)
+	if (ci->state != BUS_STATE_BUS_OFF)
 		return;
 	next = busoff_next_allowed(run->stamps, run->n_stamps,
 				   p->max_per_minute, now);
@@ -217,7 +217,7 @@ void busoff_attach(struct canif *ci)
 	busoff_describe(ci, how, sizeof(how));
 	log_info("%s: bus-off recovery: %s", ci->link.name, how);
 	busoff_apply(run);
-	if (ci->state == CAND__CAN_STATE__STATE_BUS_OFF &&
+	if (ci->state == BUS_STATE_BUS_OFF &&
 	    run->policy->mode == BUSOFF_CAND) {
 		run->busoff_at_ms = busoff_now_ms();
 		busoff_arm(run, run->policy->delay_ms);
@@ -278,8 +278,7 @@ void busoff_reload(struct canif *ci)
 	if (p == NULL)
 		return;
 	busoff_apply(run);
-	if (ci->state == CAND__CAN_STATE__STATE_BUS_OFF &&
-	    p->mode == BUSOFF_CAND)
+	if (ci->state == BUS_STATE_BUS_OFF && p->mode == BUSOFF_CAND)
 		busoff_arm(run, p->delay_ms);
 }
 
@@ -302,7 +301,7 @@ void busoff_on_state(struct canif *ci, int prev, int state)
 	uint64_t now = busoff_now_ms();
 	char how[160];
 
-	if (state == CAND__CAN_STATE__STATE_BUS_OFF) {
+	if (state == BUS_STATE_BUS_OFF) {
 		if (run != NULL)
 			run->busoff_at_ms = now;
 		busoff_describe(ci, how, sizeof(how));
@@ -313,7 +312,7 @@ void busoff_on_state(struct canif *ci, int prev, int state)
 			busoff_arm(run, p->delay_ms);
 		return;
 	}
-	if (prev != CAND__CAN_STATE__STATE_BUS_OFF)
+	if (prev != BUS_STATE_BUS_OFF)
 		return;
 	if (run != NULL && run->busoff_at_ms != 0)
 		log_info("%s: recovered from bus-off: %s after %llu ms",

@@ -1,11 +1,13 @@
 /*
- * One client connection: credentials, the request stream in, replies and
- * frame batches out, and flow control between the two.
+ * One protobuf connection: credentials into an identity and a session,
+ * the request stream in (length-prefixed messages), and flow control:
+ * requests are read only while the output has room for their replies.
  *
- * A client is only ever freed from its own read callback or at shutdown.
- * Everything else that wants it gone calls client_kill(), which shuts the
- * socket down so that the read callback runs next and frees it; that keeps
- * callbacks lower on the stack from touching freed memory.
+ * A connection is only ever freed from its own read callback or at
+ * shutdown. Everything else that wants it gone calls conn_kill() (the
+ * output queue's fail), which shuts the socket down so that the read
+ * callback runs next and frees it; that keeps callbacks lower on the
+ * stack from touching freed memory.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,22 +19,30 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "daemon.h"
+#include "pb/pb.h"
 #include "wire.h"
 
 /* Bytes read from a client socket per read(). */
-#define CLIENT_READ_CHUNK 65536
+#define CONN_READ_CHUNK 65536
 
-static void client_on_read(evutil_socket_t fd, short what, void *arg);
-static void client_on_write(evutil_socket_t fd, short what, void *arg);
-static void client_process_input(struct client *c);
+static void conn_on_read(evutil_socket_t fd, short what, void *arg);
+static void conn_process_input(struct conn *c);
+static void conn_on_low(void *owner);
+static void conn_fail(void *owner, const char *why);
+
+static const struct outq_codec conn_codec = {
+	.frames = encode_frames,
+	.event = encode_event,
+	.on_low = conn_on_low,
+	.fail = conn_fail,
+};
 
 /*
  * Tells a connection we will not serve why, as the answer to whatever it
  * asks first (a Reply with id 0), before it is closed. The message is
  * small and the socket new, so one write does it or nothing does.
  */
-static void client_refuse(int fd, Cand__Status status, const char *detail)
+static void conn_refuse(int fd, Cand__Status status, const char *detail)
 {
 	Cand__ServerMsg msg = CAND__SERVER_MSG__INIT;
 	Cand__Reply rep = CAND__REPLY__INIT;
@@ -52,129 +62,88 @@ static void client_refuse(int fd, Cand__Status status, const char *detail)
 		log_debug("refusal not sent: %s", strerror(errno));
 }
 
-int client_new(struct cand_ctx *ctx, int fd)
+int conn_new(struct cand_ctx *ctx, int fd)
 {
+	struct ident id = {.kind = IDENT_LOCAL};
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	struct client *c;
+	struct conn *c;
 	char detail[96];
 
-	if (ctx->n_clients >= ctx->limits.max_clients) {
+	if (ctx->n_sessions >= ctx->limits.max_clients) {
 		log_warn("refusing a connection: %u clients is the limit",
 			 ctx->limits.max_clients);
 		snprintf(detail, sizeof(detail),
 			 "cand serves at most %u clients (max_clients)",
 			 ctx->limits.max_clients);
-		client_refuse(fd, CAND__STATUS__LIMIT_EXCEEDED, detail);
+		conn_refuse(fd, CAND__STATUS__LIMIT_EXCEEDED, detail);
 		return -EUSERS;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		log_warn("SO_PEERCRED: %s", strerror(errno));
 		return -errno;
 	}
-
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
+	id.pid = cred.pid;
+	id.uid = cred.uid;
+	id.gid = cred.gid;
+	if (policy_load_groups(&id) < 0)
 		return -ENOMEM;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		free(id.groups);
+		return -ENOMEM;
+	}
 	c->ctx = ctx;
 	c->fd = fd;
-	c->id = ++ctx->next_client_id;
-	c->pid = cred.pid;
-	c->uid = cred.uid;
-	c->gid = cred.gid;
-	if (policy_load_groups(c) < 0) {
-		c->fd = -1;
-		client_free(c);
-		return -ENOMEM;
-	}
 	c->in = evbuffer_new();
-	c->out = evbuffer_new();
-	c->ev_read = event_new(ctx->base, fd, EV_READ | EV_PERSIST,
-			       client_on_read, c);
-	c->ev_write = event_new(ctx->base, fd, EV_WRITE | EV_PERSIST,
-				client_on_write, c);
-	if (c->in == NULL || c->out == NULL || c->ev_read == NULL ||
-	    c->ev_write == NULL || event_add(c->ev_read, NULL) < 0) {
+	c->ev_read =
+		event_new(ctx->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
+	if (c->in == NULL || c->ev_read == NULL ||
+	    event_add(c->ev_read, NULL) < 0 ||
+	    (c->s = sess_new(ctx, &id, fd, &conn_codec, c)) == NULL) {
+		free(id.groups);
 		c->fd = -1; /* the caller closes it */
-		client_free(c);
+		conn_free(c);
 		return -ENOMEM;
 	}
-	TAILQ_INSERT_TAIL(&ctx->clients, c, entry);
-	ctx->n_clients++;
-	log_info("client %u connected: pid %ld uid %lu gid %lu (%zu groups)",
-		 c->id, (long)c->pid, (unsigned long)c->uid,
-		 (unsigned long)c->gid, c->n_groups);
-	notify_status(ctx);
+	TAILQ_INSERT_TAIL(&ctx->conns, c, entry);
 	return 0;
 }
 
-void client_free(struct client *c)
+void conn_free(struct conn *c)
 {
-	if (c->ctx != NULL && c->entry.tqe_prev != NULL) {
-		TAILQ_REMOVE(&c->ctx->clients, c, entry);
-		c->ctx->n_clients--;
-		log_info("client %u disconnected", c->id);
-		notify_status(c->ctx);
+	if (c->s != NULL) {
+		TAILQ_REMOVE(&c->ctx->conns, c, entry);
+		/* Cancels a pending send before its request goes below. */
+		sess_free(c->s);
 	}
-	dispatch_cancel(c);
-	bcm_client_free(c);
-	if (c->raw != NULL)
-		raw_close(c->raw);
+	if (c->pending != NULL)
+		cand__request__free_unpacked(c->pending, NULL);
+	free(c->pending_frames);
 	if (c->ev_read != NULL)
 		event_free(c->ev_read);
-	if (c->ev_write != NULL)
-		event_free(c->ev_write);
 	if (c->in != NULL)
 		evbuffer_free(c->in);
-	if (c->out != NULL)
-		evbuffer_free(c->out);
 	if (c->fd >= 0)
 		close(c->fd);
-	free(c->groups);
 	free(c);
 }
 
-void client_kill(struct client *c, const char *why)
+void conn_kill(struct conn *c, const char *why)
 {
 	if (c->dead)
 		return;
-	log_warn("client %u: %s; disconnecting", c->id, why);
+	log_warn("client %u: %s; disconnecting", c->s->id, why);
 	c->dead = 1;
-	if (c->raw != NULL)
-		raw_pause(c->raw);
-	evbuffer_drain(c->out, evbuffer_get_length(c->out));
-	event_del(c->ev_write);
+	sess_pause(c->s);
+	outq_stop(&c->s->q);
 	shutdown(c->fd, SHUT_RDWR);
 	event_add(c->ev_read, NULL);
 }
 
-int client_queue_msg(struct client *c, const Cand__ServerMsg *msg)
+static void conn_fail(void *owner, const char *why)
 {
-	size_t len = protobuf_c_message_get_packed_size(&msg->base);
-	struct evbuffer_iovec vec;
-
-	if (c->dead)
-		return -EPIPE;
-	/* Pack straight into the output buffer: no copy, no malloc. */
-	if (evbuffer_reserve_space(c->out, CAND_WIRE_HDR + len, &vec, 1) < 1)
-		return -ENOMEM;
-	wire_put_len(vec.iov_base, (uint32_t)len);
-	protobuf_c_message_pack(&msg->base,
-				(uint8_t *)vec.iov_base + CAND_WIRE_HDR);
-	vec.iov_len = CAND_WIRE_HDR + len;
-	if (evbuffer_commit_space(c->out, &vec, 1) < 0)
-		return -ENOMEM;
-	return 0;
-}
-
-size_t client_pending_output(const struct client *c)
-{
-	return evbuffer_get_length(c->out);
-}
-
-int client_out_full(const struct client *c)
-{
-	return evbuffer_get_length(c->out) >= c->ctx->limits.out_high;
+	conn_kill(owner, why);
 }
 
 /*
@@ -183,82 +152,79 @@ int client_out_full(const struct client *c)
  * (which may be a flush_tx for it), which bounds both buffers whatever the
  * client does.
  */
-static void client_update_reading(struct client *c)
+static void conn_update_reading(struct conn *c)
 {
 	if (c->dead || c->closing)
 		return;
 	if ((c->pending != NULL &&
 	     evbuffer_get_length(c->in) >=
 		     CAND_WIRE_HDR + c->ctx->limits.max_msg) ||
-	    client_out_full(c)) {
+	    outq_full(&c->s->q)) {
 		if (!c->requests_paused)
 			event_del(c->ev_read);
 		c->requests_paused = 1;
 	} else if (c->requests_paused) {
 		c->requests_paused = 0;
 		event_add(c->ev_read, NULL);
-		client_process_input(c);
+		conn_process_input(c);
 	}
 }
 
-void client_flush(struct client *c)
+static void conn_on_low(void *owner)
 {
-	size_t left;
-	int n;
+	struct conn *c = owner;
 
-	if (c->dead)
-		return;
-	while ((left = evbuffer_get_length(c->out)) > 0) {
-		n = evbuffer_write(c->out, c->fd);
-		if (n > 0)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			break;
-		client_kill(c, n < 0 ? strerror(errno) : "short write");
-		return;
-	}
-	if (left > 0)
-		event_add(c->ev_write, NULL);
-	else
-		event_del(c->ev_write);
-	/* Resume CAN reads before the buffer is empty, so it never starves. */
-	if (left < c->ctx->limits.out_low) {
-		if (c->raw != NULL)
-			raw_resume(c->raw);
-		bcm_resume(c);
-		client_update_reading(c);
-	}
+	sess_resume(c->s);
+	conn_update_reading(c);
 }
 
-void client_flush_later(struct client *c)
-{
-	if (!c->dead)
-		event_add(c->ev_write, NULL);
-}
-
-static void client_on_write(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	client_flush(arg);
-}
-
-void client_resume_requests(struct client *c)
+void conn_resume_requests(struct conn *c)
 {
 	/* What arrived meanwhile waited in the buffer: handle it now. */
-	client_process_input(c);
-	client_flush(c);
+	conn_process_input(c);
+	outq_flush(&c->s->q);
 }
 
-static void client_process_input(struct client *c)
+/* The next request's length, or 0 when the connection must go. */
+static int conn_frame(struct conn *c, uint32_t *len)
 {
 	uint8_t hdr[CAND_WIRE_HDR];
+	char why[128];
+
+	evbuffer_copyout(c->in, hdr, sizeof(hdr));
+	*len = wire_get_len(hdr);
+	if (*len == 0 || *len > CAND_MAX_MSG) {
+		/* The stream cannot be resynchronised after this. */
+		snprintf(why, sizeof(why), "bad message length %u (limit %zu)",
+			 *len, c->ctx->limits.max_msg);
+		conn_kill(c, why);
+		return 0;
+	}
+	if (*len > c->ctx->limits.max_msg) {
+		/*
+		 * Framed, just too big for this daemon's limit: say so and
+		 * skip it without ever holding it.
+		 */
+		snprintf(why, sizeof(why),
+			 "request of %u bytes is over the limit of %zu "
+			 "(max_message_size)",
+			 *len, c->ctx->limits.max_msg);
+		log_info("client %u: %s", c->s->id, why);
+		dispatch_reject(c, -EFBIG, why);
+		evbuffer_drain(c->in, CAND_WIRE_HDR);
+		c->skip = *len;
+		*len = 0;
+	}
+	return 1;
+}
+
+static void conn_process_input(struct conn *c)
+{
 	size_t have;
 	uint32_t len;
 	uint8_t *msg;
-	char why[128];
 
-	while (!c->dead && !client_out_full(c)) {
+	while (!c->dead && !outq_full(&c->s->q)) {
 		have = evbuffer_get_length(c->in);
 		if (c->skip > 0) {
 			/* The rest of a request over the limit goes unread. */
@@ -271,36 +237,15 @@ static void client_process_input(struct client *c)
 		}
 		if (have < CAND_WIRE_HDR)
 			break;
-		evbuffer_copyout(c->in, hdr, sizeof(hdr));
-		len = wire_get_len(hdr);
-		if (len == 0 || len > CAND_MAX_MSG) {
-			/* The stream cannot be resynchronised after this. */
-			snprintf(why, sizeof(why),
-				 "bad message length %u (limit %zu)", len,
-				 c->ctx->limits.max_msg);
-			client_kill(c, why);
+		if (!conn_frame(c, &len))
 			return;
-		}
-		if (len > c->ctx->limits.max_msg) {
-			/*
-			 * Framed, just too big for this daemon's limit: say so
-			 * and skip it without ever holding it.
-			 */
-			snprintf(why, sizeof(why),
-				 "request of %u bytes is over the limit of "
-				 "%zu (max_message_size)",
-				 len, c->ctx->limits.max_msg);
-			log_info("client %u: %s", c->id, why);
-			dispatch_reject(c, -EFBIG, why);
-			evbuffer_drain(c->in, CAND_WIRE_HDR);
-			c->skip = len;
+		if (len == 0)
 			continue;
-		}
 		if (have < CAND_WIRE_HDR + (size_t)len)
 			break;
 		msg = evbuffer_pullup(c->in, CAND_WIRE_HDR + (ssize_t)len);
 		if (msg == NULL) {
-			client_kill(c, "out of memory");
+			conn_kill(c, "out of memory");
 			return;
 		}
 		/* Behind a pending request, only a flush_tx goes ahead. */
@@ -310,113 +255,48 @@ static void client_process_input(struct client *c)
 		dispatch_request(c, msg + CAND_WIRE_HDR, len);
 		evbuffer_drain(c->in, CAND_WIRE_HDR + (size_t)len);
 	}
-	client_update_reading(c);
+	conn_update_reading(c);
 }
 
-static void client_on_read(evutil_socket_t fd, short what, void *arg)
+static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 {
-	struct client *c = arg;
+	struct conn *c = arg;
 	int n;
 
 	(void)what;
 	if (c->dead) {
-		client_free(c);
+		conn_free(c);
 		return;
 	}
-	n = evbuffer_read(c->in, fd, CLIENT_READ_CHUNK);
+	n = evbuffer_read(c->in, fd, CONN_READ_CHUNK);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		if (n < 0)
-			log_info("client %u: %s", c->id, strerror(errno));
-		client_free(c);
+			log_info("client %u: %s", c->s->id, strerror(errno));
+		conn_free(c);
 		return;
 	}
-	client_process_input(c);
-	client_flush(c);
+	conn_process_input(c);
+	outq_flush(&c->s->q);
 }
 
-/* One RightsEvent naming what a reload took away. */
-static void client_rights_event(struct client *c, unsigned revoked,
-				const char *channel)
+void conn_shutdown_all(struct cand_ctx *ctx)
 {
-	Cand__ServerMsg msg = CAND__SERVER_MSG__INIT;
-	Cand__Event ev = CAND__EVENT__INIT;
-	Cand__RightsEvent re = CAND__RIGHTS_EVENT__INIT;
-	char *names[RIGHT_OPEN];
-	char detail[256];
-	size_t off;
-	int r;
+	struct conn *c, *next;
 
-	off = (size_t)snprintf(detail, sizeof(detail),
-			       "configuration reloaded: uid %lu lost",
-			       (unsigned long)c->uid);
-	for (r = RIGHT_READ; r <= RIGHT_ADMIN; r++) {
-		if (!(revoked & POLICY_RIGHT_BIT(r)))
+	for (c = TAILQ_FIRST(&ctx->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->dead)
 			continue;
-		names[re.n_revoked++] = (char *)policy_right_name(r);
-		if (off < sizeof(detail))
-			off += (size_t)snprintf(detail + off,
-						sizeof(detail) - off, " '%s'",
-						policy_right_name(r));
+		c->closing = 1;
+		event_del(c->ev_read);
+		sess_shutdown(c->s);
 	}
-	if (off < sizeof(detail))
-		snprintf(detail + off, sizeof(detail) - off, " on \"%s\"",
-			 channel);
-	log_info("client %u: %s", c->id, detail);
-	re.status = CAND__STATUS__PERMISSION_DENIED;
-	re.detail = detail;
-	re.revoked = names;
-	ev.ev_case = CAND__EVENT__EV_RIGHTS;
-	ev.rights = &re;
-	msg.msg_case = CAND__SERVER_MSG__MSG_EVENT;
-	msg.event = &ev;
-	client_queue_msg(c, &msg);
 }
 
-void client_policy_changed(struct client *c)
+void conn_free_all(struct cand_ctx *ctx)
 {
-	const char *channel;
-	unsigned now, revoked;
+	struct conn *c;
 
-	if (policy_load_groups(c) < 0)
-		log_warn("client %u: groups not refreshed: out of memory",
-			 c->id);
-	if (c->dead || c->closing || c->raw == NULL)
-		return;
-	channel = raw_channel(c->raw);
-	now = policy_rights(c, channel);
-	revoked = c->rights & ~now;
-	c->rights = now;
-	/* Sends are checked per request; receiving must be stopped here. */
-	if (raw_set_rx(c->raw, (now & POLICY_RIGHT_BIT(RIGHT_READ)) != 0) < 0)
-		client_kill(c, "cannot change its CAN filters after a reload");
-	/* BCM periodic tasks and monitors: drop those a right no longer covers.
-	 */
-	if (revoked != 0)
-		client_rights_event(c, revoked, channel);
-	client_flush(c);
-}
-
-void client_shutdown(struct client *c)
-{
-	Cand__ServerMsg msg = CAND__SERVER_MSG__INIT;
-	Cand__Event ev = CAND__EVENT__INIT;
-	Cand__ShutdownEvent sd = CAND__SHUTDOWN_EVENT__INIT;
-
-	if (c->dead)
-		return;
-	c->closing = 1;
-	event_del(c->ev_read);
-	dispatch_abort(c, -ESHUTDOWN, "cand is shutting down");
-	/* Frames stop here; BCM tasks are deleted here too. */
-	if (c->raw != NULL) {
-		raw_close(c->raw);
-		c->raw = NULL;
-	}
-	sd.detail = "cand is shutting down";
-	ev.ev_case = CAND__EVENT__EV_SHUTDOWN;
-	ev.shutdown = &sd;
-	msg.msg_case = CAND__SERVER_MSG__MSG_EVENT;
-	msg.event = &ev;
-	client_queue_msg(c, &msg);
-	client_flush(c);
+	while ((c = TAILQ_FIRST(&ctx->conns)) != NULL)
+		conn_free(c);
 }

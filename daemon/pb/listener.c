@@ -12,7 +12,7 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
-#include "daemon.h"
+#include "pb/pb.h"
 
 /* How long accept stays off after running out of file descriptors. */
 #define LISTENER_BACKOFF_MS 100
@@ -126,7 +126,7 @@ static void listener_accept(evutil_socket_t fd, short what, void *arg)
 		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			break;
-		if (client_new(ctx, cfd) < 0)
+		if (conn_new(ctx, cfd) < 0)
 			close(cfd);
 	}
 	if (errno == EMFILE || errno == ENFILE) {

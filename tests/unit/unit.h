@@ -4,7 +4,7 @@
 
 #include <check.h>
 
-#include "daemon.h"
+#include "pb/pb.h"
 
 Suite *frametext_suite(void);
 Suite *proto_suite(void);
@@ -17,7 +17,7 @@ Suite *policy_suite(void);
 struct harness {
 	struct cand_ctx ctx;
 	int peer; /* the client's end */
-	struct client *c;
+	struct conn *c;
 };
 void harness_init(struct harness *h);
 void harness_free(struct harness *h);
