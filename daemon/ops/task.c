@@ -169,7 +169,13 @@ static int task_frames(struct sess *s, const struct frame_desc *frames,
 		return -ENODEV;
 	}
 	snprintf(ifname, IFNAMSIZ, "%s", name);
-	return 0;
+	/* The send_ids of the rules bound a task's frames as a send's. */
+	rc = policy_check_frames(s->ctx->policy, &s->ident, chan_name(c),
+				 frames, n, 0, RIGHT_PERIODIC, detail, dsize);
+	if (rc < 0)
+		log_info("client %u (uid %lu): periodic task denied: %s", s->id,
+			 (unsigned long)s->ident.uid, detail);
+	return rc;
 }
 
 int task_start(struct sess *s, const struct task_spec *t, uint32_t *id,
