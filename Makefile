@@ -60,7 +60,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 
 BINS := $(BUILD)/cand $(BUILD)/canctl $(BUILD)/libcand.so $(BUILD)/libcand.a $(BUILD)/libcand.pc
 
-.PHONY: all deps run check check-unit check-install check-units check-vm bench asan \
+.PHONY: all deps run check check-unit check-layers check-install check-units check-vm bench asan \
 	check-asan valgrind install uninstall clean format format-check
 all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can)
 
@@ -123,7 +123,14 @@ check: deps
 
 check-unit: $(BUILD)/test_unit
 	CK_FORK=yes $(BUILD)/test_unit
-	$(MAKE) --no-print-directory check-units check-install
+	$(MAKE) --no-print-directory check-layers check-units check-install
+
+# The daemon's layers call only downward, and no file is over 600 lines.
+# client/ is being split on its own branch: reported, not failed, until
+# that lands (then LAYERS_PENDING goes).
+LAYERS_PENDING ?= client
+check-layers: $(DAEMON_OBJ) $(PROTO_O)
+	LAYERS_PENDING="$(LAYERS_PENDING)" tests/unit/layers.sh $(BUILD)
 
 # The units as systemd reads them, and their exposure to the system.
 check-units: $(BUILD)/cand
