@@ -124,6 +124,17 @@ int bcmop_new(struct sess *s, enum bcm_kind kind, int ifindex,
 	return 0;
 }
 
+int bcmop_remove(struct sess *s, uint32_t id, enum bcm_kind kind, char *detail,
+		 size_t dsize)
+{
+	struct bcm_op *op = bcmop_find(s, id, kind, detail, dsize);
+
+	if (op == NULL)
+		return -EINVAL;
+	bcmop_free(op);
+	return 0;
+}
+
 void bcmop_free_all(struct sess *s)
 {
 	struct bcm_op *op;

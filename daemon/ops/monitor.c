@@ -209,16 +209,6 @@ int monitor_start(struct sess *s, const struct monitor_spec *m, uint32_t *id,
 	return 0;
 }
 
-int monitor_stop(struct sess *s, uint32_t id, char *detail, size_t dsize)
-{
-	struct bcm_op *op = bcmop_find(s, id, BCM_MONITOR, detail, dsize);
-
-	if (op == NULL)
-		return -EINVAL;
-	bcmop_free(op);
-	return 0;
-}
-
 void monitor_on_note(struct bcm_op *op, const struct bcmsock_note *n)
 {
 	struct evt e = {.kind = EVT_MONITOR};

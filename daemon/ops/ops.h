@@ -149,7 +149,6 @@ int task_modify(struct sess *s, uint32_t id, const struct frame_desc *frames,
 		size_t n, char *detail, size_t dsize);
 int task_stop(struct sess *s, uint32_t id, char *detail, size_t dsize);
 int task_resume(struct sess *s, uint32_t id, char *detail, size_t dsize);
-int task_remove(struct sess *s, uint32_t id, char *detail, size_t dsize);
 int task_stop_all(struct sess *s, char *detail, size_t dsize);
 /* The session's tasks into out (at most max); returns how many it has. */
 size_t task_list(struct sess *s, struct task_info *out, size_t max);
@@ -179,7 +178,6 @@ struct monitor_spec {
 
 int monitor_start(struct sess *s, const struct monitor_spec *m, uint32_t *id,
 		  char *detail, size_t dsize);
-int monitor_stop(struct sess *s, uint32_t id, char *detail, size_t dsize);
 
 /* ---- bcmop.c: what tasks and monitors share ---- */
 
@@ -224,6 +222,9 @@ int bcmop_new(struct sess *s, enum bcm_kind kind, int ifindex,
 void bcmop_free(struct bcm_op *op);
 struct bcm_op *bcmop_find(struct sess *s, uint32_t id, enum bcm_kind kind,
 			  char *detail, size_t dsize);
+/* Stops and forgets a task or a monitor of the session. */
+int bcmop_remove(struct sess *s, uint32_t id, enum bcm_kind kind, char *detail,
+		 size_t dsize);
 void bcmop_free_all(struct sess *s);
 void bcmop_resume(struct sess *s);
 /* task.c and monitor.c hear of their notifications here. */

@@ -328,16 +328,6 @@ int task_resume(struct sess *s, uint32_t id, char *detail, size_t dsize)
 	return task_run(op, detail, dsize);
 }
 
-int task_remove(struct sess *s, uint32_t id, char *detail, size_t dsize)
-{
-	struct bcm_op *op = bcmop_find(s, id, BCM_TASK, detail, dsize);
-
-	if (op == NULL)
-		return -EINVAL;
-	bcmop_free(op);
-	return 0;
-}
-
 int task_stop_all(struct sess *s, char *detail, size_t dsize)
 {
 	struct bcm_op *op;

@@ -72,8 +72,8 @@ int op_bcm_task_resume(struct conn *c, Cand__Request *req,
 int op_bcm_task_remove(struct conn *c, Cand__Request *req,
 		       struct dispatch_reply *r)
 {
-	return task_remove(c->s, req->task_remove->id, r->detail,
-			   sizeof(r->detail));
+	return bcmop_remove(c->s, req->task_remove->id, BCM_TASK, r->detail,
+			    sizeof(r->detail));
 }
 
 int op_bcm_task_stop_all(struct conn *c, Cand__Request *req,
@@ -200,6 +200,6 @@ int op_bcm_monitor_start(struct conn *c, Cand__Request *req,
 int op_bcm_monitor_stop(struct conn *c, Cand__Request *req,
 			struct dispatch_reply *r)
 {
-	return monitor_stop(c->s, req->monitor_stop->id, r->detail,
+	return bcmop_remove(c->s, req->monitor_stop->id, BCM_MONITOR, r->detail,
 			    sizeof(r->detail));
 }
