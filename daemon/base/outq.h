@@ -2,7 +2,7 @@
  * A client's output queue: the one way anything goes out to a client, and
  * the one way the layers below a codec tell it something. The operations
  * append frames and events (outq_frames, outq_event); the codec that owns
- * the client set the encoder that writes them in its wire format and the
+ * the client sets the encoder that writes them in its wire format and the
  * callbacks that hear when the queue drained (on_low) or when the client
  * must go (fail). Watermarks and writing are here, once, for every codec.
  */

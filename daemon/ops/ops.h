@@ -138,7 +138,7 @@ struct task_info {
 	const char *ifname;
 	size_t n_frames;
 	int is_fd;
-	/* What it sends now: kernel frames of task_frame_size() each. */
+	/* What it sends now, in the kernel's form: read with task_frame(). */
 	const void *frames;
 };
 

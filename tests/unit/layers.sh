@@ -115,6 +115,12 @@ for o in "${objs[@]}"; do
 		fi
 	done
 done
+# The sources too, should an object be missing its dependency file.
+for f in $(grep -l '#include.*cand\.pb-c\.h' daemon/base/* daemon/can/* daemon/conf/* \
+	daemon/ops/* 2>/dev/null); do
+	echo "  $f -> cand.pb-c.h (the protobuf front-end's only)"
+	inc=$((inc + 1))
+done
 [ "$inc" -eq 0 ] && echo "  none"
 [ $((up + inc)) -gt 0 ] && rc=1
 
