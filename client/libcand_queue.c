@@ -64,7 +64,7 @@ static void libcand_queue_rec(struct cand_frame *f,
 	f->timestamp_ns = r->timestamp_ns;
 }
 
-/* A FrameBatch's records onto the frame queue, all or none. */
+/* A FrameBatch's records onto the frame queue. */
 int libcand_queue_batch(struct cand *h, const Cand__FrameBatch *b)
 {
 	struct framepack_rec r;
@@ -79,6 +79,12 @@ int libcand_queue_batch(struct cand *h, const Cand__FrameBatch *b)
 					"frame batch format %u (this library "
 					"reads %u)",
 					b->format, FRAMEPACK_FORMAT);
+	/* Every record has a header: a bigger count would only eat memory. */
+	if (b->count > b->packed.len / FRAMEPACK_HDR)
+		return libcand_err_kill(h, CAND_EPROTO,
+					"malformed frame batch: %u frames in "
+					"%zu bytes",
+					b->count, b->packed.len);
 	if (libcand_queue_reserve(h, b->count) < 0)
 		return libcand_err_kill(h, CAND_ENOMEM,
 					"no memory for %u frames", b->count);

@@ -273,6 +273,10 @@ START_TEST(test_bad_batches)
 	o.len = 0;
 	rd_batch(&o, FRAMEPACK_FORMAT, 4);
 	rd_bad(o.buf, o.len, CAND_EPROTO, "malformed frame batch", 3);
+	/* More records than the bytes could hold: nothing is taken. */
+	o.len = 0;
+	rd_batch(&o, FRAMEPACK_FORMAT, 1000000);
+	rd_bad(o.buf, o.len, CAND_EPROTO, "1000000 frames in 116 bytes", 0);
 }
 END_TEST
 
