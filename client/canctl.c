@@ -95,10 +95,14 @@ int canctl_usage_error(const char *fmt, ...)
 }
 
 /* getopt() told about a bad option; opterr is off so this is the message. */
-int canctl_bad_option(int ch)
+int canctl_bad_option(int ch, char **argv)
 {
 	if (ch == ':')
 		return canctl_usage_error("option -%c needs a value", optopt);
+	/* An unknown long option has no letter; it is the word just read. */
+	if (optopt == 0)
+		return canctl_usage_error("unknown option '%s'",
+					  argv[optind - 1]);
 	return canctl_usage_error("unknown option -%c", optopt);
 }
 
@@ -120,7 +124,7 @@ int main(int argc, char **argv)
 			sock = optarg;
 			break;
 		default:
-			return canctl_bad_option(ch);
+			return canctl_bad_option(ch, argv);
 		}
 	}
 	argc -= optind;

@@ -24,8 +24,8 @@ struct canctl_cmd {
 /* canctl.c: the message and the usage to stderr; return exit status 2. */
 int canctl_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
-/* getopt() returned ch for a bad option. */
-int canctl_bad_option(int ch);
+/* getopt() returned ch for a bad option in argv. */
+int canctl_bad_option(int ch, char **argv);
 
 /* canctl_util.c */
 /* Prints what failed, with the daemon's detail; returns 1. */

@@ -89,7 +89,7 @@ static int canctl_events(const char *sock, int argc, char **argv)
 				return 2;
 			break;
 		default:
-			return canctl_bad_option(ch);
+			return canctl_bad_option(ch, argv);
 		}
 	}
 	argc -= optind;

@@ -126,7 +126,7 @@ static int canctl_monitor_options(int argc, char **argv,
 			opts->rtr_reply = reply;
 			break;
 		default:
-			rc = canctl_bad_option(ch);
+			rc = canctl_bad_option(ch, argv);
 		}
 		if (rc != 0)
 			return rc;

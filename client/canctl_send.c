@@ -26,7 +26,7 @@ static int canctl_send(const char *sock, int argc, char **argv)
 				return 2;
 			break;
 		default:
-			return canctl_bad_option(ch);
+			return canctl_bad_option(ch, argv);
 		}
 	}
 	argc -= optind;
