@@ -40,8 +40,10 @@ static int libcand_queue_reserve(struct cand *h, size_t n)
 	return 0;
 }
 
+/* ifname is the record's interface, already zero-padded. */
 static void libcand_queue_rec(struct cand_frame *f,
-			      const struct framepack_rec *r, const char *ifname)
+			      const struct framepack_rec *r,
+			      const char ifname[CAND_IFNAMSIZ])
 {
 	size_t n = r->data != NULL ? r->len : 0;
 	size_t max = (r->flags & FRAMEPACK_FD) ? CAND_MAX_DLEN : 8;
@@ -60,7 +62,7 @@ static void libcand_queue_rec(struct cand_frame *f,
 	if (n > 0)
 		memcpy(f->data, r->data, n);
 	memset(f->data + n, 0, sizeof(f->data) - n);
-	libcand_pb_get_str(f->ifname, sizeof(f->ifname), ifname);
+	memcpy(f->ifname, ifname, sizeof(f->ifname));
 	f->timestamp_ns = r->timestamp_ns;
 }
 
@@ -68,7 +70,8 @@ static void libcand_queue_rec(struct cand_frame *f,
 int libcand_queue_batch(struct cand *h, const Cand__FrameBatch *b)
 {
 	struct framepack_rec r;
-	size_t off = 0, i;
+	char name[CAND_IFNAMSIZ];
+	size_t off = 0, i, named = SIZE_MAX;
 	int rc;
 
 	h->kernel_drops = b->kernel_drops;
@@ -93,8 +96,14 @@ int libcand_queue_batch(struct cand *h, const Cand__FrameBatch *b)
 		if (rc <= 0 || (r.ifname >= b->n_ifnames && b->n_ifnames > 0))
 			return libcand_err_kill(h, CAND_EPROTO,
 						"malformed frame batch");
-		libcand_queue_rec(&h->q[h->q_tail++], &r,
-				  b->n_ifnames ? b->ifnames[r.ifname] : "");
+		/* A batch mostly has one interface: copy its name once. */
+		if (r.ifname != named) {
+			libcand_pb_get_str(name, sizeof(name),
+					   b->n_ifnames ? b->ifnames[r.ifname]
+							: "");
+			named = r.ifname;
+		}
+		libcand_queue_rec(&h->q[h->q_tail++], &r, name);
 		h->q_in++;
 	}
 	return 0;

@@ -41,16 +41,17 @@ static void rd_event(struct rd_out *o, Cand__Event *ev)
 }
 
 /*
- * A batch of three frames on vcan0: a classic one, an extended remote
- * request and an FD one with BRS, timestamps 1, 2 and 3 s.
+ * A batch of three frames: a classic one on vcan0, an extended remote
+ * request on vcan1 and an FD one with BRS on vcan0, timestamps 1, 2 and
+ * 3 s.
  */
 static void rd_batch(struct rd_out *o, uint32_t format, uint32_t count)
 {
 	static const uint8_t data[64] = {0x11, 0x22, 0x33, 0x44};
-	static char *ifnames[] = {(char *)"vcan0"};
+	static char *ifnames[] = {(char *)"vcan0", (char *)"vcan1"};
 	struct framepack_rec r[3] = {
 		{0x123, 4, 0, 0, 1000000000u, data},
-		{0x1abcdef | FRAMEPACK_EFF | FRAMEPACK_RTR, 2, 0, 0,
+		{0x1abcdef | FRAMEPACK_EFF | FRAMEPACK_RTR, 2, 0, 1,
 		 2000000000u, NULL},
 		{0x7ff, 64, FRAMEPACK_FD | FRAMEPACK_BRS, 0, 3000000000u, data},
 	};
@@ -65,7 +66,7 @@ static void rd_batch(struct rd_out *o, uint32_t format, uint32_t count)
 	b.count = count;
 	b.packed.data = packed;
 	b.packed.len = len;
-	b.n_ifnames = 1;
+	b.n_ifnames = 2;
 	b.ifnames = ifnames;
 	b.kernel_drops = 7;
 	ev.ev_case = CAND__EVENT__EV_FRAMES;
@@ -113,11 +114,13 @@ static void rd_check_batch(struct cand *h)
 	ck_assert_uint_eq(f.flags, CAND_FRAME_EXTENDED | CAND_FRAME_REMOTE);
 	ck_assert_uint_eq(f.len, 2);
 	ck_assert_uint_eq(f.data[0], 0);
+	ck_assert_str_eq(f.ifname, "vcan1");
 
 	ck_assert_int_eq(libcand_queue_pop_frame(h, &f), 1);
 	ck_assert_uint_eq(f.id, 0x7ff);
 	ck_assert_uint_eq(f.flags, CAND_FRAME_FD | CAND_FRAME_BRS);
 	ck_assert_uint_eq(f.len, 64);
+	ck_assert_str_eq(f.ifname, "vcan0");
 	ck_assert_uint_eq(f.timestamp_ns, 3000000000u);
 	ck_assert_uint_eq(cand_kernel_drops(h), 7);
 }
@@ -192,7 +195,7 @@ START_TEST(test_events_in_order)
 	for (i = 0; i < 3; i++) {
 		ck_assert_int_eq(libcand_queue_pop(h, &ev), 1);
 		ck_assert_int_eq(ev.type, CAND_EVENT_FRAME);
-		ck_assert_str_eq(ev.ifname, "vcan0");
+		ck_assert_str_eq(ev.ifname, i == 1 ? "vcan1" : "vcan0");
 	}
 	ck_assert_int_eq(libcand_queue_pop(h, &ev), 0);
 	cand_close(h);
