@@ -13,9 +13,7 @@
 # bench/ tests/, and every one over 600 lines.
 #
 # Exit 1 for any upward reference or include, or a file over 600 lines
-# in daemon/ client/ proto/ bench/ (tests/ are reported only). Folders
-# named in LAYERS_PENDING (e.g. "client") are reported, not failed: their
-# split is in flight on another branch.
+# in daemon/ client/ proto/ bench/ (tests/ are reported only).
 set -u
 
 BUILD=${1:?usage: $0 BUILDDIR}
@@ -125,7 +123,6 @@ done
 [ $((up + inc)) -gt 0 ] && rc=1
 
 # ---- sizes ----
-pending=" ${LAYERS_PENDING:-} "
 sizes=$(git ls-files -co --exclude-standard daemon client proto bench tests |
 	grep -E '\.(c|h|sh|proto|py)$' | while read -r f; do
 	[ -f "$f" ] && printf '%d %s\n' "$(wc -l <"$f")" "$f"
@@ -139,8 +136,6 @@ while read -r n f; do
 	top=${f%%/*}
 	if [ "$top" = tests ]; then
 		echo "  $n $f (tests/: reported, not failed)"
-	elif [ "${pending/ $top /}" != "$pending" ]; then
-		echo "  $n $f ($top/: pending on another branch, LAYERS_PENDING)"
 	else
 		echo "  $n $f"
 		rc=1

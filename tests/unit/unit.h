@@ -12,6 +12,7 @@ Suite *status_suite(void);
 Suite *bcm_suite(void);
 Suite *health_suite(void);
 Suite *policy_suite(void);
+Suite *read_suite(void);
 
 /* harness.c: one client of a daemon context, fed requests directly. */
 struct harness {
