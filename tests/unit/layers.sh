@@ -46,7 +46,9 @@ layer_of() {
 	done
 }
 
-mapfile -t objs < <(find "$BUILD/daemon" -name '*.o' | sort)
+# The objects of today's sources only: a build dir may keep stale ones.
+mapfile -t objs < <(git ls-files -co --exclude-standard 'daemon/*.c' |
+	sed "s|^|$BUILD/|; s|\.c\$|.o|" | sort)
 if [ "${#objs[@]}" -eq 0 ]; then
 	echo "layers: no objects under $BUILD/daemon" >&2
 	exit 2
