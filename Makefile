@@ -95,7 +95,7 @@ $(BUILD)/libcand.a: $(LIB_OBJ) $(PROTO_O)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libcand.so: $(LIB_PIC)
-	$(CC) $(CFLAGS) -shared -Wl,-soname,libcand.so.$(SOVERSION) -o $@ $^ $(PROTOBUF_LIBS)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,libcand.so.$(SOVERSION) -o $@ $^ $(PROTOBUF_LIBS) $(LDFLAGS)
 
 $(BUILD)/libcand.pc: client/libcand.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
@@ -174,7 +174,8 @@ install: $(BINS)
 	install -m 755 $(BUILD)/libcand.so $(DESTDIR)$(LIBDIR)/libcand.so.$(SOVERSION)
 	ln -sf libcand.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libcand.so
 	install -m 644 client/cand.h $(DESTDIR)$(INCLUDEDIR)/cand.h
-	sed -e 's|@PREFIX@|$(PREFIX)|g' client/libcand.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|^libdir=.*|libdir=$(LIBDIR)|' client/libcand.pc.in \
+		>$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc
 	$(INSTALL_SED) systemd/cand.service >$(DESTDIR)$(UNITDIR)/cand.service
 	$(INSTALL_SED) systemd/cand.socket >$(DESTDIR)$(UNITDIR)/cand.socket
 	$(INSTALL_SED) systemd/cand.tmpfiles >$(DESTDIR)$(TMPFILESDIR)/cand.conf
