@@ -5,6 +5,7 @@
 #   make check      unit tests on the host, then integration tests in a VM
 #   make bench      throughput/latency against a direct CAN_RAW reader, in the VM
 #   make asan       build with ASan/UBSan into build-asan/
+#   make deb        Debian packages (debian/) into build/deb/, lintian-clean
 #   make install    DESTDIR=... PREFIX=... (binaries, library, units, config, man pages)
 #   make uninstall  the same DESTDIR and PREFIX
 
@@ -61,7 +62,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BINS := $(BUILD)/cand $(BUILD)/canctl $(BUILD)/libcand.so $(BUILD)/libcand.a $(BUILD)/libcand.pc
 
 .PHONY: all deps run check check-unit check-install check-units check-vm bench asan \
-	check-asan valgrind install uninstall clean format format-check
+	check-asan valgrind install uninstall clean format format-check deb
 all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can)
 
 # Installs the Debian 12 packages the build and the VM tests need, once.
@@ -148,6 +149,11 @@ valgrind: all
 	CAND_VM_SYSTEMD=0 CAND_DAEMON_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		tests/vm/run-tests.sh $(BUILD)
 
+# dpkg-buildpackage on a copy of the tree; the .debs, .buildinfo and
+# .changes land in $(BUILD)/deb.
+deb: deps
+	debian/make-deb.sh $(BUILD)/deb
+
 bench: deps
 	$(MAKE) all
 	tests/vm/run-bench.sh $(BUILD)
@@ -226,4 +232,5 @@ format-check:
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (Not the packages' build tree under $(BUILD)/deb: its own objects.)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
