@@ -62,7 +62,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BINS := $(BUILD)/cand $(BUILD)/canctl $(BUILD)/libcand.so $(BUILD)/libcand.a $(BUILD)/libcand.pc
 
 .PHONY: all deps run check check-unit check-install check-units check-vm bench asan \
-	check-asan valgrind install uninstall clean format format-check deb
+	check-asan valgrind install uninstall clean format format-check deb check-deb
 all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can)
 
 # Installs the Debian 12 packages the build and the VM tests need, once.
@@ -118,7 +118,8 @@ $(BUILD)/bench_can: $(BENCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
 check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
-	$(MAKE) check-vm
+	$(MAKE) deb
+	CAND_VM_DEB=$(BUILD)/deb $(MAKE) check-vm
 
 check-unit: $(BUILD)/test_unit
 	CK_FORK=yes $(BUILD)/test_unit
@@ -153,6 +154,10 @@ valgrind: all
 # .changes land in $(BUILD)/deb.
 deb: deps
 	debian/make-deb.sh $(BUILD)/deb
+
+# The packages installed, used, upgraded, removed and purged in a VM.
+check-deb: deb
+	tests/deb/run.sh $(BUILD)/deb
 
 bench: deps
 	$(MAKE) all

@@ -65,7 +65,7 @@ files=$(awk '/^Files:/ { f = 1; next } /^[^ ]/ { f = 0 } f { print $5 }' "$paren
 for f in $files $changes; do
 	mv -f "$parent/$f" "$OUT/"
 done
-echo "make-deb: $(cd "$OUT" && echo $files)"
+echo "make-deb: ${files//$'\n'/ }"
 
 lintian --fail-on error,warning --tag-display-limit 0 "$OUT/$changes" ||
 	die "lintian: errors or warnings (fix them, or override with a reason in debian/README.source)"

@@ -26,27 +26,12 @@ CANCTL=$P/bin/canctl
 SOCK=/run/cand.sock
 T=$(mktemp -d /tmp/cand-systemd.XXXXXX)
 chmod 755 "$T"
-passed=0
-failed=0
 bg_pids=()
 trap 'for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 
-# Seconds since boot on each line: the emulated VM is slow, so say where.
-up() { cut -d' ' -f1 /proc/uptime; }
-pass() {
-	passed=$((passed + 1))
-	echo "PASS: systemd: $* [$(up)s]"
-}
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL: systemd: $* [$(up)s]"
-}
-# check WHAT CMD...: passes when CMD succeeds.
-check() {
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
+CHECKS_NAME=systemd
+# shellcheck source=tests/integ/checks.sh
+. "$REPO/tests/integ/checks.sh"
 finish() {
 	if [ "$failed" -gt 0 ]; then
 		echo "---- journalctl -u cand.service -u cand.socket ----"
@@ -54,14 +39,7 @@ finish() {
 		echo "---- systemctl status cand ----"
 		systemctl --no-pager status cand.service cand.socket 2>&1 | tail -n 30
 	fi
-	echo "systemd: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
-as() {
-	local u=$1
-	shift
-	setpriv --reuid="$u" --regid="$u" --init-groups -- "$@"
+	checks_summary
 }
 prop() { systemctl show -P "$2" "$1"; }
 list_as() { as "$1" timeout 60 "$CANCTL" list >/dev/null; }
