@@ -5,6 +5,7 @@
 #   make check      unit tests on the host, then integration tests in a VM
 #   make bench      throughput/latency against a direct CAN_RAW reader, in the VM
 #   make asan       build with ASan/UBSan into build-asan/
+#   make deb        Debian packages (debian/) into build/deb/, lintian-clean
 #   make install    DESTDIR=... PREFIX=... (binaries, library, units, config, man pages,
 #                   the python-can interface into PYTHONDIR)
 #   make uninstall  the same DESTDIR and PREFIX
@@ -44,15 +45,15 @@ PROTO_C := $(BUILD)/proto/cand.pb-c.c
 PROTO_H := $(BUILD)/proto/cand.pb-c.h
 PROTO_O := $(BUILD)/proto/cand.pb-c.o
 
-DAEMON_SRC := $(wildcard daemon/*.c)
+DAEMON_SRC := $(wildcard daemon/*.c daemon/*/*.c)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 # Everything but main(), so unit tests can link daemon modules.
 DAEMON_LIB_OBJ := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJ))
 
-LIB_SRC := client/libcand.c client/frametext.c client/timetext.c
+LIB_SRC := $(wildcard client/libcand*.c) client/frametext.c client/timetext.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(BUILD)/pic/%.o) $(BUILD)/pic/proto/cand.pb-c.o
-CANCTL_SRC := client/canctl.c client/canctl_bus.c
+CANCTL_SRC := $(wildcard client/canctl*.c)
 SOVERSION := 1
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -61,8 +62,8 @@ BENCH_SRC := $(wildcard bench/*.c)
 
 BINS := $(BUILD)/cand $(BUILD)/canctl $(BUILD)/libcand.so $(BUILD)/libcand.a $(BUILD)/libcand.pc
 
-.PHONY: all deps run check check-unit check-install check-units check-vm bench asan \
-	check-asan valgrind install uninstall clean format format-check
+.PHONY: all deps run check check-unit check-layers check-install check-units check-vm bench asan \
+	check-asan valgrind install uninstall clean format format-check deb check-deb
 all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can) python
 
 # python-can's interface "cand": BUILD/python, install-python, uninstall-python.
@@ -99,7 +100,7 @@ $(BUILD)/libcand.a: $(LIB_OBJ) $(PROTO_O)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libcand.so: $(LIB_PIC)
-	$(CC) $(CFLAGS) -shared -Wl,-soname,libcand.so.$(SOVERSION) -o $@ $^ $(PROTOBUF_LIBS)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,libcand.so.$(SOVERSION) -o $@ $^ $(PROTOBUF_LIBS) $(LDFLAGS)
 
 $(BUILD)/libcand.pc: client/libcand.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
@@ -121,18 +122,23 @@ $(BUILD)/bench_can: $(BENCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
 check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
-	$(MAKE) check-vm
+	$(MAKE) deb
+	CAND_VM_DEB=$(BUILD)/deb $(MAKE) check-vm
 
 check-unit: $(BUILD)/test_unit
 	CK_FORK=yes $(BUILD)/test_unit
-	$(MAKE) --no-print-directory check-units check-install
+	$(MAKE) --no-print-directory check-layers check-units check-install
+
+# The daemon's layers call only downward, and no file is over 600 lines.
+check-layers: $(DAEMON_OBJ) $(PROTO_O)
+	tests/unit/layers.sh $(BUILD)
 
 # The units as systemd reads them, and their exposure to the system.
 check-units: $(BUILD)/cand
 	tests/unit/units.sh $(BUILD)
 
 # make install into a scratch DESTDIR, then make uninstall leaves it empty.
-check-install: $(BINS) install-python
+check-install: $(BINS) python
 	tests/unit/install.sh $(BUILD)
 
 check-vm: all
@@ -151,6 +157,15 @@ check-asan: deps asan
 valgrind: all
 	CAND_VM_SYSTEMD=0 CAND_DAEMON_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		tests/vm/run-tests.sh $(BUILD)
+
+# dpkg-buildpackage on a copy of the tree; the .debs, .buildinfo and
+# .changes land in $(BUILD)/deb.
+deb: deps
+	debian/make-deb.sh $(BUILD)/deb
+
+# The packages installed, used, upgraded, removed and purged in a VM.
+check-deb: deb
+	tests/deb/run.sh $(BUILD)/deb
 
 bench: deps
 	$(MAKE) all
@@ -178,7 +193,8 @@ install: $(BINS) install-python
 	install -m 755 $(BUILD)/libcand.so $(DESTDIR)$(LIBDIR)/libcand.so.$(SOVERSION)
 	ln -sf libcand.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libcand.so
 	install -m 644 client/cand.h $(DESTDIR)$(INCLUDEDIR)/cand.h
-	sed -e 's|@PREFIX@|$(PREFIX)|g' client/libcand.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|^libdir=.*|libdir=$(LIBDIR)|' client/libcand.pc.in \
+		>$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc
 	$(INSTALL_SED) systemd/cand.service >$(DESTDIR)$(UNITDIR)/cand.service
 	$(INSTALL_SED) systemd/cand.socket >$(DESTDIR)$(UNITDIR)/cand.socket
 	$(INSTALL_SED) systemd/cand.tmpfiles >$(DESTDIR)$(TMPFILESDIR)/cand.conf
@@ -217,7 +233,7 @@ uninstall: uninstall-python
 
 # Every C file we write; the generated protobuf code is not ours to style.
 FORMAT_FILES := $(DAEMON_SRC) $(UNIT_SRC) $(INTEG_SRC) $(BENCH_SRC) \
-	$(wildcard client/*.c daemon/*.h client/*.h proto/*.h bench/*.h \
+	$(wildcard client/*.c daemon/*.h daemon/*/*.h client/*.h proto/*.h bench/*.h \
 		tests/unit/*.h tests/integ/*.h)
 
 format:
@@ -229,4 +245,5 @@ format-check:
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (Not the packages' build tree under $(BUILD)/deb: its own objects.)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

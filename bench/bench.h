@@ -2,10 +2,13 @@
  * bench_can: cand against a direct CAN_RAW reader on the same vcan, in the
  * same run. See docs/performance.md for what is measured and how.
  *
- * Layout: bench_can.c runs the scenarios, phase.c runs one measured phase
- * (forked sender and receivers sharing a struct phase in MAP_SHARED memory),
- * util.c has the daemon, /proc and socket helpers, report.c keeps every
- * figure per repetition and prints the medians as a table and JSON.
+ * Layout: bench_can.c has the options and the list of scenarios, scen.c
+ * the scenarios, measure.c turns a phase's results into figures; phase.c
+ * runs one measured phase (forked sender and receivers sharing a struct
+ * phase in MAP_SHARED memory), with the receivers in rx.c and the senders
+ * in sender.c; util.c has the daemon, /proc and socket helpers, report.c
+ * keeps every figure per repetition and prints the medians as a table and
+ * JSON.
  */
 #ifndef CAND_BENCH_H
 #define CAND_BENCH_H
@@ -76,6 +79,8 @@ long proc_status_kib(pid_t pid, const char *key);
 long meminfo_kib(const char *key);
 /* Number of open descriptors of PID, or -1. */
 int proc_nfds(pid_t pid);
+/* qsort(3) order of doubles. */
+int cmp_double(const void *a, const void *b);
 
 /*
  * A CAN_RAW socket bound to ifname. rcvbuf > 0: SO_RCVBUFFORCE (else
@@ -190,16 +195,50 @@ struct phase_out {
 	char msg[200];
 };
 
+#define LOAD(p)	    __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
 /* Runs one phase; fills b->ph results and out. Returns 0 or -1. */
 int phase_run(struct bench *b, const struct phase_spec *sp,
 	      struct phase_out *out);
 /* Resets the per-phase parts of b->ph for a new phase. */
 void phase_reset(struct bench *b, uint32_t n, double rate, unsigned timeout_s);
-/* Children: the flood or paced sender, and the scale holder. */
+/* Waits for *flag to be set, until deadline (now_ns()); 0 or -1. */
+int wait_flag(int *flag, uint64_t deadline);
+/* Children: a receiver, the flood or paced sender, the scale holder. */
+void rx_main(struct bench *b, int idx);
 void sender_main(struct bench *b, int arg);
 void holder_main(struct bench *b, int arg);
 /* Frames/s of one receiver from its first to its last stamped frame. */
 double rx_rate(const struct rx_result *r);
+
+/* ---- measure.c ---- */
+
+double ratio(double a, double b);
+double per_frame_us(uint64_t ns, uint64_t frames);
+/* Nearest rank, of v sorted. */
+double percentile(const double *v, size_t n, double p);
+void progress(const struct bench *b, const char *what);
+/*
+ * The common figures of a throughput phase's receivers from..to-1 into
+ * row id; cand: charge the daemon's CPU per delivered frame.
+ */
+void put_rx(struct bench *b, const char *id, int from, int to,
+	    const struct phase_out *po, int cand);
+/* Runs one throughput phase into row id. */
+void throughput(struct bench *b, const char *id, enum rx_kind kind, int n_rx,
+		uint32_t n, double rate, int stall_last, struct phase_out *out);
+/* Runs one latency phase into row id. */
+void latency(struct bench *b, const char *id, enum rx_kind kind);
+
+/* ---- scen.c: one function per scenario ---- */
+
+void scen_env(struct bench *b);
+void scen_flood(struct bench *b);
+void scen_bus(struct bench *b);
+void scen_latency(struct bench *b);
+void scen_scale(struct bench *b);
+void scen_slow(struct bench *b);
 
 /* ---- report.c ---- */
 

@@ -145,13 +145,6 @@ void report_problem(const char *id, const char *fmt, ...)
 		 len ? "; " : "", buf);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static double row_median(const struct row *r, enum metric m)
 {
 	double v[BENCH_MAX_REPEAT];

@@ -403,3 +403,10 @@ int wait_pids(pid_t *pids, int n, uint64_t deadline)
 	}
 	return bad;
 }
+
+int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}

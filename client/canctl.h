@@ -1,49 +1,68 @@
 /*
- * canctl's commands and the helpers they share: canctl.c has the frame
- * commands and main(), canctl_bus.c the bus health ones.
+ * canctl's command table and what its commands share. A command is a
+ * file of its own (canctl_NAME.c, or one per family) that defines a
+ * struct canctl_cmd, plus its line in canctl.c's table.
  */
 #ifndef CAND_CANCTL_H
 #define CAND_CANCTL_H
 
+#include <signal.h>
+#include <stdint.h>
+
 #include "cand.h"
 
-/* Prints the message and the usage to stderr; returns exit status 2. */
+#define CANCTL_ANY "any" /* candump's name for every interface */
+
+struct canctl_cmd {
+	const char *name;
+	const char *args; /* the synopsis after the name, maybe "" */
+	const char *help; /* what it does: lines, each ending in '\n' */
+	/* argv[0] is the name; returns the exit status. */
+	int (*exec)(const char *sock, int argc, char **argv);
+};
+
+/* canctl.c: the message and the usage to stderr; return exit status 2. */
 int canctl_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
-/* getopt() returned ch for a bad option; returns 2. */
-int canctl_bad_option(int ch);
+/* getopt() returned ch for a bad option in argv. */
+int canctl_bad_option(int ch, char **argv);
+
+/* canctl_util.c */
 /* Prints what failed, with the daemon's detail; returns 1. */
-int canctl_fail(cand_t *h, int err, const char *what);
+int canctl_util_fail(cand_t *h, int err, const char *what);
 /* Connects or says why not; 0 or 1. */
-int canctl_connect(const char *sock, cand_t **h);
-/* A non-negative int; 0 or -1. */
-int canctl_ms(const char *s, int *out);
-
-/* canctl_bus.c */
-#define CANCTL_BUS_USAGE                                                       \
-	"  state [iface]\n"                                                    \
-	"      bus state, error counters, bit timing, controller mode and\n"   \
-	"      statistics of one or every CAN interface\n"                     \
-	"  set iface setting ...\n"                                            \
-	"      change the configuration (root): bitrate N [sample-point "      \
-	"0.875]\n"                                                             \
-	"      dbitrate N [dsample-point 0.8] restart-ms N, on|off for "       \
-	"loopback\n"                                                           \
-	"      listen-only triple-sampling one-shot berr-reporting fd "        \
-	"presume-ack\n"                                                        \
-	"      fd-non-iso cc-len8-dlc, and up or down; an interface that is "  \
-	"up is\n"                                                              \
-	"      taken down for bit timing and modes and brought back up\n"      \
-	"  restart iface\n"                                                    \
-	"      restart a controller after bus-off (root)\n"                    \
-	"  events [-n count] [-T ms] [iface]\n"                                \
-	"      print state, link and configuration events of one or every "    \
-	"CAN\n"                                                                \
-	"      interface as lines, until interrupted\n"
-
-int canctl_state(const char *sock, int argc, char **argv);
-int canctl_set(const char *sock, int argc, char **argv);
-int canctl_restart(const char *sock, int argc, char **argv);
-int canctl_events(const char *sock, int argc, char **argv);
+int canctl_util_connect(const char *sock, cand_t **h);
+/* Connects and opens iface for tasks and monitors only; 0 or 1. */
+int canctl_util_open_quiet(const char *sock, const char *iface, int fd,
+			   cand_t **h);
+/* Milliseconds, 0 or more; 0 or a usage error (2). */
+int canctl_util_timeout(const char *s, int *ms);
+/* A count, 1 or more; 0 or a usage error (2). */
+int canctl_util_count(const char *s, long *count);
+/* A non-empty run of at most 8 hex digits ending at end; 0 or -1. */
+int canctl_util_hex32(const char *s, const char *end, uint32_t *out);
+/* A duration option into microseconds; 0 or a usage error (2). */
+int canctl_util_duration(const char *opt, const char *s, uint64_t *us);
+/* One interface, not "" and not "any"; 0 or a usage error (2). */
+int canctl_util_iface(const char *cmd, const char *iface);
+/*
+ * cmd's "iface frame ..." words: one interface, and cansend-syntax frames
+ * into a malloc'd array of argc - 1; 0 or the exit status.
+ */
+int canctl_util_frames(const char *cmd, int argc, char **argv,
+		       struct cand_frame **out, int *fd);
+/* Blocks the stop signals; *waitmask lets them through in ppoll(). */
+void canctl_util_signals(sigset_t *waitmask);
+/* A stop signal came. */
+int canctl_util_stopped(void);
+/*
+ * Hands every event to handle() until a stop signal, until handle()
+ * returns nonzero (its value minus one is the exit status), until
+ * idle_ms (>= 0) pass without any, or until receiving fails (what).
+ */
+int canctl_util_events(cand_t *h, int idle_ms, const sigset_t *waitmask,
+		       const char *what,
+		       int (*handle)(void *, const struct cand_event *),
+		       void *arg);
 
 #endif

@@ -23,6 +23,7 @@
 extern "C" {
 #endif
 
+/* The daemon's default too (proto/wire.h); this header stands alone. */
 #define CAND_DEFAULT_SOCKET "/run/cand.sock"
 #define CAND_IFNAMSIZ	    16
 #define CAND_MAX_DLEN	    64

@@ -12,8 +12,8 @@
 
 #include <event2/event.h>
 
-#include "cand.h" /* CAND_DEFAULT_SOCKET, shared with libcand */
-#include "daemon.h"
+#include "pb/pb.h"
+#include "wire.h" /* CAND_DEFAULT_SOCKET, shared with libcand */
 
 /* How long clients get to read their goodbye at SIGTERM. */
 #define MAIN_DRAIN_MS	   1000
@@ -98,7 +98,7 @@ static void main_reload_busoff(struct cand_ctx *ctx, struct cand_config *cfg)
 static void main_reload(struct cand_ctx *ctx)
 {
 	struct cand_config cfg;
-	struct client *c, *next;
+	struct sess *s, *next;
 	char err[512];
 
 	notify_reloading(ctx);
@@ -115,9 +115,9 @@ static void main_reload(struct cand_ctx *ctx)
 	main_reload_busoff(ctx, &cfg);
 	cfg.policy = NULL;
 	config_free(&cfg);
-	for (c = TAILQ_FIRST(&ctx->clients); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		client_policy_changed(c);
+	for (s = TAILQ_FIRST(&ctx->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		sess_reload(s);
 	}
 	/* Only now: whoever waits for this line finds every client updated. */
 	log_info("reloaded %s: %zu rules", ctx->config_path,
@@ -185,12 +185,12 @@ static int main_config(struct cand_ctx *ctx, const char *path, int explicit,
 static void main_drain_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct cand_ctx *ctx = arg;
-	struct client *c;
+	struct sess *s;
 
 	(void)fd;
 	(void)what;
-	TAILQ_FOREACH(c, &ctx->clients, entry)
-		if (!c->dead && client_pending_output(c))
+	TAILQ_FOREACH(s, &ctx->sessions, entry)
+		if (!s->q.dead && outq_backlog(&s->q) > 0)
 			return;
 	event_base_loopbreak(ctx->base);
 }
@@ -204,15 +204,11 @@ static void main_shutdown(struct cand_ctx *ctx)
 	struct timeval poll = {0, MAIN_DRAIN_POLL_MS * 1000};
 	struct timeval limit = {MAIN_DRAIN_MS / 1000,
 				(MAIN_DRAIN_MS % 1000) * 1000};
-	struct client *c, *next;
 	struct event *ev;
 
 	listener_close(ctx);
-	for (c = TAILQ_FIRST(&ctx->clients); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		client_shutdown(c);
-	}
-	if (TAILQ_EMPTY(&ctx->clients))
+	conn_shutdown_all(ctx);
+	if (TAILQ_EMPTY(&ctx->sessions))
 		return;
 	ev = event_new(ctx->base, -1, EV_PERSIST, main_drain_check, ctx);
 	if (ev == NULL)
@@ -239,32 +235,31 @@ static int main_setup(struct cand_ctx *ctx)
 		    event_add(ctx->ev_signals[i], NULL) < 0)
 			return -ENOMEM;
 	}
-	if ((rc = raw_scratch_init(ctx)) < 0)
+	if ((rc = rawsock_scratch_init(ctx)) < 0 || (rc = encode_init(ctx)) < 0)
 		return rc;
 	if ((rc = notify_init(ctx)) < 0)
 		return rc;
 	/* Interfaces (and cand.conf's policies) before the first client. */
-	if ((rc = netlink_open(ctx)) < 0)
+	if ((rc = linkmon_open(ctx)) < 0)
 		return rc;
 	return listener_open(ctx);
 }
 
 static void main_teardown(struct cand_ctx *ctx)
 {
-	struct client *c;
 	size_t i;
 
-	while ((c = TAILQ_FIRST(&ctx->clients)) != NULL)
-		client_free(c);
+	conn_free_all(ctx);
 	listener_close(ctx);
-	netlink_close(ctx);
+	linkmon_close(ctx);
 	busstate_free_all(ctx);
 	config_free(&ctx->config);
 	for (i = 0; i < sizeof(ctx->ev_signals) / sizeof(ctx->ev_signals[0]);
 	     i++)
 		if (ctx->ev_signals[i] != NULL)
 			event_free(ctx->ev_signals[i]);
-	raw_scratch_free(ctx);
+	rawsock_scratch_free(ctx);
+	encode_free(ctx);
 	notify_free(ctx);
 	policy_free(ctx->policy);
 	ctx->policy = NULL;
@@ -286,8 +281,9 @@ int main(int argc, char **argv)
 
 	config_defaults(&defaults);
 	ctx.limits = defaults.limits;
-	TAILQ_INIT(&ctx.clients);
+	TAILQ_INIT(&ctx.sessions);
 	TAILQ_INIT(&ctx.canifs);
+	TAILQ_INIT(&ctx.conns);
 	while ((opt = getopt(argc, argv, "c:fhns:")) != -1) {
 		switch (opt) {
 		case 'c':

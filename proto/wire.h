@@ -8,6 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Where the daemon listens unless told otherwise. client/cand.h, which is
+ * installed alone, repeats the literal; a file that includes both (the
+ * unit tests do) would not compile if they ever differed.
+ */
+#define CAND_DEFAULT_SOCKET "/run/cand.sock"
+
 #define CAND_PROTO_VERSION 1
 #define CAND_WIRE_HDR	   4
 /* Largest message either side accepts; the config may only lower it. */

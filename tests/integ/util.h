@@ -35,6 +35,7 @@ Suite *health_suite(void);
 Suite *policy_suite(void);
 Suite *reload_suite(void);
 Suite *limits_suite(void);
+Suite *policy_tasks_suite(void);
 
 /* A test case with the timeout every integration test gets. */
 TCase *util_tcase(const char *name);

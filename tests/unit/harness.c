@@ -10,7 +10,6 @@
 
 #include <event2/event.h>
 
-#include "daemon.h"
 #include "unit.h"
 #include "wire.h"
 
@@ -19,7 +18,10 @@ void harness_init(struct harness *h)
 	int sv[2];
 
 	memset(h, 0, sizeof(*h));
-	TAILQ_INIT(&h->ctx.clients);
+	TAILQ_INIT(&h->ctx.sessions);
+	TAILQ_INIT(&h->ctx.conns);
+	TAILQ_INIT(&h->ctx.canifs);
+	h->ctx.nl_fd = -1;
 	h->ctx.base = event_base_new();
 	h->ctx.limits.max_msg = CAND_MAX_MSG;
 	h->ctx.limits.out_high = 1 << 20;
@@ -28,19 +30,21 @@ void harness_init(struct harness *h)
 	h->ctx.limits.max_periodic = 4;
 	h->ctx.limits.max_monitors = 4;
 	ck_assert_ptr_nonnull(h->ctx.base);
-	ck_assert_int_eq(raw_scratch_init(&h->ctx), 0);
+	ck_assert_int_eq(rawsock_scratch_init(&h->ctx), 0);
+	ck_assert_int_eq(encode_init(&h->ctx), 0);
 	ck_assert_int_eq(
 		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-	ck_assert_int_eq(client_new(&h->ctx, sv[0]), 0);
-	h->c = TAILQ_FIRST(&h->ctx.clients);
+	ck_assert_int_eq(conn_new(&h->ctx, sv[0]), 0);
+	h->c = TAILQ_FIRST(&h->ctx.conns);
 	h->peer = sv[1];
 }
 
 void harness_free(struct harness *h)
 {
-	client_free(h->c);
+	conn_free(h->c);
 	close(h->peer);
-	raw_scratch_free(&h->ctx);
+	rawsock_scratch_free(&h->ctx);
+	encode_free(&h->ctx);
 	event_base_free(h->ctx.base);
 }
 
@@ -54,7 +58,7 @@ Cand__ServerMsg *harness_roundtrip(struct harness *h, const void *body,
 	Cand__ServerMsg *msg;
 
 	dispatch_request(h->c, body, len);
-	client_flush(h->c);
+	outq_flush(&h->c->s->q);
 	n = read(h->peer, buf, sizeof(buf));
 	ck_assert_int_gt(n, CAND_WIRE_HDR);
 	mlen = wire_get_len(buf);

@@ -11,7 +11,6 @@
 #include <event2/event.h>
 
 #include "cand.h"
-#include "daemon.h"
 #include "timetext.h"
 #include "unit.h"
 #include "wire.h"
@@ -23,19 +22,21 @@ START_TEST(test_period_bounds)
 	char detail[256];
 	uint32_t count = 7;
 
-	ck_assert_int_eq(bcm_timing(0, 0, &count, detail, sizeof(detail)),
+	ck_assert_int_eq(bcmsock_timing(0, 0, &count, detail, sizeof(detail)),
 			 -EINVAL);
 	ck_assert_msg(strstr(detail, "period") != NULL, "detail: %s", detail);
-	ck_assert_int_eq(bcm_timing(1, 0, &count, detail, sizeof(detail)), 0);
+	ck_assert_int_eq(bcmsock_timing(1, 0, &count, detail, sizeof(detail)),
+			 0);
 	ck_assert_uint_eq(count, 0);
 	ck_assert_int_eq(
-		bcm_timing(400 * DAY_US, 0, &count, detail, sizeof(detail)), 0);
-	ck_assert_int_eq(
-		bcm_timing(400 * DAY_US + 1, 0, &count, detail, sizeof(detail)),
-		-EINVAL);
+		bcmsock_timing(400 * DAY_US, 0, &count, detail, sizeof(detail)),
+		0);
+	ck_assert_int_eq(bcmsock_timing(400 * DAY_US + 1, 0, &count, detail,
+					sizeof(detail)),
+			 -EINVAL);
 	ck_assert_msg(strstr(detail, "400 days") != NULL, "detail: %s", detail);
 	ck_assert_int_eq(
-		bcm_timing(UINT64_MAX, 0, &count, detail, sizeof(detail)),
+		bcmsock_timing(UINT64_MAX, 0, &count, detail, sizeof(detail)),
 		-EINVAL);
 }
 END_TEST
@@ -47,20 +48,23 @@ START_TEST(test_duration_count)
 
 	/* python-can: count = int(duration / period). */
 	ck_assert_int_eq(
-		bcm_timing(100000, 5000000, &count, detail, sizeof(detail)), 0);
+		bcmsock_timing(100000, 5000000, &count, detail, sizeof(detail)),
+		0);
 	ck_assert_uint_eq(count, 50);
 	ck_assert_int_eq(
-		bcm_timing(100000, 250000, &count, detail, sizeof(detail)), 0);
+		bcmsock_timing(100000, 250000, &count, detail, sizeof(detail)),
+		0);
 	ck_assert_uint_eq(count, 2);
 	ck_assert_int_eq(
-		bcm_timing(100000, 100000, &count, detail, sizeof(detail)), 0);
+		bcmsock_timing(100000, 100000, &count, detail, sizeof(detail)),
+		0);
 	ck_assert_uint_eq(count, 1);
 	ck_assert_int_eq(
-		bcm_timing(100000, 99999, &count, detail, sizeof(detail)),
+		bcmsock_timing(100000, 99999, &count, detail, sizeof(detail)),
 		-EINVAL);
 	ck_assert_msg(strstr(detail, "shorter") != NULL, "detail: %s", detail);
 	ck_assert_int_eq(
-		bcm_timing(1, UINT64_MAX, &count, detail, sizeof(detail)),
+		bcmsock_timing(1, UINT64_MAX, &count, detail, sizeof(detail)),
 		-EINVAL);
 }
 END_TEST

@@ -13,7 +13,6 @@
 #include <net/if_arp.h>
 
 #include "cand.h"
-#include "daemon.h"
 #include "unit.h"
 
 static struct can_frame err_frame(canid_t cls, uint8_t crtl, int tx, int rx)
@@ -65,24 +64,24 @@ START_TEST(test_error_frame_states)
 
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		cf = err_frame(map[i].cls, map[i].crtl, -1, -1);
-		ck_assert_msg(busstate_from_error_frame(&cf, &has, &tx, &rx) ==
+		ck_assert_msg(errframe_state(&cf, &has, &tx, &rx) ==
 				      map[i].want,
 			      "case %zu", i);
 		ck_assert_int_eq(has, 0);
 	}
 	cf = err_frame(CAN_ERR_CRTL, CAN_ERR_CRTL_TX_PASSIVE, 130, 7);
-	ck_assert_int_eq(busstate_from_error_frame(&cf, &has, &tx, &rx),
+	ck_assert_int_eq(errframe_state(&cf, &has, &tx, &rx),
 			 CAND__CAN_STATE__STATE_ERROR_PASSIVE);
 	ck_assert_int_eq(has, 1);
 	ck_assert_uint_eq(tx, 130);
 	ck_assert_uint_eq(rx, 7);
 	/* A data frame is no error frame. */
 	cf.can_id = 0x123;
-	ck_assert_int_eq(busstate_from_error_frame(&cf, &has, &tx, &rx), -1);
+	ck_assert_int_eq(errframe_state(&cf, &has, &tx, &rx), -1);
 	/* A short CRTL frame does not read past its data. */
 	cf = err_frame(CAN_ERR_CRTL, CAN_ERR_CRTL_TX_PASSIVE, -1, -1);
 	cf.len = 1;
-	ck_assert_int_eq(busstate_from_error_frame(&cf, &has, &tx, &rx), -1);
+	ck_assert_int_eq(errframe_state(&cf, &has, &tx, &rx), -1);
 }
 END_TEST
 

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
 #include "unit.h"
 #include "wire.h"
 
@@ -184,8 +183,8 @@ END_TEST
 /* ---- decisions ---- */
 
 struct who {
-	struct cand_ctx ctx;
-	struct client c;
+	const struct policy *p;
+	struct ident c;
 	gid_t groups[4];
 };
 
@@ -196,8 +195,7 @@ static void who_init(struct who *w, struct policy *p, uid_t uid, gid_t gid,
 	size_t n = 0;
 
 	memset(w, 0, sizeof(*w));
-	w->ctx.policy = p;
-	w->c.ctx = &w->ctx;
+	w->p = p;
 	w->c.uid = uid;
 	w->c.gid = gid;
 	w->groups[n++] = gid;
@@ -229,17 +227,14 @@ static const char rules[] = "[rule readers]\n"
 static int frame_ok(struct who *w, const char *channel, uint32_t id,
 		    int extended, int error, char *detail, size_t dsize)
 {
-	Cand__SendRequest req = CAND__SEND_REQUEST__INIT;
-	Cand__Frame f = CAND__FRAME__INIT, *fp = &f;
+	struct frame_desc f = {.id = id,
+			       .extended = extended,
+			       .error = error,
+			       .ifname = "vcan0"};
 
-	f.id = id;
-	f.extended = extended;
-	f.error = error;
-	f.ifname = "vcan0";
-	req.frames = &fp;
-	req.n_frames = 1;
 	detail[0] = '\0';
-	return policy_check_frames(&w->c, channel, &req, 0, detail, dsize);
+	return policy_check_frames(w->p, &w->c, channel, &f, 1, 0, RIGHT_SEND,
+				   detail, dsize);
 }
 
 START_TEST(test_rights_per_interface_and_group)
@@ -252,51 +247,51 @@ START_TEST(test_rights_per_interface_and_group)
 	load_ok(rules, &cfg);
 	/* Group membership through the supplementary list. */
 	who_init(&w, cfg.policy, 4242, 4242, can);
-	ck_assert(policy_allows(&w.c, "vcan0", RIGHT_READ));
-	ck_assert(policy_allows(&w.c, "vcan1", RIGHT_READ));
-	ck_assert(!policy_allows(&w.c, "can0", RIGHT_READ));
-	ck_assert(!policy_allows(&w.c, "vcan0", RIGHT_SEND));
-	ck_assert(policy_allows(&w.c, "vcan0", RIGHT_OPEN));
-	ck_assert(policy_allows(&w.c, NULL, RIGHT_NONE));
+	ck_assert(policy_allows(w.p, &w.c, "vcan0", RIGHT_READ));
+	ck_assert(policy_allows(w.p, &w.c, "vcan1", RIGHT_READ));
+	ck_assert(!policy_allows(w.p, &w.c, "can0", RIGHT_READ));
+	ck_assert(!policy_allows(w.p, &w.c, "vcan0", RIGHT_SEND));
+	ck_assert(policy_allows(w.p, &w.c, "vcan0", RIGHT_OPEN));
+	ck_assert(policy_allows(w.p, &w.c, NULL, RIGHT_NONE));
 	/* The all-interfaces channel "" needs a rule for "*". */
-	ck_assert(!policy_allows(&w.c, "", RIGHT_READ));
-	ck_assert_int_eq(
-		policy_check(&w.c, "vcan0", RIGHT_SEND, detail, sizeof(detail)),
-		-EPERM);
+	ck_assert(!policy_allows(w.p, &w.c, "", RIGHT_READ));
+	ck_assert_int_eq(policy_check(w.p, &w.c, "vcan0", RIGHT_SEND, detail,
+				      sizeof(detail)),
+			 -EPERM);
 	ck_assert_str_eq(detail,
 			 "uid 4242 lacks the 'send' right on \"vcan0\"");
-	ck_assert_uint_eq(policy_rights(&w.c, "vcan0"),
+	ck_assert_uint_eq(policy_rights(w.p, &w.c, "vcan0"),
 			  POLICY_RIGHT_BIT(RIGHT_READ));
 
 	/* The primary gid counts as well. */
 	who_init(&w, cfg.policy, 4300, 4240, NULL);
-	ck_assert(policy_allows(&w.c, "vcan0", RIGHT_READ));
+	ck_assert(policy_allows(w.p, &w.c, "vcan0", RIGHT_READ));
 
 	/* Nobody in particular: nothing at all. */
 	who_init(&w, cfg.policy, 4999, 4999, NULL);
-	ck_assert(!policy_allows(&w.c, "vcan0", RIGHT_OPEN));
-	ck_assert_int_eq(
-		policy_check(&w.c, "vcan0", RIGHT_OPEN, detail, sizeof(detail)),
-		-EPERM);
+	ck_assert(!policy_allows(w.p, &w.c, "vcan0", RIGHT_OPEN));
+	ck_assert_int_eq(policy_check(w.p, &w.c, "vcan0", RIGHT_OPEN, detail,
+				      sizeof(detail)),
+			 -EPERM);
 	ck_assert_ptr_nonnull(strstr(detail, "has no right on \"vcan0\""));
 
 	who_init(&w, cfg.policy, 4244, 4244, NULL);
-	ck_assert(policy_allows(&w.c, "", RIGHT_READ));
-	ck_assert(policy_allows(&w.c, "can1", RIGHT_PERIODIC));
-	ck_assert(!policy_allows(&w.c, "can1", RIGHT_MONITOR));
-	ck_assert(!policy_allows(&w.c, "can1", RIGHT_CONFIGURE));
+	ck_assert(policy_allows(w.p, &w.c, "", RIGHT_READ));
+	ck_assert(policy_allows(w.p, &w.c, "can1", RIGHT_PERIODIC));
+	ck_assert(!policy_allows(w.p, &w.c, "can1", RIGHT_MONITOR));
+	ck_assert(!policy_allows(w.p, &w.c, "can1", RIGHT_CONFIGURE));
 
 	/* admin is every right, send without limits. */
 	who_init(&w, cfg.policy, 4260, 4260, boss);
-	ck_assert(policy_allows(&w.c, "can0", RIGHT_CONFIGURE));
-	ck_assert(policy_allows(&w.c, "can0", RIGHT_MONITOR));
-	ck_assert(!policy_allows(&w.c, "can1", RIGHT_CONFIGURE));
+	ck_assert(policy_allows(w.p, &w.c, "can0", RIGHT_CONFIGURE));
+	ck_assert(policy_allows(w.p, &w.c, "can0", RIGHT_MONITOR));
+	ck_assert(!policy_allows(w.p, &w.c, "can1", RIGHT_CONFIGURE));
 	ck_assert_int_eq(
 		frame_ok(&w, "can0", 0x1, 0, 1, detail, sizeof(detail)), 0);
 
 	/* Root needs no rule. */
 	who_init(&w, cfg.policy, 0, 0, NULL);
-	ck_assert(policy_allows(&w.c, "anything", RIGHT_CONFIGURE));
+	ck_assert(policy_allows(w.p, &w.c, "anything", RIGHT_CONFIGURE));
 	ck_assert_int_eq(frame_ok(&w, "x", 0x7FF, 0, 0, detail, sizeof(detail)),
 			 0);
 	config_free(&cfg);
@@ -352,8 +347,7 @@ END_TEST
 /* A whole request is refused when any one frame is, naming that one. */
 START_TEST(test_send_request_checked_whole)
 {
-	Cand__SendRequest req = CAND__SEND_REQUEST__INIT;
-	Cand__Frame f[3], *fp[3];
+	struct frame_desc f[3];
 	struct cand_config cfg;
 	struct who w;
 	char detail[256];
@@ -361,22 +355,19 @@ START_TEST(test_send_request_checked_whole)
 
 	load_ok(rules, &cfg);
 	who_init(&w, cfg.policy, 4243, 4243, NULL);
-	for (i = 0; i < 3; i++) {
-		cand__frame__init(&f[i]);
-		f[i].id = 0x700 + (uint32_t)i;
-		f[i].ifname = "";
-		fp[i] = &f[i];
-	}
+	for (i = 0; i < 3; i++)
+		f[i] = (struct frame_desc){.id = 0x700 + (uint32_t)i,
+					   .ifname = ""};
 	f[2].id = 0x100;
-	req.frames = fp;
-	req.n_frames = 3;
-	ck_assert_int_eq(policy_check_frames(&w.c, "vcan0", &req, 0, detail,
+	ck_assert_int_eq(policy_check_frames(w.p, &w.c, "vcan0", f, 3, 0,
+					     RIGHT_SEND, detail,
 					     sizeof(detail)),
 			 -EPERM);
 	ck_assert_ptr_nonnull(strstr(detail, "frame 2:"));
 	/* From a later index on (a retried send) only the rest counts. */
 	f[2].id = 0x702;
-	ck_assert_int_eq(policy_check_frames(&w.c, "vcan0", &req, 1, detail,
+	ck_assert_int_eq(policy_check_frames(w.p, &w.c, "vcan0", f, 3, 1,
+					     RIGHT_SEND, detail,
 					     sizeof(detail)),
 			 0);
 	config_free(&cfg);

@@ -10,7 +10,6 @@
 
 #include <event2/event.h>
 
-#include "daemon.h"
 #include "framepack.h"
 #include "unit.h"
 #include "wire.h"
@@ -118,7 +117,7 @@ START_TEST(test_open_unknown_interface)
 	ck_assert_int_eq(msg->reply->status, CAND__STATUS__NO_SUCH_DEVICE);
 	ck_assert_ptr_nonnull(strstr(msg->reply->detail, "nosuchcan0"));
 	cand__server_msg__free_unpacked(msg, NULL);
-	ck_assert_ptr_null(h.c->raw);
+	ck_assert_ptr_null(h.c->s->chan);
 	harness_free(&h);
 }
 END_TEST
@@ -147,10 +146,12 @@ END_TEST
 static int frame_check(Cand__Frame *f, int fd_enabled, struct canfd_frame *cf)
 {
 	char detail[256] = "";
+	struct frame_desc d;
 	int is_fd = 0, rc;
 
-	rc = raw_frame_from_pb(f, fd_enabled, cf, &is_fd, detail,
-			       sizeof(detail));
+	encode_frame_desc(f, &d);
+	rc = frame_from_desc(&d, fd_enabled, cf, &is_fd, detail,
+			     sizeof(detail));
 	if (rc < 0)
 		ck_assert_str_ne(detail, ""); /* every refusal says why */
 	return rc;

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "cand.h"
-#include "daemon.h"
 #include "unit.h"
 
 START_TEST(test_errno_mapping)

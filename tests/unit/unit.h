@@ -4,7 +4,7 @@
 
 #include <check.h>
 
-#include "daemon.h"
+#include "pb/pb.h"
 
 Suite *frametext_suite(void);
 Suite *proto_suite(void);
@@ -12,12 +12,13 @@ Suite *status_suite(void);
 Suite *bcm_suite(void);
 Suite *health_suite(void);
 Suite *policy_suite(void);
+Suite *read_suite(void);
 
 /* harness.c: one client of a daemon context, fed requests directly. */
 struct harness {
 	struct cand_ctx ctx;
 	int peer; /* the client's end */
-	struct client *c;
+	struct conn *c;
 };
 void harness_init(struct harness *h);
 void harness_free(struct harness *h);

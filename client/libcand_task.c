@@ -1,0 +1,358 @@
+/*
+ * Periodic tasks and content monitors: the daemon keeps them, by id, in
+ * the kernel's broadcast manager. Both kinds of handle are a struct
+ * cand_ref on their cand_t's list, so closing the cand_t can tell them
+ * they are orphans, and their events come through cand_recv_event().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "libcand_int.h"
+
+static void libcand_task_ref_add(struct cand *h, struct cand_ref *r,
+				 uint32_t id)
+{
+	r->h = h;
+	r->id = id;
+	r->next = h->refs;
+	h->refs = r;
+}
+
+/* A request that names one task or monitor. */
+static int libcand_task_ref_rpc(struct cand *h, Cand__Request__OpCase op,
+				uint32_t id)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__IdRef ref = CAND__ID_REF__INIT;
+	struct cand_result res;
+
+	ref.id = id;
+	req.op_case = op;
+	switch (op) {
+	case CAND__REQUEST__OP_TASK_STOP:
+		req.task_stop = &ref;
+		break;
+	case CAND__REQUEST__OP_TASK_RESUME:
+		req.task_resume = &ref;
+		break;
+	case CAND__REQUEST__OP_TASK_REMOVE:
+		req.task_remove = &ref;
+		break;
+	case CAND__REQUEST__OP_MONITOR_STOP:
+		req.monitor_stop = &ref;
+		break;
+	default:
+		return CAND_EINTERNAL;
+	}
+	return libcand_rpc_call(h, &req, &res, NULL, NULL);
+}
+
+/*
+ * Ends what r names in the daemon and takes r off its cand_t's list. Best
+ * effort: if the daemon is gone, so is what r named.
+ */
+static void libcand_task_ref_drop(struct cand_ref *r, Cand__Request__OpCase op)
+{
+	struct cand_ref **pp;
+
+	if (r->h == NULL)
+		return;
+	libcand_task_ref_rpc(r->h, op, r->id);
+	for (pp = &r->h->refs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+}
+
+/* Frames for a task request, checked and in the reused arrays. */
+static int libcand_task_frames(struct cand *h, const struct cand_frame *frames,
+			       size_t n)
+{
+	int rc;
+
+	if (frames == NULL && n > 0)
+		return libcand_err_set(h, CAND_EINVAL,
+				       "%zu frames but no array", n);
+	/* The daemon takes 1 to 256 and says so; just keep it sane here. */
+	if (n > CAND_MAX_ITEMS)
+		return libcand_err_set(h, CAND_EINVAL,
+				       "%zu frames for one task", n);
+	if ((rc = libcand_pb_check_frames(h, frames, n)) < 0)
+		return rc;
+	return libcand_pb_put_frames(h, frames, n);
+}
+
+CAND_EXPORT int cand_task_start(cand_t *h, const struct cand_frame *frames,
+				size_t n, uint64_t period_us,
+				uint64_t duration_us, unsigned flags,
+				cand_task_t **task)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__TaskStartRequest ts = CAND__TASK_START_REQUEST__INIT;
+	struct cand_result res;
+	struct cand_task *t;
+	int rc;
+
+	if (h == NULL || task == NULL)
+		return CAND_EINVAL;
+	*task = NULL;
+	if (flags & ~CAND_TASK_PAUSED)
+		return libcand_err_set(h, CAND_EINVAL,
+				       "unknown task flags 0x%x",
+				       flags & ~CAND_TASK_PAUSED);
+	if ((rc = libcand_task_frames(h, frames, n)) < 0)
+		return rc;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return libcand_err_set(h, CAND_ENOMEM, "no memory for a task");
+	ts.n_frames = n;
+	ts.frames = h->txp;
+	ts.period_us = period_us;
+	ts.duration_us = duration_us;
+	ts.paused = (flags & CAND_TASK_PAUSED) ? 1 : 0;
+	req.op_case = CAND__REQUEST__OP_TASK_START;
+	req.task_start = &ts;
+	rc = libcand_rpc_call(h, &req, &res, NULL, NULL);
+	if (rc == 0 && !res.has_created)
+		rc = libcand_err_set(h, CAND_EPROTO, "no task id in the reply");
+	if (rc < 0) {
+		free(t);
+		return rc;
+	}
+	libcand_task_ref_add(h, &t->ref, res.created);
+	*task = t;
+	return 0;
+}
+
+CAND_EXPORT int cand_task_modify(cand_task_t *t,
+				 const struct cand_frame *frames, size_t n)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__TaskModifyRequest tm = CAND__TASK_MODIFY_REQUEST__INIT;
+	struct cand_result res;
+	int rc;
+
+	if (t == NULL || t->ref.h == NULL)
+		return CAND_EINVAL;
+	if ((rc = libcand_task_frames(t->ref.h, frames, n)) < 0)
+		return rc;
+	tm.task_id = t->ref.id;
+	tm.n_frames = n;
+	tm.frames = t->ref.h->txp;
+	req.op_case = CAND__REQUEST__OP_TASK_MODIFY;
+	req.task_modify = &tm;
+	return libcand_rpc_call(t->ref.h, &req, &res, NULL, NULL);
+}
+
+CAND_EXPORT int cand_task_stop(cand_task_t *t)
+{
+	if (t == NULL || t->ref.h == NULL)
+		return CAND_EINVAL;
+	return libcand_task_ref_rpc(t->ref.h, CAND__REQUEST__OP_TASK_STOP,
+				    t->ref.id);
+}
+
+CAND_EXPORT int cand_task_resume(cand_task_t *t)
+{
+	if (t == NULL || t->ref.h == NULL)
+		return CAND_EINVAL;
+	return libcand_task_ref_rpc(t->ref.h, CAND__REQUEST__OP_TASK_RESUME,
+				    t->ref.id);
+}
+
+CAND_EXPORT void cand_task_free(cand_task_t *t)
+{
+	if (t == NULL)
+		return;
+	libcand_task_ref_drop(&t->ref, CAND__REQUEST__OP_TASK_REMOVE);
+	free(t);
+}
+
+CAND_EXPORT uint32_t cand_task_id(const cand_task_t *t)
+{
+	return t != NULL ? t->ref.id : 0;
+}
+
+CAND_EXPORT int cand_task_stop_all(cand_t *h)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__TaskStopAllRequest sa = CAND__TASK_STOP_ALL_REQUEST__INIT;
+	struct cand_result res;
+
+	if (h == NULL)
+		return CAND_EINVAL;
+	req.op_case = CAND__REQUEST__OP_TASK_STOP_ALL;
+	req.task_stop_all = &sa;
+	return libcand_rpc_call(h, &req, &res, NULL, NULL);
+}
+
+/* One block: the infos, then every task's frames, so free() frees all. */
+static int libcand_task_take_list(struct cand_result *res, const Cand__Reply *r)
+{
+	struct cand_array *out = res->take_arg;
+	const Cand__TaskListReply *l =
+		r->result_case == CAND__REPLY__RESULT_TASKS ? r->tasks : NULL;
+	struct cand_task_info *v;
+	struct cand_frame *f;
+	size_t i, j, n = l != NULL ? l->n_tasks : 0, nf = 0;
+
+	for (i = 0; i < n; i++) {
+		if (l->tasks[i]->n_frames > CAND_MAX_ITEMS)
+			return CAND_EPROTO;
+		nf += l->tasks[i]->n_frames;
+	}
+	v = calloc(1, (n ? n : 1) * sizeof(*v) + nf * sizeof(*f));
+	if (v == NULL)
+		return CAND_ENOMEM;
+	f = (struct cand_frame *)(v + (n ? n : 1));
+	for (i = 0; i < n; i++) {
+		const Cand__TaskInfo *p = l->tasks[i];
+
+		v[i].id = p->task_id;
+		v[i].state = p->state == CAND__TASK_STATE__TASK_RUNNING
+				     ? CAND_TASK_RUNNING
+			     : p->state == CAND__TASK_STATE__TASK_EXPIRED
+				     ? CAND_TASK_EXPIRED
+				     : CAND_TASK_STOPPED;
+		v[i].period_us = p->period_us;
+		v[i].duration_us = p->duration_us;
+		v[i].n_frames = p->n_frames;
+		v[i].frames = f;
+		for (j = 0; j < p->n_frames; j++)
+			libcand_pb_get_frame(f++, p->frames[j]);
+	}
+	out->v = v;
+	out->n = n;
+	return 0;
+}
+
+CAND_EXPORT int cand_task_list(cand_t *h, struct cand_task_info **out)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__TaskListRequest tl = CAND__TASK_LIST_REQUEST__INIT;
+	void *v;
+	int rc;
+
+	if (h == NULL || out == NULL)
+		return CAND_EINVAL;
+	req.op_case = CAND__REQUEST__OP_TASK_LIST;
+	req.task_list = &tl;
+	rc = libcand_rpc_list(h, &req, libcand_task_take_list, sizeof(**out),
+			      &v);
+	*out = v;
+	return rc;
+}
+
+CAND_EXPORT void cand_monitor_opts_init(struct cand_monitor_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+}
+
+/* What the daemon cannot judge for itself, or only after copying. */
+static int libcand_task_check_monitor(struct cand *h,
+				      const struct cand_monitor_opts *opts)
+{
+	size_t i;
+	int rc;
+
+	if (opts->flags & ~(CAND_MONITOR_EVERY_FRAME | CAND_MONITOR_CHECK_LEN |
+			    CAND_MONITOR_RESUME))
+		return libcand_err_set(h, CAND_EINVAL,
+				       "unknown monitor flags 0x%x",
+				       opts->flags);
+	if (opts->masks == NULL && opts->n_masks > 0)
+		return libcand_err_set(h, CAND_EINVAL, "%zu masks but no array",
+				       opts->n_masks);
+	if (opts->n_masks > CAND_MAX_ITEMS)
+		return libcand_err_set(h, CAND_EINVAL, "%zu masks",
+				       opts->n_masks);
+	for (i = 0; i < opts->n_masks; i++)
+		if (opts->masks[i].len > CAND_MAX_DLEN)
+			return libcand_err_set(h, CAND_EINVAL,
+					       "mask %zu: length %u is over 64",
+					       i, opts->masks[i].len);
+	if (opts->rtr_reply != NULL &&
+	    (rc = libcand_pb_check_frames(h, opts->rtr_reply, 1)) < 0)
+		return rc;
+	if (opts->ifname != NULL &&
+	    strnlen(opts->ifname, CAND_IFNAMSIZ) == CAND_IFNAMSIZ)
+		return libcand_err_set(h, CAND_EINVAL,
+				       "interface name too long");
+	return 0;
+}
+
+CAND_EXPORT int cand_monitor_start(cand_t *h,
+				   const struct cand_monitor_opts *opts,
+				   cand_monitor_t **mon)
+{
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__MonitorStartRequest ms = CAND__MONITOR_START_REQUEST__INIT;
+	Cand__Frame reply;
+	ProtobufCBinaryData *masks = NULL;
+	struct cand_result res;
+	struct cand_monitor *m;
+	size_t i;
+	int rc;
+
+	if (h == NULL || opts == NULL || mon == NULL)
+		return CAND_EINVAL;
+	*mon = NULL;
+	if ((rc = libcand_task_check_monitor(h, opts)) < 0)
+		return rc;
+	if (opts->n_masks > 0 &&
+	    (masks = calloc(opts->n_masks, sizeof(*masks))) == NULL)
+		return libcand_err_set(h, CAND_ENOMEM,
+				       "no memory for the masks");
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		free(masks);
+		return libcand_err_set(h, CAND_ENOMEM,
+				       "no memory for a monitor");
+	}
+	for (i = 0; i < opts->n_masks; i++) {
+		/* pack() only reads through these pointers. */
+		masks[i].len = opts->masks[i].len;
+		masks[i].data = (uint8_t *)opts->masks[i].data;
+	}
+	ms.id = opts->id;
+	ms.extended = (opts->frame_flags & CAND_FRAME_EXTENDED) ? 1 : 0;
+	ms.fd = (opts->frame_flags & CAND_FRAME_FD) ? 1 : 0;
+	ms.n_masks = opts->n_masks;
+	ms.masks = masks;
+	ms.timeout_us = opts->timeout_us;
+	ms.throttle_us = opts->throttle_us;
+	ms.every_frame = (opts->flags & CAND_MONITOR_EVERY_FRAME) ? 1 : 0;
+	ms.check_dlc = (opts->flags & CAND_MONITOR_CHECK_LEN) ? 1 : 0;
+	ms.announce_resume = (opts->flags & CAND_MONITOR_RESUME) ? 1 : 0;
+	if (opts->rtr_reply != NULL) {
+		libcand_pb_put_frame(&reply, opts->rtr_reply);
+		ms.rtr_reply = &reply;
+	}
+	ms.ifname = (char *)(opts->ifname != NULL ? opts->ifname : "");
+	req.op_case = CAND__REQUEST__OP_MONITOR_START;
+	req.monitor_start = &ms;
+	rc = libcand_rpc_call(h, &req, &res, NULL, NULL);
+	free(masks);
+	if (rc == 0 && !res.has_created)
+		rc = libcand_err_set(h, CAND_EPROTO,
+				     "no monitor id in the reply");
+	if (rc < 0) {
+		free(m);
+		return rc;
+	}
+	libcand_task_ref_add(h, &m->ref, res.created);
+	*mon = m;
+	return 0;
+}
+
+CAND_EXPORT void cand_monitor_free(cand_monitor_t *m)
+{
+	if (m == NULL)
+		return;
+	libcand_task_ref_drop(&m->ref, CAND__REQUEST__OP_MONITOR_STOP);
+	free(m);
+}
+
+CAND_EXPORT uint32_t cand_monitor_id(const cand_monitor_t *m)
+{
+	return m != NULL ? m->ref.id : 0;
+}

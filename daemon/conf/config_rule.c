@@ -1,0 +1,179 @@
+/*
+ * [rule NAME]: an access rule, the model of which is policy.c. Users and
+ * groups are looked up by name here, at load time, so that a typo is an
+ * error with its line rather than a rule that never matches.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/config_parse.h"
+
+/* Room for a user or group entry from getpwnam_r/getgrnam_r. */
+#define CONFIG_RULE_NSS_BUF 16384
+
+int config_rule_begin(struct config_parse *p, const char *name)
+{
+	struct policy *pol = p->cfg->policy;
+	size_t i;
+
+	for (i = 0; i < policy_n_rules(pol); i++)
+		if (strcmp(policy_rule_name(policy_rule_at(pol, i)), name) == 0)
+			return config_error(
+				p,
+				"[rule %s] is defined twice (first "
+				"at line %u)",
+				name, policy_rule_line(policy_rule_at(pol, i)));
+	p->rule = policy_add_rule(pol, name, p->header_line);
+	return p->rule != NULL ? 1 : config_error(p, "out of memory");
+}
+
+static int config_rule_iface(struct config_parse *p, const char *key,
+			     char *item)
+{
+	(void)key;
+	if (strlen(item) >= 64)
+		return config_error(p, "interfaces: '%s' is too long", item);
+	if (policy_rule_add_iface(p->rule, item) < 0)
+		return config_error(p, "out of memory");
+	return 1;
+}
+
+static int config_rule_digits(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static int config_rule_user(struct config_parse *p, const char *key, char *item)
+{
+	struct passwd pw, *found = NULL;
+	char buf[CONFIG_RULE_NSS_BUF];
+	unsigned long long v;
+
+	(void)key;
+	if (strcmp(item, "*") == 0) {
+		policy_rule_add_everyone(p->rule);
+		return 1;
+	}
+	if (config_rule_digits(item)) {
+		if (config_number(item, 0, &v) < 0 || v >= (uid_t)-1)
+			return config_error(p, "users: bad uid %s", item);
+		return policy_rule_add_uid(p->rule, (uid_t)v) < 0
+			       ? config_error(p, "out of memory")
+			       : 1;
+	}
+	if (getpwnam_r(item, &pw, buf, sizeof(buf), &found) != 0 ||
+	    found == NULL)
+		return config_error(p, "users: no user '%s' on this system",
+				    item);
+	return policy_rule_add_uid(p->rule, found->pw_uid) < 0
+		       ? config_error(p, "out of memory")
+		       : 1;
+}
+
+static int config_rule_group(struct config_parse *p, const char *key,
+			     char *item)
+{
+	struct group gr, *found = NULL;
+	char buf[CONFIG_RULE_NSS_BUF];
+	unsigned long long v;
+
+	(void)key;
+	if (strcmp(item, "*") == 0) {
+		policy_rule_add_everyone(p->rule);
+		return 1;
+	}
+	if (config_rule_digits(item)) {
+		if (config_number(item, 0, &v) < 0 || v >= (gid_t)-1)
+			return config_error(p, "groups: bad gid %s", item);
+		return policy_rule_add_gid(p->rule, (gid_t)v) < 0
+			       ? config_error(p, "out of memory")
+			       : 1;
+	}
+	if (getgrnam_r(item, &gr, buf, sizeof(buf), &found) != 0 ||
+	    found == NULL)
+		return config_error(p, "groups: no group '%s' on this system",
+				    item);
+	return policy_rule_add_gid(p->rule, found->gr_gid) < 0
+		       ? config_error(p, "out of memory")
+		       : 1;
+}
+
+static int config_rule_right(struct config_parse *p, const char *key,
+			     char *item)
+{
+	int r = policy_right_from_name(item);
+
+	(void)key;
+	if (r < 0)
+		return config_error(p,
+				    "rights: unknown right '%s' (rights: read "
+				    "send periodic monitor configure admin)",
+				    item);
+	policy_rule_add_rights(p->rule, POLICY_RIGHT_BIT(r));
+	return 1;
+}
+
+/* ID, LO-HI or ID/MASK, in hex; key says 11- or 29-bit ids. */
+static int config_rule_ids(struct config_parse *p, const char *key, char *item)
+{
+	int ext = strcmp(key, "send_ext_ids") == 0;
+	uint32_t max = ext ? CAN_EFF_MASK : CAN_SFF_MASK, a = 0, b = 0;
+	char *sep = strpbrk(item, "-/");
+	int is_mask = sep != NULL && *sep == '/', rc;
+
+	if (sep != NULL)
+		*sep = '\0';
+	rc = config_hex(item, max, &a);
+	if (rc == 0)
+		rc = sep != NULL ? config_hex(sep + 1, max, &b) : 0;
+	if (sep == NULL)
+		b = a;
+	if (sep != NULL)
+		*sep = is_mask ? '/' : '-';
+	if (rc == -ERANGE)
+		return config_error(p, "%s: '%s' exceeds %s ids (max 0x%X)",
+				    key, item, ext ? "29-bit" : "11-bit", max);
+	if (rc < 0)
+		return config_error(p,
+				    "%s: '%s' is not ID, LO-HI or ID/MASK in "
+				    "hex",
+				    key, item);
+	if (!is_mask && a > b)
+		return config_error(p, "%s: '%s' is an empty range", key, item);
+	if (policy_rule_add_ids(p->rule, ext, a, b, is_mask) < 0)
+		return config_error(p, "out of memory");
+	return 1;
+}
+
+int config_rule_key(struct config_parse *p, const char *key, const char *value)
+{
+	static const struct {
+		const char *key;
+		int (*fn)(struct config_parse *, const char *, char *);
+	} keys[] = {
+		{"interfaces", config_rule_iface},
+		{"users", config_rule_user},
+		{"groups", config_rule_group},
+		{"rights", config_rule_right},
+		{"send_ids", config_rule_ids},
+		{"send_ext_ids", config_rule_ids},
+	};
+	size_t i;
+
+	/* Lists: a key given again (or a continuation line) adds to it. */
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i].key) == 0)
+			return config_each(p, key, value, keys[i].fn);
+	return config_error(p,
+			    "[rule %s]: unknown key '%s' (known: interfaces "
+			    "users groups rights send_ids send_ext_ids)",
+			    policy_rule_name(p->rule), key);
+}

@@ -1,0 +1,148 @@
+#!/bin/bash
+# The daemon's layers and the size of every file, measured on a build:
+#
+#   tests/unit/layers.sh BUILDDIR
+#
+# Each daemon object belongs to the layer of its folder, bottom to top:
+# base can conf ops pb, then daemon/main.c. From `nm` of all of them it
+# prints every reference from a file to a symbol defined in a higher
+# layer, and every lower-layer reference to the generated protobuf code;
+# from the compiler's dependency files (-MMD), every header a file
+# includes from a higher layer, and any base/can/conf/ops file that
+# includes cand.pb-c.h. Then the largest files of daemon/ client/ proto/
+# bench/ tests/, and every one over 600 lines.
+#
+# Exit 1 for any upward reference or include, or a file over 600 lines
+# in daemon/ client/ proto/ bench/ (tests/ are reported only).
+set -u
+
+BUILD=${1:?usage: $0 BUILDDIR}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+MAX=600
+LAYERS="base can conf ops pb main"
+rc=0
+
+cd "$REPO" || exit 2
+if [ ! -d "$BUILD/daemon" ]; then
+	echo "layers: no $BUILD/daemon (make first)" >&2
+	exit 2
+fi
+
+# The layer number of a daemon source or object path; "" if none.
+layer_of() {
+	local p=${1#"$BUILD"/} i=0 l
+	p=${p#daemon/}
+	case "$p" in
+	*/*) p=${p%%/*} ;;
+	main.[cdo]) p=main ;;
+	*) p=shared ;; # daemon.h: every layer's
+	esac
+	for l in $LAYERS; do
+		if [ "$l" = "$p" ]; then
+			echo "$i"
+			return
+		fi
+		i=$((i + 1))
+	done
+}
+
+# The objects of today's sources only: a build dir may keep stale ones.
+mapfile -t objs < <(git ls-files -co --exclude-standard 'daemon/*.c' |
+	sed "s|^|$BUILD/|; s|\.c\$|.o|" | sort)
+if [ "${#objs[@]}" -eq 0 ]; then
+	echo "layers: no objects under $BUILD/daemon" >&2
+	exit 2
+fi
+
+# symbol -> the object defining it (daemon objects and the protobuf code).
+declare -A def
+for o in "${objs[@]}" "$BUILD/proto/cand.pb-c.o"; do
+	[ -f "$o" ] || continue
+	while read -r sym; do
+		def[$sym]=$o
+	done < <(nm --defined-only --extern-only "$o" | awk '{ print $3 }')
+done
+
+up=0
+echo "layers: references from a file to a higher layer (file -> symbol [defined in])"
+for o in "${objs[@]}"; do
+	lo=$(layer_of "$o")
+	while read -r sym; do
+		d=${def[$sym]:-}
+		[ -n "$d" ] || continue
+		src=${o#"$BUILD"/}
+		if [ "$d" = "$BUILD/proto/cand.pb-c.o" ]; then
+			[ "$lo" -lt "$(layer_of daemon/pb/x.o)" ] || continue
+			echo "  ${src%.o}.c -> $sym [generated protobuf code]"
+			up=$((up + 1))
+			continue
+		fi
+		ld=$(layer_of "$d")
+		if [ "$ld" -gt "$lo" ]; then
+			dsrc=${d#"$BUILD"/}
+			echo "  ${src%.o}.c -> $sym [${dsrc%.o}.c]"
+			up=$((up + 1))
+		fi
+	done < <(nm --undefined-only "$o" | awk '{ print $2 }')
+done
+[ "$up" -eq 0 ] && echo "  none"
+
+inc=0
+echo "layers: headers included from a higher layer (file -> header)"
+for o in "${objs[@]}"; do
+	dep=${o%.o}.d
+	[ -f "$dep" ] || continue
+	lo=$(layer_of "$o")
+	src=${o#"$BUILD"/}
+	src=${src%.o}.c
+	for h in $(sed -e 's/\\$//' -e 's/^[^:]*://' "$dep" | tr ' ' '\n' |
+		grep -E '\.h$' | sort -u); do
+		case "$h" in
+		*cand.pb-c.h)
+			if [ "$lo" -lt "$(layer_of daemon/pb/x.o)" ]; then
+				echo "  $src -> cand.pb-c.h (the protobuf front-end's only)"
+				inc=$((inc + 1))
+			fi
+			continue
+			;;
+		daemon/*) ;;
+		*) continue ;;
+		esac
+		lh=$(layer_of "$h")
+		if [ -n "$lh" ] && [ "$lh" -gt "$lo" ]; then
+			echo "  $src -> $h"
+			inc=$((inc + 1))
+		fi
+	done
+done
+# The sources too, should an object be missing its dependency file.
+for f in $(grep -l '#include.*cand\.pb-c\.h' daemon/base/* daemon/can/* daemon/conf/* \
+	daemon/ops/* 2>/dev/null); do
+	echo "  $f -> cand.pb-c.h (the protobuf front-end's only)"
+	inc=$((inc + 1))
+done
+[ "$inc" -eq 0 ] && echo "  none"
+[ $((up + inc)) -gt 0 ] && rc=1
+
+# ---- sizes ----
+sizes=$(git ls-files -co --exclude-standard daemon client proto bench tests |
+	grep -E '\.(c|h|sh|proto|py)$' | while read -r f; do
+	[ -f "$f" ] && printf '%d %s\n' "$(wc -l <"$f")" "$f"
+done | sort -rn)
+echo "sizes: the largest files"
+printf '%s\n' "$sizes" | head -n 8 | sed 's/^/  /'
+echo "sizes: over $MAX lines"
+over=0
+while read -r n f; do
+	[ -n "$f" ] && [ "$n" -gt "$MAX" ] || continue
+	top=${f%%/*}
+	if [ "$top" = tests ]; then
+		echo "  $n $f (tests/: reported, not failed)"
+	else
+		echo "  $n $f"
+		rc=1
+	fi
+	over=$((over + 1))
+done <<<"$sizes"
+[ "$over" -eq 0 ] && echo "  none"
+exit $rc

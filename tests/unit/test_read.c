@@ -1,0 +1,430 @@
+/*
+ * libcand's reader without a socket: bytes as the daemon would send them
+ * go in through libcand_read_feed(), frames and events come out of the
+ * queues in order, and anything malformed kills the handle with a code
+ * and a detail instead of reaching the caller.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "framepack.h"
+#include "libcand_int.h"
+#include "unit.h"
+#include "wire.h"
+
+#define RD_BUF (64 * 1024)
+
+struct rd_out {
+	uint8_t buf[RD_BUF];
+	size_t len;
+};
+
+/* Appends one framed message, as the daemon writes it. */
+static void rd_msg(struct rd_out *o, const Cand__ServerMsg *m)
+{
+	size_t n = cand__server_msg__get_packed_size(m);
+
+	ck_assert_uint_le(o->len + CAND_WIRE_HDR + n, sizeof(o->buf));
+	wire_put_len(o->buf + o->len, (uint32_t)n);
+	cand__server_msg__pack(m, o->buf + o->len + CAND_WIRE_HDR);
+	o->len += CAND_WIRE_HDR + n;
+}
+
+static void rd_event(struct rd_out *o, Cand__Event *ev)
+{
+	Cand__ServerMsg m = CAND__SERVER_MSG__INIT;
+
+	m.msg_case = CAND__SERVER_MSG__MSG_EVENT;
+	m.event = ev;
+	rd_msg(o, &m);
+}
+
+/*
+ * A batch of three frames: a classic one on vcan0, an extended remote
+ * request on vcan1 and an FD one with BRS on vcan0, timestamps 1, 2 and
+ * 3 s.
+ */
+static void rd_batch(struct rd_out *o, uint32_t format, uint32_t count)
+{
+	static const uint8_t data[64] = {0x11, 0x22, 0x33, 0x44};
+	static char *ifnames[] = {(char *)"vcan0", (char *)"vcan1"};
+	struct framepack_rec r[3] = {
+		{0x123, 4, 0, 0, 1000000000u, data},
+		{0x1abcdef | FRAMEPACK_EFF | FRAMEPACK_RTR, 2, 0, 1,
+		 2000000000u, NULL},
+		{0x7ff, 64, FRAMEPACK_FD | FRAMEPACK_BRS, 0, 3000000000u, data},
+	};
+	uint8_t packed[3 * FRAMEPACK_MAX];
+	Cand__Event ev = CAND__EVENT__INIT;
+	Cand__FrameBatch b = CAND__FRAME_BATCH__INIT;
+	size_t i, len = 0;
+
+	for (i = 0; i < 3; i++)
+		len += framepack_put(packed + len, &r[i]);
+	b.format = format;
+	b.count = count;
+	b.packed.data = packed;
+	b.packed.len = len;
+	b.n_ifnames = 2;
+	b.ifnames = ifnames;
+	b.kernel_drops = 7;
+	ev.ev_case = CAND__EVENT__EV_FRAMES;
+	ev.frames = &b;
+	rd_event(o, &ev);
+}
+
+static void rd_link(struct rd_out *o, const char *ifname, int up)
+{
+	Cand__Event ev = CAND__EVENT__INIT;
+	Cand__LinkEvent le = CAND__LINK_EVENT__INIT;
+
+	le.ifname = (char *)ifname;
+	le.up = up;
+	ev.ev_case = CAND__EVENT__EV_LINK;
+	ev.link = &le;
+	rd_event(o, &ev);
+}
+
+static struct cand *rd_handle(const char *channel)
+{
+	struct cand *h = libcand_conn_new();
+
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_eq(cand_fileno(h), -1);
+	snprintf(h->channel, sizeof(h->channel), "%s", channel);
+	return h;
+}
+
+static void rd_check_batch(struct cand *h)
+{
+	struct cand_frame f;
+
+	ck_assert_int_eq(libcand_queue_pop_frame(h, &f), 1);
+	ck_assert_uint_eq(f.id, 0x123);
+	ck_assert_uint_eq(f.flags, 0);
+	ck_assert_uint_eq(f.len, 4);
+	ck_assert_uint_eq(f.data[3], 0x44);
+	ck_assert_uint_eq(f.data[4], 0);
+	ck_assert_str_eq(f.ifname, "vcan0");
+	ck_assert_uint_eq(f.timestamp_ns, 1000000000u);
+
+	ck_assert_int_eq(libcand_queue_pop_frame(h, &f), 1);
+	ck_assert_uint_eq(f.id, 0x1abcdef);
+	ck_assert_uint_eq(f.flags, CAND_FRAME_EXTENDED | CAND_FRAME_REMOTE);
+	ck_assert_uint_eq(f.len, 2);
+	ck_assert_uint_eq(f.data[0], 0);
+	ck_assert_str_eq(f.ifname, "vcan1");
+
+	ck_assert_int_eq(libcand_queue_pop_frame(h, &f), 1);
+	ck_assert_uint_eq(f.id, 0x7ff);
+	ck_assert_uint_eq(f.flags, CAND_FRAME_FD | CAND_FRAME_BRS);
+	ck_assert_uint_eq(f.len, 64);
+	ck_assert_str_eq(f.ifname, "vcan0");
+	ck_assert_uint_eq(f.timestamp_ns, 3000000000u);
+	ck_assert_uint_eq(cand_kernel_drops(h), 7);
+}
+
+START_TEST(test_batch_in_one_piece)
+{
+	struct rd_out o = {.len = 0};
+	struct cand_frame f;
+	struct cand *h = rd_handle("vcan0");
+
+	rd_batch(&o, FRAMEPACK_FORMAT, 3);
+	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), 0);
+	ck_assert_uint_eq(libcand_queue_len(h), 3);
+	rd_check_batch(h);
+	ck_assert_int_eq(libcand_queue_pop_frame(h, &f), 0);
+	ck_assert_int_eq(h->dead, 0);
+	cand_close(h);
+}
+END_TEST
+
+/* A message cut anywhere waits for the rest; nothing comes out early. */
+START_TEST(test_batch_byte_by_byte)
+{
+	struct rd_out o = {.len = 0};
+	struct cand *h = rd_handle("vcan0");
+	size_t i;
+
+	rd_batch(&o, FRAMEPACK_FORMAT, 3);
+	for (i = 0; i < o.len; i++) {
+		ck_assert_uint_eq(libcand_queue_len(h), 0);
+		ck_assert_int_eq(libcand_read_feed(h, o.buf + i, 1), 0);
+	}
+	rd_check_batch(h);
+	cand_close(h);
+}
+END_TEST
+
+/*
+ * Events come out where they happened among the frames: cand_recv()
+ * stops at a link event of its channel, cand_recv_event() hands it out
+ * as an event, and a link event of another interface passes cand_recv().
+ */
+START_TEST(test_events_in_order)
+{
+	struct rd_out o = {.len = 0};
+	struct cand_event ev;
+	struct cand_frame f;
+	struct cand *h = rd_handle("vcan0");
+	int i;
+
+	rd_link(&o, "vcan1", 0);
+	rd_batch(&o, FRAMEPACK_FORMAT, 3);
+	rd_link(&o, "vcan0", 0);
+	rd_batch(&o, FRAMEPACK_FORMAT, 3);
+	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), 0);
+	ck_assert_uint_eq(libcand_queue_len(h), 8);
+
+	rd_check_batch(h);
+	ck_assert_int_eq(libcand_queue_pop_frame(h, &f), CAND_ENETDOWN);
+	ck_assert_str_eq(cand_last_detail(h), "vcan0: interface is down");
+	rd_check_batch(h);
+	ck_assert_uint_eq(libcand_queue_len(h), 0);
+
+	o.len = 0;
+	rd_link(&o, "vcan1", 1);
+	rd_batch(&o, FRAMEPACK_FORMAT, 3);
+	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), 0);
+	ck_assert_int_eq(libcand_queue_pop(h, &ev), 1);
+	ck_assert_int_eq(ev.type, CAND_EVENT_LINK);
+	ck_assert_str_eq(ev.ifname, "vcan1");
+	ck_assert_int_eq(ev.link.up, 1);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(libcand_queue_pop(h, &ev), 1);
+		ck_assert_int_eq(ev.type, CAND_EVENT_FRAME);
+		ck_assert_str_eq(ev.ifname, i == 1 ? "vcan1" : "vcan0");
+	}
+	ck_assert_int_eq(libcand_queue_pop(h, &ev), 0);
+	cand_close(h);
+}
+END_TEST
+
+/* A reply nobody waits for (its request timed out) is dropped. */
+START_TEST(test_stray_reply)
+{
+	Cand__ServerMsg m = CAND__SERVER_MSG__INIT;
+	Cand__Reply r = CAND__REPLY__INIT;
+	struct rd_out o = {.len = 0};
+	struct cand *h = rd_handle("");
+
+	r.id = 5;
+	r.status = CAND__STATUS__PERMISSION_DENIED;
+	r.detail = (char *)"no";
+	m.msg_case = CAND__SERVER_MSG__MSG_REPLY;
+	m.reply = &r;
+	rd_msg(&o, &m);
+	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), 0);
+	ck_assert_uint_eq(libcand_queue_len(h), 0);
+	ck_assert_int_eq(h->dead, 0);
+	cand_close(h);
+}
+END_TEST
+
+/*
+ * Feeds bad bytes after a good batch; the batch stays readable, and so do
+ * the decoded frames of a batch that goes wrong later on.
+ */
+static void rd_bad(const uint8_t *bad, size_t len, int err, const char *why,
+		   size_t decoded)
+{
+	struct rd_out o = {.len = 0};
+	struct cand *h = rd_handle("vcan0");
+
+	rd_batch(&o, FRAMEPACK_FORMAT, 3);
+	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), 0);
+	ck_assert_int_eq(libcand_read_feed(h, bad, len), err);
+	ck_assert_int_eq(h->dead, err);
+	ck_assert_msg(strstr(cand_last_detail(h), why) != NULL,
+		      "detail \"%s\", expected \"%s\"", cand_last_detail(h),
+		      why);
+	/* Nothing more is read once the connection is dead. */
+	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), err);
+	rd_check_batch(h);
+	ck_assert_uint_eq(libcand_queue_len(h), decoded);
+	cand_close(h);
+}
+
+START_TEST(test_bad_lengths)
+{
+	static const uint8_t zero[] = {0, 0, 0, 0};
+	static const uint8_t huge[] = {0x7f, 0xff, 0xff, 0xff, 0};
+
+	rd_bad(zero, sizeof(zero), CAND_EPROTO, "message of 0 bytes", 0);
+	rd_bad(huge, sizeof(huge), CAND_EPROTO, "(limit 1048576)", 0);
+}
+END_TEST
+
+START_TEST(test_undecodable)
+{
+	/* Field 1 (reply), length-delimited, claiming more than is there. */
+	static const uint8_t junk[] = {0, 0, 0, 3, 0x0a, 0x7f, 0x01};
+
+	rd_bad(junk, sizeof(junk), CAND_EPROTO, "does not decode", 0);
+}
+END_TEST
+
+START_TEST(test_bad_batches)
+{
+	struct rd_out o = {.len = 0};
+
+	rd_batch(&o, FRAMEPACK_FORMAT + 1, 3);
+	rd_bad(o.buf, o.len, CAND_EPROTO, "frame batch format 2", 0);
+	/* One record short: the three before it were good frames. */
+	o.len = 0;
+	rd_batch(&o, FRAMEPACK_FORMAT, 4);
+	rd_bad(o.buf, o.len, CAND_EPROTO, "malformed frame batch", 3);
+	/* More records than the bytes could hold: nothing is taken. */
+	o.len = 0;
+	rd_batch(&o, FRAMEPACK_FORMAT, 1000000);
+	rd_bad(o.buf, o.len, CAND_EPROTO, "1000000 frames in 116 bytes", 0);
+}
+END_TEST
+
+START_TEST(test_shutdown)
+{
+	Cand__Event ev = CAND__EVENT__INIT;
+	Cand__ShutdownEvent se = CAND__SHUTDOWN_EVENT__INIT;
+	struct rd_out o = {.len = 0};
+
+	se.detail = (char *)"cand is stopping";
+	ev.ev_case = CAND__EVENT__EV_SHUTDOWN;
+	ev.shutdown = &se;
+	rd_event(&o, &ev);
+	rd_bad(o.buf, o.len, CAND_ESHUTDOWN, "cand is stopping", 0);
+}
+END_TEST
+
+/* One of each other kind of event, for the mutations below. */
+static void rd_others(struct rd_out *o)
+{
+	Cand__Event ev = CAND__EVENT__INIT;
+	Cand__StateEvent st = CAND__STATE_EVENT__INIT;
+	Cand__ConfigEvent ce = CAND__CONFIG_EVENT__INIT;
+	Cand__BusConfig bc = CAND__BUS_CONFIG__INIT;
+	Cand__DropEvent de = CAND__DROP_EVENT__INIT;
+	Cand__TaskEvent te = CAND__TASK_EVENT__INIT;
+	Cand__MonitorEvent me = CAND__MONITOR_EVENT__INIT;
+	Cand__Frame f = CAND__FRAME__INIT;
+	Cand__RightsEvent re = CAND__RIGHTS_EVENT__INIT;
+	static char *revoked[] = {(char *)"read"};
+	static uint8_t data[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+
+	st.ifname = (char *)"can0";
+	st.state = CAND__CAN_STATE__STATE_BUS_OFF;
+	st.has_error_counters = 1;
+	st.tx_errors = 256;
+	ev.ev_case = CAND__EVENT__EV_STATE;
+	ev.state = &st;
+	rd_event(o, &ev);
+	bc.bitrate = 500000;
+	ce.ifname = (char *)"can0";
+	ce.config = &bc;
+	ce.previous = &bc;
+	ev.ev_case = CAND__EVENT__EV_CONFIG;
+	ev.config = &ce;
+	rd_event(o, &ev);
+	de.kernel_drops = 9;
+	de.dropped = 2;
+	ev.ev_case = CAND__EVENT__EV_DROPS;
+	ev.drops = &de;
+	rd_event(o, &ev);
+	te.task_id = 3;
+	ev.ev_case = CAND__EVENT__EV_TASK;
+	ev.task = &te;
+	rd_event(o, &ev);
+	f.id = 0x123;
+	f.data.data = data;
+	f.data.len = sizeof(data);
+	me.monitor_id = 4;
+	me.frame = &f;
+	me.ifname = (char *)"vcan0";
+	ev.ev_case = CAND__EVENT__EV_MONITOR;
+	ev.monitor = &me;
+	rd_event(o, &ev);
+	re.n_revoked = 1;
+	re.revoked = revoked;
+	ev.ev_case = CAND__EVENT__EV_RIGHTS;
+	ev.rights = &re;
+	rd_event(o, &ev);
+}
+
+/*
+ * A deterministic stand-in for the fuzz target: a stream of every kind of
+ * message with a few bytes changed, fed in pieces of any size. The reader
+ * never crashes, hands out only well-formed frames and events, and a
+ * handle it kills says why.
+ */
+START_TEST(test_mutated_stream)
+{
+	static struct rd_out base, o;
+	struct cand_event ev;
+	unsigned seed = 1;
+	size_t i, off, n, events = 0;
+	int round, k, rc, dead = 0;
+
+	base.len = 0;
+	rd_batch(&base, FRAMEPACK_FORMAT, 3);
+	rd_link(&base, "vcan0", 0);
+	rd_others(&base);
+	rd_batch(&base, FRAMEPACK_FORMAT, 3);
+	for (round = 0; round < 3000; round++) {
+		struct cand *h = rd_handle(round % 2 ? "vcan0" : "");
+
+		o = base;
+		for (k = rand_r(&seed) % 4; k >= 0; k--)
+			o.buf[(size_t)rand_r(&seed) % o.len] =
+				(uint8_t)rand_r(&seed);
+		if (round % 8 == 0)
+			o.len = (size_t)rand_r(&seed) % o.len;
+		rc = 0;
+		for (off = 0; off < o.len && rc == 0; off += n) {
+			n = 1 + (size_t)rand_r(&seed) % 64;
+			if (n > o.len - off)
+				n = o.len - off;
+			rc = libcand_read_feed(h, o.buf + off, n);
+		}
+		ck_assert(rc == 0 || rc == CAND_EPROTO ||
+			  rc == CAND_ESHUTDOWN || rc == CAND_ENOMEM);
+		ck_assert_int_eq(rc, h->dead);
+		if (rc != 0) {
+			ck_assert_str_ne(cand_last_detail(h), "");
+			dead++;
+		}
+		for (i = 0; libcand_queue_pop(h, &ev) == 1; i++) {
+			ck_assert(ev.type >= CAND_EVENT_FRAME &&
+				  ev.type <= CAND_EVENT_RIGHTS);
+			ck_assert_uint_le(ev.frame.len, CAND_MAX_DLEN);
+			ck_assert(ev.frame.ifname[CAND_IFNAMSIZ - 1] == '\0');
+			ck_assert(ev.ifname[CAND_IFNAMSIZ - 1] == '\0');
+		}
+		events += i;
+		ck_assert_uint_eq(libcand_queue_len(h), 0);
+		cand_close(h);
+	}
+	/* It was the decoders that were tried, not only the framing. */
+	ck_assert_uint_gt(events, 3000);
+	ck_assert_int_gt(dead, 0);
+	ck_assert_int_lt(dead, 3000);
+}
+END_TEST
+
+Suite *read_suite(void)
+{
+	Suite *s = suite_create("read");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_batch_in_one_piece);
+	tcase_add_test(tc, test_batch_byte_by_byte);
+	tcase_add_test(tc, test_events_in_order);
+	tcase_add_test(tc, test_stray_reply);
+	tcase_add_test(tc, test_bad_lengths);
+	tcase_add_test(tc, test_undecodable);
+	tcase_add_test(tc, test_bad_batches);
+	tcase_add_test(tc, test_shutdown);
+	tcase_add_test(tc, test_mutated_stream);
+	suite_add_tcase(s, tc);
+	return s;
+}
