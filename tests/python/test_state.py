@@ -29,12 +29,15 @@ def bitrate_of(dev):
 class State(BusTest):
     """As a member of group "can": everything but configure."""
 
-    def test_vcan_is_active(self):
+    def test_vcan(self):
+        """vcan0 has no controller; other suites write error frames to it,
+        so its state is "not applicable" or what those said."""
         bus = self.bus()
-        self.assertEqual(bus.state, can.BusState.ACTIVE)
         status = bus.bus_status()
         self.assertEqual((status.channel, status.kind, status.hardware), ("vcan0", "vcan", False))
-        self.assertEqual(status.state, "not applicable")
+        if not status.from_error_frames:
+            self.assertEqual(status.state, "not applicable")
+        self.assertEqual(bus.state, status.bus_state)
         self.assertIsNone(status.config)
         self.assertEqual(status.mtu, 72)
 
@@ -50,14 +53,18 @@ class State(BusTest):
 
     def test_all_channels(self):
         bus = self.bus(channel="")
-        names = {s.channel for s in bus.bus_status()}
+        statuses = bus.bus_status()
+        names = {s.channel for s in statuses}
         self.assertTrue({"vcan0", "vcan1", "can0", "can1"} <= names, names)
-        self.assertEqual(bus.state, can.BusState.ACTIVE)
+        # The worst state of the interfaces that are up.
+        rank = [can.BusState.ACTIVE, can.BusState.PASSIVE, can.BusState.ERROR]
+        worst = max((s.bus_state for s in statuses if s.up), key=rank.index)
+        self.assertEqual(bus.state, worst)
 
     def test_bitrate_ignored_on_vcan(self):
         with self.assertNoLogs("can.cand", level="WARNING"):
             bus = self.bus(bitrate=250000, data_bitrate=2000000)
-        self.assertEqual(bus.state, can.BusState.ACTIVE)
+        self.assertIsNone(bus.bus_status().config)
 
     def test_bitrate_without_the_right(self):
         with self.assertLogs("can.cand", level="WARNING") as logs:
@@ -140,6 +147,7 @@ class Configure(BusTest):
         ip("add", "dev", VCAN, "type", "vcan")
         ip("set", VCAN, "up")
         bus = self.bus(channel=VCAN)
+        self.assertEqual(bus.bus_status().state, "not applicable")
         self.assertEqual(bus.state, can.BusState.ACTIVE)
         sender = self.bus("socketcan", channel=VCAN)
         sender.send(can.Message(arbitration_id=0x91, is_extended_id=False))
