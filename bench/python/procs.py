@@ -92,6 +92,7 @@ def receiver(kind, ifname, sock, n, tag, ready, go, done, out):
             bus = can.Bus(interface="socketcan", channel=ifname)
     except Exception as error:  # pylint: disable=broad-except
         out.send({"error": str(error)})
+        ready.send(0)
         return
     ready.send(1)
     seen = bytearray(n)
@@ -182,16 +183,18 @@ class Daemon:
         self.sock = sock
         with contextlib.suppress(FileNotFoundError):
             os.unlink(sock)
-        self.proc = subprocess.Popen(
-            [os.path.join(build, "cand"), "-f", "-s", sock],
-            stdout=open(log, "a"),
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=(lambda: os.nice(nice)) if nice else None,
-        )
+        with open(log, "a") as out:
+            self.proc = subprocess.Popen(
+                [os.path.join(build, "cand"), "-f", "-s", sock],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=(lambda: os.nice(nice)) if nice else None,
+            )
         deadline = now() + 10
         while not os.path.exists(sock):
             if self.proc.poll() is not None or now() > deadline:
+                self.stop()
                 raise RuntimeError(f"cand did not start (see {log})")
             time.sleep(0.05)
         time.sleep(0.1)
@@ -254,8 +257,8 @@ def phase(args, kind, n_rx, n, rate, max_s, tag, target=receiver, nice=0):
             procs.append(p)
             pipes.append(res_r)
             if not ready_r.poll(60):
-                raise RuntimeError(f"{kind} receiver did not open its bus")
-            ready_r.recv()
+                raise RuntimeError(f"{kind} receiver hangs opening its bus")
+            ready_r.recv()  # opened, or its error is in its result
         send_r, send_w = ctx.Pipe(False)
         sp = ctx.Process(target=sender, args=(args.iface, n, rate, max_s, tag, go, done, send_w))
         sp.start()

@@ -91,11 +91,11 @@ class Periodic(BusTest):
         task.stop()
 
     def test_duration(self):
-        self.cand.send_periodic(message(0x406, 6), 0.02, duration=0.3)
-        got = self.frames(0x406, 1.0)
+        self.cand.send_periodic(message(0x406, 6), PERIOD, duration=15 * PERIOD)
+        got = self.frames(0x406, 15 * PERIOD + 0.7)
         # duration / period frames, the first at once, one per period.
         self.assertEqual(len(got), 15)
-        self.assertPeriod(got, 0.02)
+        self.assertPeriod(got)
 
     def test_sequence(self):
         msgs = [message(0x407, i) for i in range(3)]
