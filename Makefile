@@ -6,7 +6,8 @@
 #   make bench      throughput/latency against a direct CAN_RAW reader, in the VM
 #   make asan       build with ASan/UBSan into build-asan/
 #   make deb        Debian packages (debian/) into build/deb/, lintian-clean
-#   make install    DESTDIR=... PREFIX=... (binaries, library, units, config, man pages)
+#   make install    DESTDIR=... PREFIX=... (binaries, library, units, config, man pages,
+#                   the python-can interface into PYTHONDIR)
 #   make uninstall  the same DESTDIR and PREFIX
 
 PREFIX ?= /usr/local
@@ -63,7 +64,10 @@ BINS := $(BUILD)/cand $(BUILD)/canctl $(BUILD)/libcand.so $(BUILD)/libcand.a $(B
 
 .PHONY: all deps run check check-unit check-layers check-install check-units check-vm bench asan \
 	check-asan valgrind install uninstall clean format format-check deb check-deb
-all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can)
+all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can) python
+
+# python-can's interface "cand": BUILD/python, install-python, uninstall-python.
+include client/python/python.mk
 
 # Installs the Debian 12 packages the build and the VM tests need, once.
 deps:
@@ -134,7 +138,7 @@ check-units: $(BUILD)/cand
 	tests/unit/units.sh $(BUILD)
 
 # make install into a scratch DESTDIR, then make uninstall leaves it empty.
-check-install: $(BINS)
+check-install: $(BINS) python
 	tests/unit/install.sh $(BUILD)
 
 check-vm: all
@@ -178,7 +182,7 @@ INSTALL_SED = sed -e 's|/usr/sbin/cand|$(SBINDIR)/cand|g' \
 	-e 's|/usr/share/cand/|$(DATADIR)/cand/|g'
 MANPAGES := docs/man/cand.8 docs/man/canctl.1 docs/man/cand.conf.5
 
-install: $(BINS)
+install: $(BINS) install-python
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DATADIR)/cand $(DESTDIR)$(SYSCONFDIR) \
@@ -209,7 +213,7 @@ install: $(BINS)
 		chmod 644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; \
 	done
 
-uninstall:
+uninstall: uninstall-python
 	rm -f $(DESTDIR)$(SBINDIR)/cand $(DESTDIR)$(BINDIR)/canctl \
 		$(DESTDIR)$(LIBDIR)/libcand.a $(DESTDIR)$(LIBDIR)/libcand.so \
 		$(DESTDIR)$(LIBDIR)/libcand.so.$(SOVERSION) $(DESTDIR)$(INCLUDEDIR)/cand.h \

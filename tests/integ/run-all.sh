@@ -49,7 +49,7 @@ fail() {
 finish() {
 	# Keep the logs where the host sees them (BUILDDIR is shared with the VM).
 	if mkdir -p "$BUILD/integ-logs" 2>/dev/null; then
-		cp -f "$LOG" "$CHECK_OUT" "$CLI_OUT" /tmp/cand-integ-service.out \
+		cp -f "$LOG" "$CHECK_OUT" "$CLI_OUT" /tmp/cand-integ-service.out /tmp/cand-integ-python.out \
 			/tmp/cand-t/*.log "$BUILD/integ-logs/" 2>/dev/null
 	fi
 	if [ "$failed" -gt 0 ] && [ -f "$LOG" ]; then
@@ -198,6 +198,20 @@ if [ "${CAND_INTEG_SKIP_CLI:-0}" != 1 ]; then
 		fi
 	else
 		fail "service.sh exited $rc without a summary (timed out?)"
+	fi
+fi
+
+# ---- python-can through cand (tests/python/) ----
+if [ "${CAND_INTEG_SKIP_PY:-0}" != 1 ]; then
+	PY_OUT=/tmp/cand-integ-python.out
+	timeout -k 10 $((600 * slow)) "$HERE/../python/run.sh" "$BUILD" 2>&1 | tee "$PY_OUT"
+	summary=$(grep -E '^python: [0-9]+ passed, [0-9]+ failed$' "$PY_OUT" | tail -n 1)
+	if [ -n "$summary" ]; then
+		read -r pp pf <<<"$(echo "$summary" | tr -cs '0-9' ' ')"
+		passed=$((passed + pp))
+		failed=$((failed + pf))
+	else
+		fail "tests/python/run.sh ended without a summary (timed out?)"
 	fi
 fi
 
