@@ -24,7 +24,8 @@ struct sess {
 	struct cand_ctx *ctx;
 	unsigned id; /* for logs */
 	struct ident ident;
-	unsigned rights; /* on the open channel, as last checked */
+	char who[IDENT_WHO_MAX]; /* "uid 1000", "peer 10.0.0.1": for logs */
+	unsigned rights;	 /* on the open channel, as last checked */
 	struct outq q;
 	struct chan *chan;    /* NULL until open */
 	struct send_op *send; /* a send waiting for TX room */
