@@ -86,10 +86,10 @@ static void sc_cmd_wrong_mode(const struct sc_conn *c, const struct sc_cmd *cmd,
 
 	if (c->mode == SC_MODE_NOBUS)
 		detail_set(detail, dsize,
-			   "'%s' needs an open bus: < open BUS >", name);
+			   "'%s' needs an open bus (open BUS first)", name);
 	else if (d->modes == SC_M(SC_MODE_NOBUS))
 		detail_set(detail, dsize,
-			   "'%s' is for before < open BUS >; this connection "
+			   "'%s' comes before open BUS; this connection "
 			   "has bus \"%s\" open",
 			   name, chan_name(c->s->chan));
 	else

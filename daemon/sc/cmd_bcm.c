@@ -91,7 +91,7 @@ static int sc_bcm_add(struct sc_conn *c, const struct sc_cmd *cmd, char *detail,
 	/* socketcand's "add 0 0" sends once and keeps nothing running. */
 	if (cmd->ival_us == 0) {
 		detail_set(detail, dsize,
-			   "add needs an interval above 0 (< send > sends one "
+			   "add needs an interval above 0 (send sends one "
 			   "frame)");
 		return -EINVAL;
 	}
@@ -110,7 +110,7 @@ static int sc_bcm_update(struct sc_conn *c, const struct sc_cmd *cmd,
 	struct frame_desc f;
 
 	if (j == NULL) {
-		detail_set(detail, dsize, "no job sends id %X (< add > first)",
+		detail_set(detail, dsize, "no job sends id %X (add one first)",
 			   cmd->id);
 		return -ENOENT;
 	}
@@ -128,11 +128,13 @@ static int sc_bcm_delete(struct sc_conn *c, const struct sc_cmd *cmd,
 	int rc;
 
 	if (j == NULL) {
-		detail_set(detail, dsize, "no %s for id %X",
-			   kind == BCM_TASK ? "job sends"
-					    : "filter or "
-					      "subscription is",
-			   cmd->id);
+		if (kind == BCM_TASK)
+			detail_set(detail, dsize, "no job sends id %X",
+				   cmd->id);
+		else
+			detail_set(detail, dsize,
+				   "no filter or subscription for id %X",
+				   cmd->id);
 		return -ENOENT;
 	}
 	rc = bcmop_remove(c->s, j->id, kind, detail, dsize);

@@ -285,11 +285,11 @@ static void sc_conn_process(struct sc_conn *c)
 		switch (sp.kind) {
 		case SC_SPLIT_GARBAGE:
 			sc_conn_garbage(c, p + sp.start, sp.len,
-					"bytes outside any < > element");
+					"bytes outside any element");
 			break;
 		case SC_SPLIT_BROKEN:
 			sc_conn_garbage(c, p + sp.start, sp.len,
-					"an element without its '>'");
+					"an unfinished element");
 			break;
 		case SC_SPLIT_TOO_LONG:
 			c->in_garbage = 0;

@@ -471,7 +471,7 @@ int sc_parse_cmd(const char *el, size_t len, struct sc_cmd *cmd, char *detail,
 
 	memset(cmd, 0, sizeof(*cmd));
 	if (len < 2 || el[0] != '<' || el[len - 1] != '>') {
-		detail_set(detail, dsize, "an element is '< ... >'");
+		detail_set(detail, dsize, "not an element");
 		return -EINVAL;
 	}
 	if ((rc = sc_printable(t.p, (size_t)(t.end - t.p), detail, dsize)) < 0)
