@@ -175,7 +175,7 @@ static int sc_number(const struct sc_toks *t, unsigned base, uint64_t max,
 	for (i = 0; i < t->len; i++) {
 		if ((d = sc_digit(t->tok[i], base)) < 0)
 			return -EINVAL;
-		if (v > (max - (uint64_t)d) / base)
+		if ((uint64_t)d > max || v > (max - (uint64_t)d) / base)
 			return -ERANGE;
 		v = v * base + (uint64_t)d;
 	}
