@@ -200,7 +200,8 @@ double percentile(const double *v, size_t n, double p)
 
 void latency(struct bench *b, const char *id, enum rx_kind kind)
 {
-	int via_cand = kind == RX_CAND || kind == RX_CAND_TIMEOUT;
+	int via_cand = kind == RX_CAND || kind == RX_CAND_TIMEOUT ||
+		       kind == RX_SOCKETCAND;
 	struct phase_spec sp = {
 		.what = id,
 		.n_rx = 1,

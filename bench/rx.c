@@ -27,7 +27,8 @@ struct rx_src {
 	enum rx_kind kind;
 	int fd;
 	cand_t *h;
-	pid_t relay; /* RX_RELAY: the child between CAN and fd */
+	pid_t relay;	 /* RX_RELAY: the child between CAN and fd */
+	struct scrx *sc; /* RX_SOCKETCAND */
 };
 
 static uint32_t get_u32(const uint8_t *p)
@@ -139,7 +140,11 @@ static int src_open(struct bench *b, struct rx_src *s, enum rx_kind kind,
 	s->fd = -1;
 	s->h = NULL;
 	s->relay = -1;
-	if (kind == RX_RELAY) {
+	s->sc = NULL;
+	if (kind == RX_SOCKETCAND) {
+		s->sc = scrx_open(b, r->msg, sizeof(r->msg));
+		return s->sc != NULL ? 0 : -1;
+	} else if (kind == RX_RELAY) {
 		if (relay_open(b, s, r) < 0)
 			return -1;
 	} else if (kind != RX_DIRECT) {
@@ -166,6 +171,8 @@ static void src_close(struct rx_src *s)
 		close(s->fd);
 	if (s->h != NULL)
 		cand_close(s->h);
+	scrx_close(s->sc);
+	s->sc = NULL;
 	if (s->relay > 0) {
 		kill(s->relay, SIGKILL);
 		waitpid(s->relay, NULL, 0);
@@ -185,10 +192,14 @@ static int rx_one(struct rx_src *s, uint32_t *seq, uint32_t *tag, char *msg,
 	struct can_frame cf;
 	struct cand_frame f;
 	struct pollfd pfd;
+	unsigned len;
 	ssize_t n;
 	int rc;
 
 	switch (s->kind) {
+	case RX_SOCKETCAND:
+		rc = scrx_next(s->sc, cf.data, &len, msg, msize);
+		return rc > 0 ? payload(cf.data, len, seq, tag) : rc;
 	case RX_DIRECT:
 	case RX_RELAY:
 		n = read(s->fd, &cf, sizeof(cf));
