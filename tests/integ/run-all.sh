@@ -5,7 +5,8 @@
 #
 # Run as root from the repository root, inside the VM (tests/vm/run-tests.sh)
 # or on a host whose kernel has CAN. Starts BUILDDIR/cand with CONFIG
-# (default tests/integ/conf/open.conf: everyone may do anything) as the
+# (default tests/integ/conf/open.conf, everyone may do anything, and
+# conf/socketcand.conf, the TCP front-end's peers and listener) as the
 # user "cand" with only CAP_NET_ADMIN, as cand.service does
 # (start-daemon.sh; prefixed with $CAND_DAEMON_WRAPPER, e.g. valgrind),
 # runs the Check program BUILDDIR/test_integ, the canctl tests in
@@ -25,7 +26,14 @@ set -u
 BUILD=${1:?usage: $0 BUILDDIR}
 BUILD=$(cd "$BUILD" && pwd) || exit 2
 HERE=$(cd "$(dirname "$0")" && pwd)
-CONF=${2:-$HERE/conf/open.conf}
+# By default open.conf and the socketcand front-end's peers and listener.
+if [ $# -ge 2 ]; then
+	CONF=$2
+else
+	CONF=/tmp/cand-integ.conf
+	cat "$HERE/conf/open.conf" "$HERE/conf/socketcand.conf" >"$CONF"
+	chmod 644 "$CONF"
+fi
 # In a directory of its own: the daemon is not root and cannot write /run.
 SOCK=${CAND_TEST_SOCKET:-/run/cand-test/cand.sock}
 LOG=${CAND_TEST_LOG:-/tmp/cand-integ.log}

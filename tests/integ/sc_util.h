@@ -2,7 +2,7 @@
  * The socketcand tests' raw TCP client: connect (from a chosen loopback
  * address, which is how the tests are different peers), write commands,
  * read elements. The main run's daemon serves socketcand on SC_PORT
- * (conf/open.conf); every helper fails the current Check test itself.
+ * (conf/socketcand.conf); every helper fails the current Check test itself.
  */
 #ifndef CAND_INTEG_SC_UTIL_H
 #define CAND_INTEG_SC_UTIL_H
@@ -12,7 +12,7 @@
 #include "util.h"
 
 #define SC_PORT 29536
-/* conf/open.conf's peers: admitted, never named, limited to ids 100-1FF. */
+/* conf/socketcand.conf's peers: admitted, never named, limited to ids 100-1FF. */
 #define SC_PEER	     "127.0.0.1"
 #define SC_STRANGER  "127.0.0.2"
 #define SC_LIMITED   "127.0.0.3"

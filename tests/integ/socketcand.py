@@ -4,7 +4,7 @@
     /usr/bin/python3 tests/integ/socketcand.py [HOST [PORT]]
 
 Run by run-all.sh in the VM against the main run's daemon, whose
-[socketcand] front-end listens on 127.0.0.1:29536 (conf/open.conf). Debian's
+[socketcand] front-end listens on 127.0.0.1:29536 (conf/socketcand.conf). Debian's
 python3-can (4.1) is the client; can-utils (cansend, candump) and raw
 CAN_RAW sockets are the other side of the bus. Prints PASS/FAIL lines and
 "socketcand: N passed, N failed" last.
