@@ -123,6 +123,7 @@ enum rx_kind {
 	RX_CAND_TIMEOUT, /* libcand: cand_recv(h, f, RX_POLL_MS) per frame */
 	RX_RELAY, /* a child read()s CAN_RAW and write()s each frame to us */
 	RX_SOCKETCAND, /* socketcand's protocol over TCP (sc_rx.c) */
+	RX_TCP_RELAY,  /* RX_RELAY through loopback TCP (sc_rx.c) */
 };
 
 struct rx_result {
@@ -226,6 +227,10 @@ void scrx_close(struct scrx *s);
 /* One frame's data: 1; 0 when none came for RX_POLL_MS; -1 on an error. */
 int scrx_next(struct scrx *s, uint8_t *data, unsigned *len, char *msg,
 	      size_t msize);
+/* The frames cand said it lost for this client ("< error ... >"). */
+uint64_t scrx_drops(const struct scrx *s);
+/* Two ends of a loopback TCP connection, TCP_NODELAY: 0, or -1. */
+int scrx_tcp_pair(int sv[2], char *msg, size_t msize);
 
 /* ---- measure.c ---- */
 

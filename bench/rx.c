@@ -101,7 +101,9 @@ static void relay_main(int can_fd, int out_fd)
 	}
 }
 
-static int relay_open(struct bench *b, struct rx_src *s, struct rx_result *r)
+/* tcp: through loopback TCP, the floor of a network front-end. */
+static int relay_open(struct bench *b, struct rx_src *s, struct rx_result *r,
+		      int tcp)
 {
 	int sv[2], can_fd;
 
@@ -109,7 +111,12 @@ static int relay_open(struct bench *b, struct rx_src *s, struct rx_result *r)
 			    sizeof(r->msg));
 	if (can_fd < 0)
 		return -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+	if (tcp && scrx_tcp_pair(sv, r->msg, sizeof(r->msg)) < 0) {
+		close(can_fd);
+		return -1;
+	}
+	if (!tcp &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		fmt_msg(r->msg, sizeof(r->msg), "socketpair: %s",
 			strerror(errno));
 		close(can_fd);
@@ -144,8 +151,8 @@ static int src_open(struct bench *b, struct rx_src *s, enum rx_kind kind,
 	if (kind == RX_SOCKETCAND) {
 		s->sc = scrx_open(b, r->msg, sizeof(r->msg));
 		return s->sc != NULL ? 0 : -1;
-	} else if (kind == RX_RELAY) {
-		if (relay_open(b, s, r) < 0)
+	} else if (kind == RX_RELAY || kind == RX_TCP_RELAY) {
+		if (relay_open(b, s, r, kind == RX_TCP_RELAY) < 0)
 			return -1;
 	} else if (kind != RX_DIRECT) {
 		return cand_handle(b, &s->h, NULL, r->msg, sizeof(r->msg));
@@ -202,6 +209,7 @@ static int rx_one(struct rx_src *s, uint32_t *seq, uint32_t *tag, char *msg,
 		return rc > 0 ? payload(cf.data, len, seq, tag) : rc;
 	case RX_DIRECT:
 	case RX_RELAY:
+	case RX_TCP_RELAY:
 		n = read(s->fd, &cf, sizeof(cf));
 		if (n == (ssize_t)sizeof(cf))
 			return payload(cf.data, cf.len, seq, tag);
@@ -319,6 +327,8 @@ static void rx_loop(struct phase *ph, struct rx_result *r, struct rx_src *s,
 	r->cpu_ns = self_cpu_ns() - cpu0;
 	if (s->h != NULL)
 		r->kernel_drops = cand_kernel_drops(s->h);
+	if (s->sc != NULL)
+		r->kernel_drops = scrx_drops(s->sc);
 	free(seen);
 }
 

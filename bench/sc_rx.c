@@ -5,7 +5,9 @@
  * "< frame ID SEC.USEC DATA >" apart at its blanks, the id and the data
  * from hex, the time as a float. Unlike python-can 4.1 it keeps an
  * element a read cut in two (python-can drops one character too many and
- * with it that frame), so what it counts is what cand delivered.
+ * with it that frame), so what it counts is what cand delivered. And the
+ * loopback TCP pair for the minimal relay over TCP, the floor of any
+ * network front-end in this VM.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +27,7 @@
 
 struct scrx {
 	int fd;
+	uint64_t drops; /* what cand's error elements said was lost */
 	size_t off, len;
 	char buf[1 << 16];
 };
@@ -197,9 +200,15 @@ static int scrx_frame(char *el, size_t len, uint8_t *data, unsigned *dlen)
 	return 0;
 }
 
+uint64_t scrx_drops(const struct scrx *s)
+{
+	return s->drops;
+}
+
 int scrx_next(struct scrx *s, uint8_t *data, unsigned *len, char *msg,
 	      size_t msize)
 {
+	unsigned long long drops;
 	size_t n;
 	char *el;
 	int rc;
@@ -214,6 +223,38 @@ int scrx_next(struct scrx *s, uint8_t *data, unsigned *len, char *msg,
 		}
 		if (scrx_frame(el, n, data, len) == 0)
 			return 1;
-		/* Anything else (an error element) is not a frame: pass. */
+		/* Not a frame: an error element, which may count a loss. */
+		el[n - 1] = '\0';
+		if (sscanf(el, "< error the kernel dropped %llu frames",
+			   &drops) == 1)
+			s->drops += drops;
 	}
+}
+
+int scrx_tcp_pair(int sv[2], char *msg, size_t msize)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int l, one = 1;
+
+	sv[0] = sv[1] = -1;
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(l, 1) < 0 ||
+	    getsockname(l, (struct sockaddr *)&a, &len) < 0 ||
+	    (sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(sv[0], (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    (sv[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+		fmt_msg(msg, msize, "loopback TCP pair: %s", strerror(errno));
+		if (sv[0] >= 0)
+			close(sv[0]);
+		if (l >= 0)
+			close(l);
+		return -1;
+	}
+	close(l);
+	setsockopt(sv[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(sv[1], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return 0;
 }
