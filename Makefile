@@ -197,9 +197,11 @@ install: $(BINS) install-python
 		>$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc
 	$(INSTALL_SED) systemd/cand.service >$(DESTDIR)$(UNITDIR)/cand.service
 	$(INSTALL_SED) systemd/cand.socket >$(DESTDIR)$(UNITDIR)/cand.socket
+	$(INSTALL_SED) systemd/cand-socketcand.socket >$(DESTDIR)$(UNITDIR)/cand-socketcand.socket
 	$(INSTALL_SED) systemd/cand.tmpfiles >$(DESTDIR)$(TMPFILESDIR)/cand.conf
 	install -m 644 systemd/cand.sysusers $(DESTDIR)$(SYSUSERSDIR)/cand.conf
 	chmod 644 $(DESTDIR)$(UNITDIR)/cand.service $(DESTDIR)$(UNITDIR)/cand.socket \
+		$(DESTDIR)$(UNITDIR)/cand-socketcand.socket \
 		$(DESTDIR)$(TMPFILESDIR)/cand.conf $(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc
 	install -m 644 etc/cand.conf $(DESTDIR)$(DATADIR)/cand/cand.conf
 	@# Never over an administrator's file: it is theirs once there.
@@ -219,6 +221,7 @@ uninstall: uninstall-python
 		$(DESTDIR)$(LIBDIR)/libcand.so.$(SOVERSION) $(DESTDIR)$(INCLUDEDIR)/cand.h \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc \
 		$(DESTDIR)$(UNITDIR)/cand.service $(DESTDIR)$(UNITDIR)/cand.socket \
+		$(DESTDIR)$(UNITDIR)/cand-socketcand.socket \
 		$(DESTDIR)$(SYSUSERSDIR)/cand.conf $(DESTDIR)$(TMPFILESDIR)/cand.conf \
 		$(DESTDIR)$(MANDIR)/man8/cand.8 $(DESTDIR)$(MANDIR)/man1/canctl.1 \
 		$(DESTDIR)$(MANDIR)/man5/cand.conf.5

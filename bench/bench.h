@@ -29,6 +29,9 @@
 #define BENCH_MATCH_RATE   20000
 #define BENCH_MATCH_RATE_S "20000"
 
+/* The socketcand front-end's port in scenario 7 (scen_sc.c). */
+#define BENCH_SC_PORT 29536
+
 /* Receivers poll this often, and stop this long after the sender ends. */
 #define RX_POLL_MS 100
 #define RX_IDLE_MS 1000
@@ -43,7 +46,8 @@ struct bench {
 	const char *sock_path;
 	const char *json_path;
 	const char *log_path;
-	const char *only; /* scenario digits to run, NULL: all */
+	const char *only;      /* scenario digits to run, NULL: all */
+	const char *conf_path; /* the daemon's -c FILE; NULL: none */
 	unsigned repeat;
 	unsigned rep; /* the repetition being run, from 0 */
 	unsigned flood_n;
@@ -118,6 +122,8 @@ enum rx_kind {
 	RX_CAND,	 /* libcand: cand_recv(h, f, 0), poll() when empty */
 	RX_CAND_TIMEOUT, /* libcand: cand_recv(h, f, RX_POLL_MS) per frame */
 	RX_RELAY, /* a child read()s CAN_RAW and write()s each frame to us */
+	RX_SOCKETCAND, /* socketcand's protocol over TCP (sc_rx.c) */
+	RX_TCP_RELAY,  /* RX_RELAY through loopback TCP (sc_rx.c) */
 };
 
 struct rx_result {
@@ -212,6 +218,20 @@ void holder_main(struct bench *b, int arg);
 /* Frames/s of one receiver from its first to its last stamped frame. */
 double rx_rate(const struct rx_result *r);
 
+/* ---- sc_rx.c: a client of the socketcand front-end ---- */
+
+struct scrx;
+/* Connected, the bus open in raw mode; NULL with msg set. */
+struct scrx *scrx_open(const struct bench *b, char *msg, size_t msize);
+void scrx_close(struct scrx *s);
+/* One frame's data: 1; 0 when none came for RX_POLL_MS; -1 on an error. */
+int scrx_next(struct scrx *s, uint8_t *data, unsigned *len, char *msg,
+	      size_t msize);
+/* The frames cand said it lost for this client ("< error ... >"). */
+uint64_t scrx_drops(const struct scrx *s);
+/* Two ends of a loopback TCP connection, TCP_NODELAY: 0, or -1. */
+int scrx_tcp_pair(int sv[2], char *msg, size_t msize);
+
 /* ---- measure.c ---- */
 
 double ratio(double a, double b);
@@ -239,6 +259,7 @@ void scen_bus(struct bench *b);
 void scen_latency(struct bench *b);
 void scen_scale(struct bench *b);
 void scen_slow(struct bench *b);
+void scen_socketcand(struct bench *b); /* scen_sc.c */
 
 /* ---- report.c ---- */
 

@@ -13,6 +13,8 @@
  *                frame that matches one client of 10 or of 1000, at the
  *                same pace
  *   6 slow       a client that stops reading must cost the others nothing
+ *   7 socketcand clients of the socketcand front-end over TCP: 8 on the
+ *                8000/s bus, 1 in a flood, latency (scen_sc.c)
  *
  * Prints one row per scenario and variant (medians over BENCH_REPEAT runs)
  * and writes them to bench/results.json. Exits 0 whatever the figures; 1
@@ -57,7 +59,8 @@ static void usage(FILE *f)
 		"  -t LIST    only these scenarios, e.g. 13 (0 environment, "
 		"1 flood and\n"
 		"             4 CPU, 2 full bus, 3 latency, 5 scale, 6 slow "
-		"client)\n"
+		"client,\n"
+		"             7 socketcand)\n"
 		"  -q         quick: smaller counts, for a smoke test\n"
 		"  -v         verbose: time and cand CPU per phase\n"
 		"  -W         add a direct reader beside the cand clients, "
@@ -206,6 +209,8 @@ int main(int argc, char **argv)
 			scen_scale(&b);
 		if (wanted(&b, '6'))
 			scen_slow(&b);
+		if (wanted(&b, '7'))
+			scen_socketcand(&b);
 	}
 
 	printf("\ncand vs direct CAN_RAW on %s, median of %u run(s)\n",

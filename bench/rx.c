@@ -27,7 +27,8 @@ struct rx_src {
 	enum rx_kind kind;
 	int fd;
 	cand_t *h;
-	pid_t relay; /* RX_RELAY: the child between CAN and fd */
+	pid_t relay;	 /* RX_RELAY: the child between CAN and fd */
+	struct scrx *sc; /* RX_SOCKETCAND */
 };
 
 static uint32_t get_u32(const uint8_t *p)
@@ -100,7 +101,9 @@ static void relay_main(int can_fd, int out_fd)
 	}
 }
 
-static int relay_open(struct bench *b, struct rx_src *s, struct rx_result *r)
+/* tcp: through loopback TCP, the floor of a network front-end. */
+static int relay_open(struct bench *b, struct rx_src *s, struct rx_result *r,
+		      int tcp)
 {
 	int sv[2], can_fd;
 
@@ -108,7 +111,12 @@ static int relay_open(struct bench *b, struct rx_src *s, struct rx_result *r)
 			    sizeof(r->msg));
 	if (can_fd < 0)
 		return -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+	if (tcp && scrx_tcp_pair(sv, r->msg, sizeof(r->msg)) < 0) {
+		close(can_fd);
+		return -1;
+	}
+	if (!tcp &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		fmt_msg(r->msg, sizeof(r->msg), "socketpair: %s",
 			strerror(errno));
 		close(can_fd);
@@ -139,8 +147,12 @@ static int src_open(struct bench *b, struct rx_src *s, enum rx_kind kind,
 	s->fd = -1;
 	s->h = NULL;
 	s->relay = -1;
-	if (kind == RX_RELAY) {
-		if (relay_open(b, s, r) < 0)
+	s->sc = NULL;
+	if (kind == RX_SOCKETCAND) {
+		s->sc = scrx_open(b, r->msg, sizeof(r->msg));
+		return s->sc != NULL ? 0 : -1;
+	} else if (kind == RX_RELAY || kind == RX_TCP_RELAY) {
+		if (relay_open(b, s, r, kind == RX_TCP_RELAY) < 0)
 			return -1;
 	} else if (kind != RX_DIRECT) {
 		return cand_handle(b, &s->h, NULL, r->msg, sizeof(r->msg));
@@ -166,6 +178,8 @@ static void src_close(struct rx_src *s)
 		close(s->fd);
 	if (s->h != NULL)
 		cand_close(s->h);
+	scrx_close(s->sc);
+	s->sc = NULL;
 	if (s->relay > 0) {
 		kill(s->relay, SIGKILL);
 		waitpid(s->relay, NULL, 0);
@@ -185,12 +199,17 @@ static int rx_one(struct rx_src *s, uint32_t *seq, uint32_t *tag, char *msg,
 	struct can_frame cf;
 	struct cand_frame f;
 	struct pollfd pfd;
+	unsigned len;
 	ssize_t n;
 	int rc;
 
 	switch (s->kind) {
+	case RX_SOCKETCAND:
+		rc = scrx_next(s->sc, cf.data, &len, msg, msize);
+		return rc > 0 ? payload(cf.data, len, seq, tag) : rc;
 	case RX_DIRECT:
 	case RX_RELAY:
+	case RX_TCP_RELAY:
 		n = read(s->fd, &cf, sizeof(cf));
 		if (n == (ssize_t)sizeof(cf))
 			return payload(cf.data, cf.len, seq, tag);
@@ -308,6 +327,8 @@ static void rx_loop(struct phase *ph, struct rx_result *r, struct rx_src *s,
 	r->cpu_ns = self_cpu_ns() - cpu0;
 	if (s->h != NULL)
 		r->kernel_drops = cand_kernel_drops(s->h);
+	if (s->sc != NULL)
+		r->kernel_drops = scrx_drops(s->sc);
 	free(seen);
 }
 

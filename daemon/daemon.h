@@ -3,8 +3,8 @@
  * daemon's only global state, made in main()) and the limits. The layers
  * are folders, bottom to top: base/ (log, output queue), can/ (kernel
  * sockets and links), conf/ (cand.conf, policy), ops/ (the operations),
- * pb/ (the protobuf front-end), then main.c. A file uses only its own
- * layer and lower ones; docs/architecture.md draws it.
+ * pb/ and sc/ (the protobuf and socketcand front-ends), then main.c. A file
+ * uses only its own layer and lower ones; docs/architecture.md draws it.
  */
 #ifndef CAND_DAEMON_DAEMON_H
 #define CAND_DAEMON_DAEMON_H
@@ -37,6 +37,7 @@ struct cand_limits {
 
 struct policy;	      /* conf/policy.c */
 struct busoff_policy; /* conf/conf.h */
+struct sc_conf;	      /* conf/conf.h: [socketcand] */
 
 /* What etc/cand.conf says (conf/config.c); replaced whole on SIGHUP. */
 struct cand_config {
@@ -45,6 +46,8 @@ struct cand_config {
 	/* Bus-off recovery per interface; ops/busoff.c points into it. */
 	struct busoff_policy *busoff;
 	size_t n_busoff;
+	/* The TCP front-end's settings; NULL without [socketcand]. */
+	struct sc_conf *sc;
 };
 
 /* State of the upper layers, declared where it is defined. */
@@ -53,6 +56,7 @@ struct canif;	   /* ops/busstate.c: one tracked CAN interface */
 struct rx_scratch; /* can/rawsock.c: the receive path's buffers */
 struct conn;	   /* pb/conn.c: one protobuf connection */
 struct pb_scratch; /* pb/encode.c: the frame batch encoder's buffer */
+struct sc_front;   /* sc/sc.h: the socketcand front-end */
 
 struct cand_ctx {
 	struct event_base *base;
@@ -96,6 +100,9 @@ struct cand_ctx {
 	struct event *ev_listen;
 	TAILQ_HEAD(, conn) conns;
 	struct pb_scratch *pb_scratch;
+
+	/* sc/: the socketcand front-end; NULL while it is off. */
+	struct sc_front *sc;
 };
 
 #endif

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "pb/pb.h"
+#include "sc/sc.h"
 #include "wire.h" /* CAND_DEFAULT_SOCKET, shared with libcand */
 
 /* How long clients get to read their goodbye at SIGTERM. */
@@ -98,6 +99,7 @@ static void main_reload_busoff(struct cand_ctx *ctx, struct cand_config *cfg)
 static void main_reload(struct cand_ctx *ctx)
 {
 	struct cand_config cfg;
+	struct sc_conf *sc_before;
 	struct sess *s, *next;
 	char err[512];
 
@@ -113,6 +115,10 @@ static void main_reload(struct cand_ctx *ctx)
 	ctx->policy = cfg.policy;
 	ctx->limits = cfg.limits;
 	main_reload_busoff(ctx, &cfg);
+	sc_before = ctx->config.sc;
+	ctx->config.sc = cfg.sc;
+	cfg.sc = sc_before;
+	sc_reload(ctx, sc_before);
 	cfg.policy = NULL;
 	config_free(&cfg);
 	for (s = TAILQ_FIRST(&ctx->sessions); s != NULL; s = next) {
@@ -176,6 +182,7 @@ static int main_config(struct cand_ctx *ctx, const char *path, int explicit,
 	ctx->limits = cfg.limits;
 	ctx->config.busoff = cfg.busoff;
 	ctx->config.n_busoff = cfg.n_busoff;
+	ctx->config.sc = cfg.sc;
 	log_info("configuration %s: %zu rules, bus-off recovery for %zu "
 		 "interfaces",
 		 path, policy_n_rules(ctx->policy), ctx->config.n_busoff);
@@ -207,7 +214,9 @@ static void main_shutdown(struct cand_ctx *ctx)
 	struct event *ev;
 
 	listener_close(ctx);
+	sc_close(ctx);
 	conn_shutdown_all(ctx);
+	sc_conn_shutdown_all(ctx);
 	if (TAILQ_EMPTY(&ctx->sessions))
 		return;
 	ev = event_new(ctx->base, -1, EV_PERSIST, main_drain_check, ctx);
@@ -242,6 +251,9 @@ static int main_setup(struct cand_ctx *ctx)
 	/* Interfaces (and cand.conf's policies) before the first client. */
 	if ((rc = linkmon_open(ctx)) < 0)
 		return rc;
+	/* sc/ first: pb's listener takes systemd's sockets away. */
+	if ((rc = sc_open(ctx)) < 0)
+		return rc;
 	return listener_open(ctx);
 }
 
@@ -250,6 +262,7 @@ static void main_teardown(struct cand_ctx *ctx)
 	size_t i;
 
 	conn_free_all(ctx);
+	sc_free(ctx);
 	listener_close(ctx);
 	linkmon_close(ctx);
 	busstate_free_all(ctx);

@@ -10,6 +10,7 @@
  *   [rule NAME]       an access rule (config_rule.c; the model is policy.c)
  *   [interface NAME]  bus-off recovery of one interface (config_iface.c;
  *                     the model is ops/busoff.c), busoff_reload() on SIGHUP
+ *   [socketcand]      the TCP front-end (config_sc.c; the model is sc/)
  *
  * This file is the driver: inih, the section table, numbers and lists.
  */
@@ -34,6 +35,7 @@ static const struct config_section config_sections[] = {
 	{"limits", 0, NULL, config_limits_key},
 	{"rule", 1, config_rule_begin, config_rule_key},
 	{"interface", 1, config_iface_begin, config_iface_key},
+	{"socketcand", 0, NULL, config_sc_key},
 };
 
 /* Records the first error (by line) and tells inih to note the line. */
@@ -72,6 +74,8 @@ void config_free(struct cand_config *cfg)
 	free(cfg->busoff);
 	cfg->busoff = NULL;
 	cfg->n_busoff = 0;
+	config_sc_free(cfg->sc);
+	cfg->sc = NULL;
 }
 
 const struct busoff_policy *config_busoff(const struct cand_config *cfg,
@@ -169,7 +173,8 @@ static int config_begin_section_at(struct config_parse *p, const char *section,
 	if (p->kind == NULL)
 		return config_error(p,
 				    "unknown section [%s] (known: [limits], "
-				    "[rule NAME], [interface NAME])",
+				    "[rule NAME], [interface NAME], "
+				    "[socketcand])",
 				    section);
 	if (p->kind->named && name[0] == '\0')
 		return config_error(p, "[%s] needs a name: [%s NAME]", kind,

@@ -37,6 +37,7 @@ struct config_parse {
 	unsigned *iface_set;		   /* CONFIG_SET_* per busoff entry */
 	unsigned *iface_line;		   /* its header line */
 	unsigned limits_seen;		   /* bits: [limits] keys given */
+	unsigned sc_seen;		   /* bits: [socketcand] keys given */
 	unsigned watermark_line;	   /* where a watermark was set */
 	unsigned err_line;
 	char err[CONFIG_ERR_MAX];
@@ -59,6 +60,9 @@ int config_each(struct config_parse *p, const char *key, const char *value,
 /* config_limits.c: [limits] */
 int config_limits_key(struct config_parse *p, const char *key,
 		      const char *value);
+
+/* config_sc.c: [socketcand] */
+int config_sc_key(struct config_parse *p, const char *key, const char *value);
 
 /* config_rule.c: [rule NAME] */
 int config_rule_begin(struct config_parse *p, const char *name);

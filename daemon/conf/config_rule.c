@@ -106,6 +106,29 @@ static int config_rule_group(struct config_parse *p, const char *key,
 		       : 1;
 }
 
+/* ADDRESS or ADDRESS/PREFIX, IPv4 or IPv6, or "*" for any peer. */
+static int config_rule_peer(struct config_parse *p, const char *key, char *item)
+{
+	struct peer_prefix pp;
+	int rc = peer_prefix_parse(item, &pp);
+
+	(void)key;
+	if (rc == -ERANGE)
+		return config_error(p,
+				    "peers: '%s': the prefix length is too "
+				    "long for the address",
+				    item);
+	if (rc < 0)
+		return config_error(
+			p,
+			"peers: '%s' is not an IPv4 or IPv6 address "
+			"or ADDRESS/PREFIX",
+			item);
+	return policy_rule_add_peer(p->rule, &pp) < 0
+		       ? config_error(p, "out of memory")
+		       : 1;
+}
+
 static int config_rule_right(struct config_parse *p, const char *key,
 			     char *item)
 {
@@ -162,6 +185,7 @@ int config_rule_key(struct config_parse *p, const char *key, const char *value)
 		{"interfaces", config_rule_iface},
 		{"users", config_rule_user},
 		{"groups", config_rule_group},
+		{"peers", config_rule_peer},
 		{"rights", config_rule_right},
 		{"send_ids", config_rule_ids},
 		{"send_ext_ids", config_rule_ids},
@@ -174,6 +198,6 @@ int config_rule_key(struct config_parse *p, const char *key, const char *value)
 			return config_each(p, key, value, keys[i].fn);
 	return config_error(p,
 			    "[rule %s]: unknown key '%s' (known: interfaces "
-			    "users groups rights send_ids send_ext_ids)",
+			    "users groups peers rights send_ids send_ext_ids)",
 			    policy_rule_name(p->rule), key);
 }

@@ -1,11 +1,14 @@
 /*
  * Access policy. Rules from the config (config_rule.c builds them) grant
- * rights on interfaces to users and groups; a caller is a struct ident
- * (for a local client, who SO_PEERCRED says it is), with its groups read
- * from the system. Nothing is granted by default except to root.
+ * rights on interfaces to users and groups, and to network peers by
+ * address; a caller is a struct ident (for a local client, who
+ * SO_PEERCRED says it is, with its groups read from the system; for a
+ * network peer, its address). Nothing is granted by default except to
+ * local root; a network peer is never root and no user rule matches it.
  * policy_check() and policy_check_frames() are the only places that
  * decide, so a new right or rule kind is a change to this file alone.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <grp.h>
@@ -35,6 +38,8 @@ struct policy_rule {
 	gid_t *gids;
 	size_t n_gids;
 	int everyone;
+	struct peer_prefix *peers;
+	size_t n_peers;
 	unsigned rights; /* POLICY_RIGHT_BIT()s */
 	/* Without any id list, send covers every id (and error frames). */
 	int id_limited;
@@ -104,6 +109,7 @@ static void policy_rule_free(struct policy_rule *r)
 	free(r->ifaces);
 	free(r->uids);
 	free(r->gids);
+	free(r->peers);
 	free(r->ids[0]);
 	free(r->ids[1]);
 	free(r->name);
@@ -191,6 +197,14 @@ void policy_rule_add_everyone(struct policy_rule *r)
 	r->everyone = 1;
 }
 
+int policy_rule_add_peer(struct policy_rule *r, const struct peer_prefix *p)
+{
+	if (policy_grow(&r->peers, r->n_peers, sizeof(*r->peers)) < 0)
+		return -ENOMEM;
+	r->peers[r->n_peers++] = *p;
+	return 0;
+}
+
 void policy_rule_add_rights(struct policy_rule *r, unsigned bits)
 {
 	r->rights |= bits;
@@ -215,8 +229,9 @@ int policy_rule_validate(const struct policy_rule *r, char *why, size_t size)
 
 	if (r->n_ifaces == 0)
 		missing = "interfaces";
-	else if (r->n_uids == 0 && r->n_gids == 0 && !r->everyone)
-		missing = "users or groups";
+	else if (r->n_uids == 0 && r->n_gids == 0 && !r->everyone &&
+		 r->n_peers == 0)
+		missing = "users, groups or peers";
 	else if (r->rights == 0)
 		missing = "rights";
 	if (missing != NULL) {
@@ -242,6 +257,8 @@ int policy_load_groups(struct ident *c)
 	gid_t *g = NULL, *grown;
 	int n = 16, i, have_gid = 0;
 
+	if (c->kind != IDENT_LOCAL)
+		return 0;
 	if (bufsize < 1024)
 		bufsize = 16384;
 	buf = malloc((size_t)bufsize);
@@ -280,10 +297,34 @@ int policy_load_groups(struct ident *c)
 	return 0;
 }
 
+void policy_who(const struct ident *c, char *buf, size_t size)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if (c->kind == IDENT_PEER) {
+		peer_format(&c->peer, addr, sizeof(addr));
+		snprintf(buf, size, "peer %s", addr);
+	} else {
+		snprintf(buf, size, "uid %lu", (unsigned long)c->uid);
+	}
+}
+
+/* Only a local uid 0: a peer's uid means nothing. */
+static int policy_root(const struct ident *c)
+{
+	return c->kind == IDENT_LOCAL && c->uid == 0;
+}
+
 static int policy_subject(const struct policy_rule *r, const struct ident *c)
 {
 	size_t i, j;
 
+	if (c->kind == IDENT_PEER) {
+		for (i = 0; i < r->n_peers; i++)
+			if (peer_match(&r->peers[i], &c->peer))
+				return 1;
+		return 0;
+	}
 	if (r->everyone)
 		return 1;
 	for (i = 0; i < r->n_uids; i++)
@@ -318,13 +359,25 @@ static int policy_applies(const struct policy_rule *r, const struct ident *c,
 
 /* ---- decisions ---- */
 
+int policy_admits(const struct policy *p, const struct ident *c)
+{
+	size_t i;
+
+	if (policy_root(c))
+		return 1;
+	for (i = 0; i < policy_n_rules(p); i++)
+		if (policy_subject(p->rules[i], c))
+			return 1;
+	return 0;
+}
+
 int policy_allows(const struct policy *p, const struct ident *c,
 		  const char *iface, enum policy_right right)
 {
 	unsigned want, have = 0;
 	size_t i;
 
-	if (right == RIGHT_NONE || c->uid == 0)
+	if (right == RIGHT_NONE || policy_root(c))
 		return 1;
 	if (right == RIGHT_OPEN)
 		want = POLICY_OPEN_BITS;
@@ -345,7 +398,7 @@ unsigned policy_rights(const struct policy *p, const struct ident *c,
 	unsigned have = 0;
 	size_t i;
 
-	if (c->uid == 0)
+	if (policy_root(c))
 		return all;
 	for (i = 0; i < policy_n_rules(p); i++)
 		if (policy_applies(p->rules[i], c, iface))
@@ -368,20 +421,20 @@ int policy_check(const struct policy *p, const struct ident *c,
 		 const char *iface, enum policy_right right, char *detail,
 		 size_t dsize)
 {
-	char where[64];
+	char where[64], who[IDENT_WHO_MAX];
 
 	if (policy_allows(p, c, iface, right))
 		return 0;
 	policy_where(where, sizeof(where), iface);
+	policy_who(c, who, sizeof(who));
 	if (right == RIGHT_OPEN)
 		detail_set(detail, dsize,
-			   "uid %lu has no right%s (opening a channel needs "
+			   "%s has no right%s (opening a channel needs "
 			   "'read', 'send', 'periodic' or 'monitor')",
-			   (unsigned long)c->uid, where);
+			   who, where);
 	else
-		detail_set(detail, dsize, "uid %lu lacks the '%s' right%s",
-			   (unsigned long)c->uid, policy_right_name(right),
-			   where);
+		detail_set(detail, dsize, "%s lacks the '%s' right%s", who,
+			   policy_right_name(right), where);
 	return -EPERM;
 }
 
@@ -437,11 +490,11 @@ int policy_check_frames(const struct policy *p, const struct ident *c,
 	const char *name = policy_right_name(right);
 	const struct frame_desc *f;
 	const char *iface;
-	char where[64];
+	char where[64], who[IDENT_WHO_MAX];
 	size_t i;
 	int may;
 
-	if (c->uid == 0)
+	if (policy_root(c))
 		return 0;
 	for (i = first; i < n; i++) {
 		f = &frames[i];
@@ -453,25 +506,23 @@ int policy_check_frames(const struct policy *p, const struct ident *c,
 		if (policy_frame_ok(p, c, iface, f, right, &may))
 			continue;
 		policy_where(where, sizeof(where), iface);
+		policy_who(c, who, sizeof(who));
 		if (!may)
-			detail_set(detail, dsize,
-				   "uid %lu lacks the '%s' right%s",
-				   (unsigned long)c->uid, name, where);
+			detail_set(detail, dsize, "%s lacks the '%s' right%s",
+				   who, name, where);
 		else if (f->error)
-			detail_set(
-				detail, dsize,
-				"frame %zu: uid %lu lacks the '%s' right for "
-				"error frames%s (its send is limited to some "
-				"ids)",
-				i, (unsigned long)c->uid, name, where);
+			detail_set(detail, dsize,
+				   "frame %zu: %s lacks the '%s' right for "
+				   "error frames%s (its send is limited to "
+				   "some ids)",
+				   i, who, name, where);
 		else
-			detail_set(
-				detail, dsize,
-				"frame %zu: uid %lu lacks the '%s' right for "
-				"%s id 0x%X%s",
-				i, (unsigned long)c->uid, name,
-				f->extended ? "extended" : "standard",
-				(unsigned)f->id, where);
+			detail_set(detail, dsize,
+				   "frame %zu: %s lacks the '%s' right for "
+				   "%s id 0x%X%s",
+				   i, who, name,
+				   f->extended ? "extended" : "standard",
+				   (unsigned)f->id, where);
 		return -EPERM;
 	}
 	return 0;

@@ -43,9 +43,16 @@ struct chan {
 	uint64_t drops_reported; /* the total the client was last told */
 	int slow_since_report;	 /* paused for the client since then */
 	int rx_off; /* no read right: the kernel delivers nothing */
+	int quiet;  /* nor while the client wants no frames */
 };
 
 static void chan_on_read(evutil_socket_t fd, short what, void *arg);
+
+/* The kernel delivers to the socket: the right is there and wanted. */
+static int chan_receiving(const struct chan *c)
+{
+	return !c->rx_off && !c->quiet;
+}
 
 const char *chan_name(const struct chan *c)
 {
@@ -74,7 +81,7 @@ int chan_set_filters(struct chan *c, const struct filter_desc *filters,
 	if (rc < 0)
 		return rc;
 	/* Without the read right they wait until it is given back. */
-	if (!c->rx_off &&
+	if (chan_receiving(c) &&
 	    (rc = rawsock_apply_filters(c->fd, kf, count, detail, dsize)) < 0) {
 		free(kf);
 		return rc;
@@ -159,6 +166,12 @@ int chan_open(struct sess *s, const struct chan_opts *o, char *detail,
 	s->rights = policy_rights(s->ctx->policy, &s->ident, o->channel);
 	if (!(s->rights & POLICY_RIGHT_BIT(RIGHT_READ)))
 		chan_set_rx(s->chan, 0);
+	if (o->quiet && (rc = chan_set_quiet(s->chan, 1)) < 0) {
+		chan_close(s);
+		detail_set(detail, dsize, "cannot stop its CAN socket: %s",
+			   strerror(-rc));
+		return rc;
+	}
 	return 0;
 }
 
@@ -176,27 +189,46 @@ void chan_close(struct sess *s)
 	s->chan = NULL;
 }
 
-int chan_set_rx(struct chan *c, int on)
+/* Has the kernel deliver or not, as chan_receiving() now says. */
+static int chan_apply_rx(struct chan *c, int was)
 {
 	int rc;
 
-	if (on == !c->rx_off)
+	if (chan_receiving(c) == was)
 		return 0;
-	if (on) {
+	if (!was) {
 		if ((rc = rawsock_unblock(c->fd, &c->opts)) < 0)
 			return rc;
-		c->rx_off = 0;
 		if (!c->paused)
 			event_add(c->ev_read, NULL);
 		return 0;
 	}
 	if ((rc = rawsock_block(c->fd)) < 0)
 		return rc;
-	c->rx_off = 1;
 	event_del(c->ev_read);
 	/* Frames queued before are no longer the client's to see. */
 	rawsock_purge(c->fd);
 	return 0;
+}
+
+int chan_set_rx(struct chan *c, int on)
+{
+	int was = chan_receiving(c), old = c->rx_off, rc;
+
+	c->rx_off = !on;
+	if ((rc = chan_apply_rx(c, was)) < 0)
+		c->rx_off = old;
+	return rc;
+}
+
+int chan_set_quiet(struct chan *c, int quiet)
+{
+	int was = chan_receiving(c), old = c->quiet, rc;
+
+	c->quiet = quiet != 0;
+	if ((rc = chan_apply_rx(c, was)) < 0)
+		c->quiet = old;
+	return rc;
 }
 
 void chan_link_gone(struct chan *c)
@@ -218,13 +250,13 @@ int chan_rebind(struct chan *c, int ifindex)
 		log_warn("client %u: %s", c->sess->id, detail);
 		return fd;
 	}
-	if (c->rx_off && rawsock_block(fd) < 0) {
+	if (!chan_receiving(c) && rawsock_block(fd) < 0) {
 		close(fd);
 		return -errno;
 	}
 	ev = event_new(ctx->base, fd, EV_READ | EV_PERSIST, chan_on_read, c);
 	if (ev == NULL ||
-	    (!c->paused && !c->rx_off && event_add(ev, NULL) < 0)) {
+	    (!c->paused && chan_receiving(c) && event_add(ev, NULL) < 0)) {
 		if (ev != NULL)
 			event_free(ev);
 		close(fd);
@@ -290,7 +322,7 @@ void chan_resume(struct chan *c)
 {
 	if (!c->paused)
 		return;
-	if (!c->rx_off)
+	if (chan_receiving(c))
 		event_add(c->ev_read, NULL);
 	c->paused = 0;
 	/* Tell the client at once what its slowness cost. */

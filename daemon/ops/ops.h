@@ -24,7 +24,8 @@ struct sess {
 	struct cand_ctx *ctx;
 	unsigned id; /* for logs */
 	struct ident ident;
-	unsigned rights; /* on the open channel, as last checked */
+	char who[IDENT_WHO_MAX]; /* "uid 1000", "peer 10.0.0.1": for logs */
+	unsigned rights;	 /* on the open channel, as last checked */
 	struct outq q;
 	struct chan *chan;    /* NULL until open */
 	struct send_op *send; /* a send waiting for TX room */
@@ -64,6 +65,7 @@ struct chan_opts {
 	int ignore_errors;
 	const struct filter_desc *filters; /* none: receive everything */
 	size_t n_filters;
+	int quiet; /* no frames until chan_set_quiet(c, 0) */
 };
 
 /* Binds the session to a channel, receiving only with the read right. */
@@ -82,6 +84,12 @@ int chan_set_filters(struct chan *c, const struct filter_desc *filters,
  * the filters for when it is on again.
  */
 int chan_set_rx(struct chan *c, int on);
+/*
+ * The client wants no frames for now (socketcand's BCM mode: only tasks,
+ * monitors and sends) or wants them again; like the read right, quiet
+ * drops what is queued and keeps the filters.
+ */
+int chan_set_quiet(struct chan *c, int quiet);
 void chan_pause(struct chan *c);
 void chan_resume(struct chan *c);
 /* The interface the channel is bound to went away; frames stop. */

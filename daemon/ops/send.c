@@ -88,8 +88,8 @@ int send_start(struct sess *s, const struct frame_desc *frames, size_t n,
 	rc = policy_check_frames(s->ctx->policy, &s->ident, chan_name(s->chan),
 				 frames, n, 0, RIGHT_SEND, detail, dsize);
 	if (rc < 0) {
-		log_info("client %u (uid %lu): send denied: %s", s->id,
-			 (unsigned long)s->ident.uid, detail);
+		log_info("client %u (%s): send denied: %s", s->id, s->who,
+			 detail);
 		return rc;
 	}
 	rc = send_frames(s, frames, n, sent, detail, dsize);

@@ -26,11 +26,17 @@ struct sess *sess_new(struct cand_ctx *ctx, const struct ident *id, int fd,
 	s->ctx = ctx;
 	s->id = ++ctx->next_sess_id;
 	s->ident = *id;
+	policy_who(id, s->who, sizeof(s->who));
 	TAILQ_INSERT_TAIL(&ctx->sessions, s, entry);
 	ctx->n_sessions++;
-	log_info("client %u connected: pid %ld uid %lu gid %lu (%zu groups)",
-		 s->id, (long)id->pid, (unsigned long)id->uid,
-		 (unsigned long)id->gid, id->n_groups);
+	if (id->kind == IDENT_PEER)
+		log_info("client %u connected: %s port %u", s->id, s->who,
+			 id->peer.port);
+	else
+		log_info("client %u connected: pid %ld uid %lu gid %lu (%zu "
+			 "groups)",
+			 s->id, (long)id->pid, (unsigned long)id->uid,
+			 (unsigned long)id->gid, id->n_groups);
 	notify_status(ctx);
 	return s;
 }
@@ -70,8 +76,8 @@ static void sess_rights_event(struct sess *s, unsigned revoked,
 	char detail[256];
 	int r;
 
-	snprintf(detail, sizeof(detail), "configuration reloaded: uid %lu lost",
-		 (unsigned long)s->ident.uid);
+	snprintf(detail, sizeof(detail), "configuration reloaded: %s lost",
+		 s->who);
 	for (r = RIGHT_READ; r <= RIGHT_ADMIN; r++)
 		if (revoked & POLICY_RIGHT_BIT(r))
 			detail_append(detail, sizeof(detail), " '%s'",

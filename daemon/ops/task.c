@@ -173,8 +173,8 @@ static int task_frames(struct sess *s, const struct frame_desc *frames,
 	rc = policy_check_frames(s->ctx->policy, &s->ident, chan_name(c),
 				 frames, n, 0, RIGHT_PERIODIC, detail, dsize);
 	if (rc < 0)
-		log_info("client %u (uid %lu): periodic task denied: %s", s->id,
-			 (unsigned long)s->ident.uid, detail);
+		log_info("client %u (%s): periodic task denied: %s", s->id,
+			 s->who, detail);
 	return rc;
 }
 

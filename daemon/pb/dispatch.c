@@ -174,8 +174,8 @@ static int dispatch_run(struct conn *c, Cand__Request *req,
 	rc = policy_check(c->ctx->policy, &s->ident, dispatch_iface(c, req),
 			  op->right, r->detail, sizeof(r->detail));
 	if (rc < 0) {
-		log_info("client %u (uid %lu): %s denied: %s", s->id,
-			 (unsigned long)s->ident.uid, op->name, r->detail);
+		log_info("client %u (%s): %s denied: %s", s->id, s->who,
+			 op->name, r->detail);
 		return rc;
 	}
 	return op->fn(c, req, r);

@@ -5,11 +5,13 @@
 #
 # Run as root from the repository root, inside the VM (tests/vm/run-tests.sh)
 # or on a host whose kernel has CAN. Starts BUILDDIR/cand with CONFIG
-# (default tests/integ/conf/open.conf: everyone may do anything) as the
+# (default tests/integ/conf/open.conf, everyone may do anything, and
+# conf/socketcand.conf, the TCP front-end's peers and listener) as the
 # user "cand" with only CAP_NET_ADMIN, as cand.service does
 # (start-daemon.sh; prefixed with $CAND_DAEMON_WRAPPER, e.g. valgrind),
 # runs the Check program BUILDDIR/test_integ, the canctl tests in
-# tests/integ/cli.sh and the service tests in tests/integ/service.sh, stops
+# tests/integ/cli.sh, python-can's socketcand interface against the TCP
+# front-end (socketcand.py) and the service tests in tests/integ/service.sh, stops
 # it with SIGTERM and checks that it exits 0. The suites that need their own
 # configuration (policy, reload, limits) start daemons of their own. The
 # last line is "N passed, N failed"; the exit status is non-zero if
@@ -17,13 +19,21 @@
 #
 # The tests get CAND_SOCKET, CAND_LOG (the daemon's stderr), CAND_PID and
 # BUILDDIR in the environment. CK_RUN_SUITE / CK_RUN_CASE narrow the Check
-# run; CAND_INTEG_SKIP_CLI=1 skips the shell tests.
+# run; CAND_INTEG_SKIP_CLI=1 skips the shell tests, CAND_INTEG_SKIP_PY=1
+# socketcand.py.
 set -u
 
 BUILD=${1:?usage: $0 BUILDDIR}
 BUILD=$(cd "$BUILD" && pwd) || exit 2
 HERE=$(cd "$(dirname "$0")" && pwd)
-CONF=${2:-$HERE/conf/open.conf}
+# By default open.conf and the socketcand front-end's peers and listener.
+if [ $# -ge 2 ]; then
+	CONF=$2
+else
+	CONF=/tmp/cand-integ.conf
+	cat "$HERE/conf/open.conf" "$HERE/conf/socketcand.conf" >"$CONF"
+	chmod 644 "$CONF"
+fi
 # In a directory of its own: the daemon is not root and cannot write /run.
 SOCK=${CAND_TEST_SOCKET:-/run/cand-test/cand.sock}
 LOG=${CAND_TEST_LOG:-/tmp/cand-integ.log}
@@ -50,6 +60,7 @@ finish() {
 	# Keep the logs where the host sees them (BUILDDIR is shared with the VM).
 	if mkdir -p "$BUILD/integ-logs" 2>/dev/null; then
 		cp -f "$LOG" "$CHECK_OUT" "$CLI_OUT" /tmp/cand-integ-service.out /tmp/cand-integ-python.out \
+			/tmp/cand-integ-socketcand.out \
 			/tmp/cand-t/*.log "$BUILD/integ-logs/" 2>/dev/null
 	fi
 	if [ "$failed" -gt 0 ] && [ -f "$LOG" ]; then
@@ -179,6 +190,25 @@ if [ "${CAND_INTEG_SKIP_CLI:-0}" != 1 ]; then
 		fi
 	else
 		fail "cli.sh exited $rc without a summary (timed out?)"
+	fi
+fi
+
+# ---- python-can's socketcand interface against the TCP front-end ----
+if [ "${CAND_INTEG_SKIP_PY:-0}" != 1 ]; then
+	echo "==== socketcand.py ===="
+	PY_OUT=/tmp/cand-integ-socketcand.out
+	timeout -k 10 $((300 * slow)) /usr/bin/python3 "$HERE/socketcand.py" 2>&1 | tee "$PY_OUT"
+	rc=${PIPESTATUS[0]}
+	summary=$(grep -E '^socketcand: [0-9]+ passed, [0-9]+ failed$' "$PY_OUT" | tail -n 1)
+	if [ -n "$summary" ]; then
+		read -r pp pf <<<"$(echo "$summary" | tr -cs '0-9' ' ')"
+		passed=$((passed + pp))
+		failed=$((failed + pf))
+		if [ "$rc" != 0 ] && [ "$pf" -eq 0 ]; then
+			fail "socketcand.py exited $rc with no failed test"
+		fi
+	else
+		fail "socketcand.py exited $rc without a summary (timed out?)"
 	fi
 fi
 

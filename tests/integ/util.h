@@ -37,6 +37,10 @@ Suite *reload_suite(void);
 Suite *limits_suite(void);
 Suite *policy_tasks_suite(void);
 Suite *reload_bcm_suite(void);
+Suite *sc_proto_suite(void); /* sc_*.c: the socketcand front-end */
+Suite *sc_bcm_suite(void);
+Suite *sc_access_suite(void);
+Suite *sc_flow_suite(void);
 
 /* A test case with the timeout every integration test gets. */
 TCase *util_tcase(const char *name);

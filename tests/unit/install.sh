@@ -39,6 +39,7 @@ make -s --no-print-directory install DESTDIR="$D" PREFIX=/usr BUILD="$BUILD" >"$
 for f in usr/sbin/cand usr/bin/canctl usr/lib/libcand.a usr/lib/libcand.so \
 	usr/lib/libcand.so.1 usr/include/cand.h usr/lib/pkgconfig/libcand.pc \
 	usr/lib/systemd/system/cand.service usr/lib/systemd/system/cand.socket \
+	usr/lib/systemd/system/cand-socketcand.socket \
 	usr/lib/sysusers.d/cand.conf usr/lib/tmpfiles.d/cand.conf \
 	usr/share/cand/cand.conf etc/cand.conf usr/share/man/man8/cand.8 \
 	usr/share/man/man1/canctl.1 usr/share/man/man5/cand.conf.5; do
@@ -131,7 +132,8 @@ ok grep_in "\"$P/lib/libcand.so.1\"" "$P"/lib/python3.*/dist-packages/can_cand/_
 if command -v systemd-analyze >/dev/null; then
 	# Documentation=man:... must resolve: the installed man pages.
 	ok env MANPATH="$P/share/man" systemd-analyze verify \
-		"$P/lib/systemd/system/cand.socket" "$P/lib/systemd/system/cand.service"
+		"$P/lib/systemd/system/cand.socket" "$P/lib/systemd/system/cand-socketcand.socket" \
+		"$P/lib/systemd/system/cand.service"
 fi
 for m in "$P"/share/man/man*/*; do
 	ok env MANWIDTH=80 man --warnings -l "$m" >/dev/null 2>"$T/man.err"

@@ -141,7 +141,7 @@ START_TEST(test_errors_name_their_line)
 	load_bad("[rule a]\nusers = 1\nrights = read\n",
 		 "t.conf:1: [rule a] has no interfaces");
 	load_bad("[rule a]\ninterfaces = *\nrights = read\n",
-		 "t.conf:1: [rule a] has no users or groups");
+		 "t.conf:1: [rule a] has no users, groups or peers");
 	load_bad("[rule a]\ninterfaces = *\nusers = 1\nrights = read\n"
 		 "send_ids = 1\n",
 		 "t.conf:1: [rule a] limits send ids but does not grant");
