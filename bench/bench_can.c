@@ -13,6 +13,10 @@
  *                frame that matches one client of 10 or of 1000, at the
  *                same pace
  *   6 slow       a client that stops reading must cost the others nothing
+ *   7 fan-out    a paced 8000 frames/s and 1, 8, 32, 64, 128 readers, cand
+ *                and direct: loss, cand's CPU per frame received and
+ *                delivered, and what one more client costs
+ *   8 many buses four vcans, each with a paced 8000/s sender and 8 readers
  *
  * Prints one row per scenario and variant (medians over BENCH_REPEAT runs)
  * and writes them to bench/results.json. Exits 0 whatever the figures; 1
@@ -57,7 +61,8 @@ static void usage(FILE *f)
 		"  -t LIST    only these scenarios, e.g. 13 (0 environment, "
 		"1 flood and\n"
 		"             4 CPU, 2 full bus, 3 latency, 5 scale, 6 slow "
-		"client)\n"
+		"client,\n"
+		"             7 fan-out, 8 four buses)\n"
 		"  -q         quick: smaller counts, for a smoke test\n"
 		"  -v         verbose: time and cand CPU per phase\n"
 		"  -W         add a direct reader beside the cand clients, "
@@ -206,6 +211,10 @@ int main(int argc, char **argv)
 			scen_scale(&b);
 		if (wanted(&b, '6'))
 			scen_slow(&b);
+		if (wanted(&b, '7'))
+			scen_fanout(&b);
+		if (wanted(&b, '8'))
+			scen_multibus(&b);
 	}
 
 	printf("\ncand vs direct CAN_RAW on %s, median of %u run(s)\n",
