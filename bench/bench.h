@@ -139,7 +139,7 @@ struct phase {
 	int n_tx;     /* senders, sender k on ifnames[k] */
 	char ifnames[BENCH_MAX_TX][16];
 	int iface[BENCH_MAX_RX]; /* the bus of each receiver */
-	uint32_t n;   /* frames to send */
+	uint32_t n;		 /* frames to send */
 	uint32_t can_id;
 	double rate;	     /* frames/s, 0: as fast as possible */
 	uint64_t quantum_ns; /* paced: sends what is due this often */

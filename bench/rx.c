@@ -100,8 +100,7 @@ static void relay_main(int can_fd, int out_fd)
 	}
 }
 
-static int relay_open(const char *ifname, struct rx_src *s,
-		      struct rx_result *r)
+static int relay_open(const char *ifname, struct rx_src *s, struct rx_result *r)
 {
 	int sv[2], can_fd;
 
@@ -147,8 +146,8 @@ static int src_open(struct bench *b, const char *ifname, struct rx_src *s,
 		return cand_handle(b, ifname, &s->h, NULL, r->msg,
 				   sizeof(r->msg));
 	} else {
-		s->fd = raw_socket(ifname, BENCH_RCVBUF, &r->rcvbuf, 0,
-				   r->msg, sizeof(r->msg));
+		s->fd = raw_socket(ifname, BENCH_RCVBUF, &r->rcvbuf, 0, r->msg,
+				   sizeof(r->msg));
 		if (s->fd < 0)
 			return -1;
 	}

@@ -77,8 +77,10 @@ static int make_buses(struct bench *b)
 			 "ip link add vcan%d type vcan; ip link set vcan%d up",
 			 i, i, i);
 		snprintf(msg, sizeof(msg), "vcan%d", i);
-		if (system(cmd) != 0 || iface_check(msg, msg, sizeof(msg)) < 0) {
-			report_problem("multibus_cand", "cannot make vcan%d", i);
+		if (system(cmd) != 0 ||
+		    iface_check(msg, msg, sizeof(msg)) < 0) {
+			report_problem("multibus_cand", "cannot make vcan%d",
+				       i);
 			return -1;
 		}
 	}
@@ -140,7 +142,7 @@ void scen_multibus(struct bench *b)
 				     8.0 * report_get("multibus_cand", M_SENT,
 						      rep)),
 			 1.0 - ratio(report_get("multibus_direct", M_LOST, rep),
-				     8.0 * report_get("multibus_direct",
-						      M_SENT, rep))),
+				     8.0 * report_get("multibus_direct", M_SENT,
+						      rep))),
 		   rep);
 }

@@ -33,7 +33,7 @@ struct rx_frame {
 struct rx_batch {
 	const struct rx_frame *frames;
 	size_t count;
-	uint64_t read_id; /* unique per read; 0: do not reuse */
+	uint64_t read_id;      /* unique per read; 0: do not reuse */
 	uint64_t kernel_drops; /* frames the client lost so far, all causes */
 	/* Every frame's interface: NULL on the "" channel (each names its). */
 	const char *ifname;

@@ -129,8 +129,8 @@ struct rxfilter {
 };
 
 /* Replaces r with kf (rawsock_filters()' form); 0 or -ENOMEM. */
-int rxfilter_compile(struct rxfilter *r, const struct can_filter *kf,
-		     size_t n, can_err_mask_t err_mask, int fd_frames);
+int rxfilter_compile(struct rxfilter *r, const struct can_filter *kf, size_t n,
+		     can_err_mask_t err_mask, int fd_frames);
 void rxfilter_free(struct rxfilter *r);
 /* Would a CAN_RAW socket with these settings receive the frame? */
 int rxfilter_pass(const struct rxfilter *r, canid_t can_id, int is_fd);

@@ -203,8 +203,8 @@ static void busstate_add(struct cand_ctx *ctx, const struct nl_link *l,
 	TAILQ_INSERT_TAIL(&ctx->canifs, ci, entry);
 	ctx->n_ifaces++;
 	busstate_errmon_open(ci);
-	if (tap_open(ctx, l->ifindex, l->name, &ci->tap, diff,
-		     sizeof(diff)) < 0)
+	if (tap_open(ctx, l->ifindex, l->name, &ci->tap, diff, sizeof(diff)) <
+	    0)
 		log_warn("%s: no shared receiving socket: %s; channels "
 			 "cannot receive from it",
 			 l->name, diff);

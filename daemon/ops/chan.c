@@ -39,7 +39,7 @@
 
 struct chan {
 	struct sess *sess;
-	int fd; /* its own socket: sends with loopback off */
+	int fd;		 /* its own socket: sends with loopback off */
 	struct tap *tap; /* attached: receiving */
 	int ifindex;	 /* 0: every interface */
 	char channel[IFNAMSIZ];
@@ -51,7 +51,7 @@ struct chan {
 	int rx_off;   /* no read right: not attached */
 	int dropping; /* the client is too far behind: frames are dropped */
 	int dirty;    /* frames queued since the last write */
-	uint64_t since_ns; /* attached at: older frames are not its */
+	uint64_t since_ns;	   /* attached at: older frames are not its */
 	uint64_t tap_drops0;	   /* the tap's count when attached */
 	uint64_t drops_base;	   /* kernel drops on taps left behind */
 	uint64_t backlog_drops;	   /* dropped here: the client was slow */
@@ -311,8 +311,8 @@ static void chan_drop_event(struct chan *c, int slow, uint64_t now)
 	if (now <= *reported)
 		return;
 	e.u.drops.dropped = now - *reported;
-	e.u.drops.total = c->kernel_reported + c->backlog_reported +
-			  e.u.drops.dropped;
+	e.u.drops.total =
+		c->kernel_reported + c->backlog_reported + e.u.drops.dropped;
 	e.u.drops.slow_reader = slow;
 	if (slow)
 		snprintf(detail, sizeof(detail),
@@ -389,7 +389,11 @@ void chan_deliver(struct chan *c, const struct tap_read *r)
 		c->since_ns = 0;
 	if (k == 0)
 		return;
-	if (!c->dropping && outq_full(&s->q))
+	/*
+	 * Slow is what the client had not read when this wakeup began: the
+	 * reads of one wakeup are written together, at its end.
+	 */
+	if (!c->dropping && !c->dirty && outq_full(&s->q))
 		c->dropping = 1;
 	if (c->dropping) {
 		c->backlog_drops += k;

@@ -123,8 +123,8 @@ int linkmon_open(struct cand_ctx *ctx)
 	int fd, rc;
 
 	/* Every interface's frames for "" channels (each has its own too). */
-	if ((rc = tap_open(ctx, 0, "", &ctx->tap_any, detail,
-			   sizeof(detail))) < 0)
+	if ((rc = tap_open(ctx, 0, "", &ctx->tap_any, detail, sizeof(detail))) <
+	    0)
 		log_warn("no socket for the \"\" channel: %s", detail);
 	fd = netlink_monitor_socket();
 	if (fd < 0) {

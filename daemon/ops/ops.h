@@ -64,8 +64,8 @@ struct tap_read {
 	size_t n;
 	/* Per frame: the channel that sent it (its echo), or NULL. */
 	struct chan *const *owner;
-	uint64_t id;	     /* unique: an encoder may pack a read once */
-	int drained;	     /* the socket had no more */
+	uint64_t id;	      /* unique: an encoder may pack a read once */
+	int drained;	      /* the socket had no more */
 	struct rx_frame *sel; /* scratch for a channel's selection */
 };
 
@@ -286,7 +286,7 @@ struct canif {
 	unsigned txerr, rxerr;
 	int errmon_fd; /* error frames only: state changes as they happen */
 	struct event *ev_errmon;
-	struct tap *tap; /* the shared receiving socket (tap.c) */
+	struct tap *tap;	   /* the shared receiving socket (tap.c) */
 	struct busoff_run *busoff; /* busoff.c */
 	int seen;		   /* in the current resync's dump */
 };

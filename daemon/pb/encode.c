@@ -197,10 +197,10 @@ int encode_frames(struct outq *q, const struct rx_batch *b)
 	for (i = 0; i < b->count; i++) {
 		slot = b->read_id != 0 ? b->frames[i].idx : i;
 		packed += encode_record(s, slot, &b->frames[i], b->read_id);
-		s->name_of[i] = b->ifname == NULL ? encode_batch_ifname(
-							    s, &n_names,
-							    &b->frames[i])
-						  : 0;
+		s->name_of[i] = b->ifname == NULL
+					? encode_batch_ifname(s, &n_names,
+							      &b->frames[i])
+					: 0;
 	}
 	for (i = 0; i < n_names; i++)
 		names += encode_ld_len(strlen(s->ifnames[i]));
