@@ -16,6 +16,7 @@
 #include <linux/can/error.h>
 
 #include "framepack.h"
+#include "libcand_int.h"
 #include "unit.h"
 #include "wire.h"
 
@@ -293,6 +294,53 @@ START_TEST(test_framebatch_by_hand)
 }
 END_TEST
 
+/* libcand reads what protobuf-c packs, and leaves it what it does not. */
+START_TEST(test_batch_read_by_hand)
+{
+	static char *names[] = {(char *)"vcan0", (char *)"can1"};
+	static uint8_t packed[40] = {1, 2, 3};
+	Cand__ServerMsg m = CAND__SERVER_MSG__INIT;
+	Cand__Event ev = CAND__EVENT__INIT;
+	Cand__FrameBatch fb = CAND__FRAME_BATCH__INIT;
+	Cand__Reply r = CAND__REPLY__INIT;
+	struct libcand_batch b;
+	uint8_t buf[256];
+	size_t len;
+
+	fb.kernel_drops = 1ull << 40;
+	fb.format = FRAMEPACK_FORMAT;
+	fb.count = 2;
+	fb.ifnames = names;
+	fb.n_ifnames = 2;
+	fb.packed.data = packed;
+	fb.packed.len = sizeof(packed);
+	ev.ev_case = CAND__EVENT__EV_FRAMES;
+	ev.frames = &fb;
+	m.msg_case = CAND__SERVER_MSG__MSG_EVENT;
+	m.event = &ev;
+	len = cand__server_msg__pack(&m, buf);
+	ck_assert_int_eq(libcand_batch_parse(buf, len, &b), 1);
+	ck_assert_uint_eq(b.kernel_drops, 1ull << 40);
+	ck_assert_uint_eq(b.format, FRAMEPACK_FORMAT);
+	ck_assert_uint_eq(b.count, 2);
+	ck_assert_uint_eq(b.n_names, 2);
+	ck_assert_int_eq(memcmp(b.name[1], "can1", b.name_len[1]), 0);
+	ck_assert_uint_eq(b.packed_len, sizeof(packed));
+	ck_assert_ptr_eq(b.packed, buf + len - sizeof(packed));
+	/* Cut short, or followed by more: protobuf-c decides. */
+	ck_assert_int_eq(libcand_batch_parse(buf, len - 1, &b), 0);
+	buf[len] = 0x08; /* a field the hand reader does not know */
+	buf[len + 1] = 0x01;
+	ck_assert_int_eq(libcand_batch_parse(buf, len + 2, &b), 0);
+	/* Not a batch at all. */
+	m.msg_case = CAND__SERVER_MSG__MSG_REPLY;
+	m.reply = &r;
+	r.id = 5;
+	len = cand__server_msg__pack(&m, buf);
+	ck_assert_int_eq(libcand_batch_parse(buf, len, &b), 0);
+}
+END_TEST
+
 Suite *shared_suite(void)
 {
 	Suite *s = suite_create("shared");
@@ -302,6 +350,7 @@ Suite *shared_suite(void)
 	tcase_add_test(tc, test_echo_stale);
 	tcase_add_test(tc, test_rxfilter_kernel_rules);
 	tcase_add_test(tc, test_framebatch_by_hand);
+	tcase_add_test(tc, test_batch_read_by_hand);
 	suite_add_tcase(s, tc);
 	return s;
 }
