@@ -42,6 +42,8 @@ struct rx_scratch {
 		char name[IFNAMSIZ];
 	} names[RAWSOCK_NAMES];
 	unsigned next_name;
+	/* recvmmsg rewrote the lengths of only the messages it filled. */
+	int used;
 };
 
 int rawsock_scratch_init(struct cand_ctx *ctx)
@@ -61,6 +63,7 @@ int rawsock_scratch_init(struct cand_ctx *ctx)
 		s->msgs[i].msg_hdr.msg_control = s->cmsg[i].buf;
 		s->rx[i].cf = &s->frames[i];
 	}
+	s->used = RAW_BATCH;
 	ctx->scratch = s;
 	return 0;
 }
@@ -290,11 +293,12 @@ int rawsock_recv(struct cand_ctx *ctx, int fd, const char *ifname,
 	b->read_id = 0;
 	b->kernel_drops = 0;
 	b->ifname = ifname;
-	for (i = 0; i < RAW_BATCH; i++) {
+	for (i = 0; i < s->used; i++) {
 		s->msgs[i].msg_hdr.msg_namelen = sizeof(s->addrs[i]);
 		s->msgs[i].msg_hdr.msg_controllen = RAWSOCK_CMSG_SPACE;
 	}
 	n = recvmmsg(fd, s->msgs, RAW_BATCH, MSG_DONTWAIT, NULL);
+	s->used = n > 0 ? n : 0;
 	if (n < 0)
 		return -errno;
 	for (i = 0; i < n; i++)

@@ -336,7 +336,13 @@ static void chan_drop_event(struct chan *c, int slow, uint64_t now)
 /* What the client lost since it was last told, ahead of what follows. */
 static void chan_drop_events(struct chan *c)
 {
-	chan_drop_event(c, 0, chan_kernel_drops(c));
+	uint64_t kernel = chan_kernel_drops(c);
+
+	/* The frame path asks every time: most times there is nothing. */
+	if (kernel == c->kernel_reported &&
+	    c->backlog_drops == c->backlog_reported)
+		return;
+	chan_drop_event(c, 0, kernel);
 	chan_drop_event(c, 1, c->backlog_drops);
 }
 
