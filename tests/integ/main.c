@@ -36,6 +36,7 @@ int main(void)
 	srunner_add_suite(sr, reload_suite());
 	srunner_add_suite(sr, limits_suite());
 	srunner_add_suite(sr, policy_tasks_suite());
+	srunner_add_suite(sr, reload_bcm_suite());
 	srunner_add_suite(sr, shared_suite());
 	srunner_add_suite(sr, sharedlink_suite());
 	srunner_add_suite(sr, echo_suite());

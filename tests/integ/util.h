@@ -36,6 +36,7 @@ Suite *policy_suite(void);
 Suite *reload_suite(void);
 Suite *limits_suite(void);
 Suite *policy_tasks_suite(void);
+Suite *reload_bcm_suite(void);
 Suite *shared_suite(void);
 Suite *sharedlink_suite(void);
 Suite *echo_suite(void);
