@@ -193,7 +193,7 @@ int main(int argc, char **argv)
 	}
 	daemon_stop(&b);
 	/* Everything below is bounded; this catches what is not. */
-	alarm(b.repeat * 600 + 60);
+	alarm(b.repeat * 1200 + 60);
 
 	fprintf(stderr,
 		"bench_can: cand %s, %s, %u repetition(s), flood %u frames\n",

@@ -1,6 +1,8 @@
 /*
- * CAN_RAW sockets: one per channel, with its options and kernel filters,
- * and one per interface that receives nothing but error frames.
+ * CAN_RAW sockets: each interface's tap, which receives everything for
+ * every client there (ops/tap.c); each client's quiet socket, which
+ * receives nothing and sends with loopback off; and one per interface
+ * that receives nothing but error frames.
  *
  * The receive path reads up to RAW_BATCH frames with one recvmmsg(), each
  * with SO_TIMESTAMPNS and SO_RXQ_OVFL control messages and MSG_CONFIRM for
