@@ -134,6 +134,12 @@ int rxfilter_compile(struct rxfilter *r, const struct can_filter *kf, size_t n,
 void rxfilter_free(struct rxfilter *r);
 /* Would a CAN_RAW socket with these settings receive the frame? */
 int rxfilter_pass(const struct rxfilter *r, canid_t can_id, int is_fd);
+/*
+ * When every filter passes only standard frames of one id: those ids in
+ * ids (at most max), and how many; else -1. Frames of other standard ids
+ * can then not pass: an index by id may skip the client for them.
+ */
+int rxfilter_sff_ids(const struct rxfilter *r, uint16_t *ids, size_t max);
 
 /* ---- echo.c: frames sent and not yet echoed, with their senders ---- */
 

@@ -79,3 +79,22 @@ int rxfilter_pass(const struct rxfilter *r, canid_t can_id, int is_fd)
 	}
 	return 0;
 }
+
+int rxfilter_sff_ids(const struct rxfilter *r, uint16_t *ids, size_t max)
+{
+	const canid_t exact = CAN_SFF_MASK | CAN_EFF_FLAG;
+	size_t i;
+
+	if (r->all || r->n > max)
+		return -1;
+	for (i = 0; i < r->n; i++) {
+		const struct rxfilter_one *f = &r->f[i];
+
+		/* Passes standard frames of one id (RTR as its mask says). */
+		if (f->inv || (f->mask & exact) != exact ||
+		    (f->id & CAN_EFF_FLAG))
+			return -1;
+		ids[i] = (uint16_t)(f->id & CAN_SFF_MASK);
+	}
+	return (int)r->n;
+}

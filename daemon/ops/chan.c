@@ -51,7 +51,9 @@ struct chan {
 	int rx_off;   /* no read right: not attached */
 	int dropping; /* the client is too far behind: frames are dropped */
 	int dirty;    /* frames queued since the last write */
+	uint64_t last_read;	   /* the tap's read it was last offered */
 	uint64_t since_ns;	   /* attached at: older frames are not its */
+	uint64_t attach_drains;	   /* the tap's drains then */
 	uint64_t tap_drops0;	   /* the tap's count when attached */
 	uint64_t drops_base;	   /* kernel drops on taps left behind */
 	uint64_t backlog_drops;	   /* dropped here: the client was slow */
@@ -98,7 +100,16 @@ int chan_set_filters(struct chan *c, const struct filter_desc *filters,
 	free(c->opts.filters);
 	c->opts.filters = kf;
 	c->opts.n_filters = count;
+	/* Without memory for the index it is looked at for every read. */
+	if (c->tap != NULL && tap_reindex(c->tap, c) < 0)
+		log_warn("client %u: out of memory for the filter index",
+			 c->sess->id);
 	return 0;
+}
+
+int chan_sff_ids(const struct chan *c, uint16_t *ids, size_t max)
+{
+	return rxfilter_sff_ids(&c->filt, ids, max);
 }
 
 static uint64_t chan_realtime_ns(void)
@@ -129,24 +140,38 @@ static int chan_attach(struct chan *c)
 		return rc;
 	c->tap = t;
 	c->tap_drops0 = tap_drops(t);
-	/* Frames the tap queued before now were not the client's. */
+	/*
+	 * Frames the tap queued before now were not the client's: until a
+	 * read has emptied the tap, older ones are left out by their stamp.
+	 */
 	c->since_ns = chan_realtime_ns();
+	c->attach_drains = tap_drains(t);
 	return 0;
+}
+
+/* Off its tap; what it had queued goes out from the loop. */
+static void chan_untap(struct chan *c)
+{
+	c->drops_base = chan_kernel_drops(c);
+	c->tap = NULL;
+	if (c->dirty)
+		outq_flush_later(&c->sess->q);
+	c->dirty = 0;
 }
 
 static void chan_detach(struct chan *c)
 {
-	if (c->tap == NULL)
+	struct tap *t = c->tap;
+
+	if (t == NULL)
 		return;
-	c->drops_base = chan_kernel_drops(c);
-	tap_detach(c->tap, c);
-	c->tap = NULL;
+	chan_untap(c);
+	tap_detach(t, c);
 }
 
 void chan_tap_gone(struct chan *c)
 {
-	c->drops_base = chan_kernel_drops(c);
-	c->tap = NULL;
+	chan_untap(c);
 }
 
 static int chan_new(struct sess *s, const struct chan_opts *o, int ifindex,
@@ -369,7 +394,7 @@ static size_t chan_select(struct chan *c, const struct tap_read *r, int *copy)
 		int own = r->owner[i] == c;
 
 		if ((own && !c->recv_own) ||
-		    (c->since_ns != 0 && rx->timestamp_ns != 0 &&
+		    (r->drains == c->attach_drains && rx->timestamp_ns != 0 &&
 		     rx->timestamp_ns < c->since_ns) ||
 		    !rxfilter_pass(&c->filt, rx->cf->can_id, rx->is_fd)) {
 			*copy = 1;
@@ -383,18 +408,18 @@ static size_t chan_select(struct chan *c, const struct tap_read *r, int *copy)
 	return k;
 }
 
-void chan_deliver(struct chan *c, const struct tap_read *r)
+int chan_deliver(struct chan *c, const struct tap_read *r)
 {
 	struct sess *s = c->sess;
 	struct rx_batch b;
 	int copy;
 	size_t k;
 
-	k = chan_select(c, r, &copy);
-	if (r->drained)
-		c->since_ns = 0;
-	if (k == 0)
-		return;
+	if (c->last_read == r->id)
+		return 0;
+	c->last_read = r->id;
+	if ((k = chan_select(c, r, &copy)) == 0)
+		return 0;
 	/*
 	 * Slow is what the client had not read when this wakeup began: the
 	 * reads of one wakeup are written together, at its end.
@@ -403,7 +428,7 @@ void chan_deliver(struct chan *c, const struct tap_read *r)
 		c->dropping = 1;
 	if (c->dropping) {
 		c->backlog_drops += k;
-		return;
+		return 0;
 	}
 	chan_drop_events(c);
 	/* Every frame, none its own: the read's own array will do. */
@@ -413,8 +438,10 @@ void chan_deliver(struct chan *c, const struct tap_read *r)
 	b.kernel_drops = chan_kernel_drops(c) + c->backlog_drops;
 	/* A bound channel's frames all carry its name. */
 	b.ifname = c->ifindex ? c->channel : NULL;
-	if (outq_frames(&s->q, &b) == 0)
-		c->dirty = 1;
+	if (outq_frames(&s->q, &b) < 0 || c->dirty)
+		return 0;
+	c->dirty = 1;
+	return 1;
 }
 
 void chan_flush(struct chan *c)

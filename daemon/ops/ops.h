@@ -65,7 +65,7 @@ struct tap_read {
 	/* Per frame: the channel that sent it (its echo), or NULL. */
 	struct chan *const *owner;
 	uint64_t id;	      /* unique: an encoder may pack a read once */
-	int drained;	      /* the socket had no more */
+	uint64_t drains;      /* reads before it that emptied the socket */
 	struct rx_frame *sel; /* scratch for a channel's selection */
 };
 
@@ -80,6 +80,10 @@ void tap_free(struct tap *t);
 /* Where a channel on ifindex receives and sends: NULL when none. */
 struct tap *tap_of(struct cand_ctx *ctx, int ifindex);
 int tap_attach(struct tap *t, struct chan *c);
+/* c's filters changed: where the tap's index has it, too. */
+int tap_reindex(struct tap *t, struct chan *c);
+/* Reads that emptied the socket so far (see chan_deliver()). */
+uint64_t tap_drains(const struct tap *t);
 /* Stops delivering to c, and its unechoed frames become nobody's own. */
 void tap_detach(struct tap *t, struct chan *c);
 /* The kernel's drop count of the tap's socket so far. */
@@ -128,8 +132,14 @@ int chan_rebind(struct chan *c, int ifindex);
 /* Sends one frame on the channel; -ENOBUFS when the TX queue is full. */
 int chan_send(struct chan *c, const struct frame_desc *f, char *detail,
 	      size_t dsize);
-/* tap.c: a read's frames, the client's own filters applied. */
-void chan_deliver(struct chan *c, const struct tap_read *r);
+/*
+ * tap.c: a read's frames, the client's own filters applied; once per read
+ * however often it is called. 1 when it queued the client's first frames
+ * since chan_flush().
+ */
+int chan_deliver(struct chan *c, const struct tap_read *r);
+/* The standard ids that are all the channel can take, or -1 (rxfilter). */
+int chan_sff_ids(const struct chan *c, uint16_t *ids, size_t max);
 /* tap.c: what chan_deliver() queued goes out, one write per wakeup. */
 void chan_flush(struct chan *c);
 /* tap.c: the tap closed (its interface went away). */

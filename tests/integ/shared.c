@@ -156,6 +156,54 @@ START_TEST(test_filters_as_the_kernel)
 }
 END_TEST
 
+/* Clients that take exact standard ids are indexed by id in cand. */
+START_TEST(test_exact_ids_as_the_kernel)
+{
+	static const struct cand_filter one = {0x123, 0x7FF,
+					       CAND_FILTER_STANDARD, 0};
+	static const struct cand_filter two[2] = {
+		{0x124, 0x7FF, CAND_FILTER_STANDARD, 0},
+		{0x125, 0x7FF, CAND_FILTER_STANDARD, 0}};
+	static const struct cand_filter wide = {0x120, 0x7F0, CAND_FILTER_ANY,
+						0};
+	struct client c[4];
+	struct cand_frame sff[4], other[2];
+	int s = util_raw_open("vcan0", 0), i, round, ns = 0, no = 0;
+
+	client_open(&c[0], "exact 0x123", "vcan0", 0, 0, &one, 1);
+	client_open(&c[1], "exact 0x124 and 0x125", "vcan0", 0, 1, two, 2);
+	client_open(&c[2], "exact 0x123, changed to 0x120/0x7F0", "vcan0", 0, 0,
+		    &one, 1);
+	client_open(&c[3], "no filter", "vcan0", 0, 0, NULL, 0);
+	/* Filters changed while open: the index must follow. */
+	ck_assert_int_eq(cand_set_filters(c[2].h, &wide, 1), 0);
+	ck_assert_int_eq(setsockopt(c[2].twin, SOL_CAN_RAW, CAN_RAW_FILTER,
+				    &(struct can_filter){0x120, 0x7F0},
+				    sizeof(struct can_filter)),
+			 0);
+	sff[ns++] = util_frame(0x123, 0, "01");
+	sff[ns++] = util_frame(0x125, 0, "02");
+	sff[ns++] = util_frame(0x124, CAND_FRAME_REMOTE, "");
+	sff[ns++] = util_frame(0x12A, 0, "03");
+	other[no++] = util_frame(0x123, CAND_FRAME_EXTENDED, "04");
+	other[no++] = err_frame();
+	/* Standard frames alone, then mixed with others: both paths. */
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < ns; i++)
+			util_raw_send(s, &sff[i]);
+		util_msleep(50);
+		for (i = 0; i < no; i++)
+			util_raw_send(s, &other[i]);
+		for (i = 0; i < ns; i++)
+			util_raw_send(s, &sff[i]);
+		util_msleep(50);
+	}
+	for (i = 0; i < 4; i++)
+		client_check(&c[i]);
+	close(s);
+}
+END_TEST
+
 static cand_t *open_own(const char *channel, int own, int loopback, int fd)
 {
 	struct cand_options o;
@@ -287,6 +335,7 @@ Suite *shared_suite(void)
 	TCase *tc = util_tcase("shared");
 
 	tcase_add_test(tc, test_filters_as_the_kernel);
+	tcase_add_test(tc, test_exact_ids_as_the_kernel);
 	tcase_add_test(tc, test_own_and_loopback_side_by_side);
 	tcase_add_test(tc, test_any_channel_beside_bound);
 	suite_add_tcase(s, tc);

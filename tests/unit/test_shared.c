@@ -106,7 +106,11 @@ START_TEST(test_rxfilter_kernel_rules)
 				 CAN_EFF_MASK | CAN_EFF_FLAG};
 	struct can_filter inv = {0x123 | CAN_INV_FILTER, 0x7FF};
 	struct can_filter all = {0, 0};
+	struct can_filter exact[2] = {
+		{0x123, 0x7FF | CAN_EFF_FLAG},
+		{0x7FF | CAN_RTR_FLAG, 0x7FF | CAN_EFF_FLAG | CAN_RTR_FLAG}};
 	struct rxfilter r = {0};
+	uint16_t ids[4];
 
 	ck_assert_int_eq(rxfilter_compile(&r, &sff, 1, CAN_ERR_MASK, 0), 0);
 	ck_assert(rxfilter_pass(&r, 0x125, 0));
@@ -132,6 +136,18 @@ START_TEST(test_rxfilter_kernel_rules)
 	ck_assert_int_eq(rxfilter_compile(&r, &all, 1, CAN_ERR_MASK, 1), 0);
 	ck_assert(r.all);
 	ck_assert(rxfilter_pass(&r, 0x1FFFFFFF | CAN_EFF_FLAG, 1));
+	ck_assert_int_eq(rxfilter_sff_ids(&r, ids, 4), -1);
+
+	/* Only exact standard ids may be indexed by id. */
+	ck_assert_int_eq(rxfilter_compile(&r, exact, 2, CAN_ERR_MASK, 0), 0);
+	ck_assert_int_eq(rxfilter_sff_ids(&r, ids, 4), 2);
+	ck_assert_uint_eq(ids[0], 0x123);
+	ck_assert_uint_eq(ids[1], 0x7FF);
+	ck_assert_int_eq(rxfilter_sff_ids(&r, ids, 1), -1);
+	ck_assert_int_eq(rxfilter_compile(&r, &sff, 1, CAN_ERR_MASK, 0), 0);
+	ck_assert_int_eq(rxfilter_sff_ids(&r, ids, 4), -1);
+	ck_assert_int_eq(rxfilter_compile(&r, &inv, 1, CAN_ERR_MASK, 0), 0);
+	ck_assert_int_eq(rxfilter_sff_ids(&r, ids, 4), -1);
 	rxfilter_free(&r);
 }
 END_TEST
