@@ -371,6 +371,17 @@ static void chan_drop_events(struct chan *c)
 	chan_drop_event(c, 1, c->backlog_drops);
 }
 
+int chan_tell_drops(struct chan *c)
+{
+	uint64_t before = c->kernel_reported;
+
+	chan_drop_events(c);
+	if (c->kernel_reported == before || c->dirty)
+		return 0;
+	c->dirty = 1;
+	return 1;
+}
+
 void chan_resume(struct chan *c)
 {
 	if (!c->dropping)

@@ -140,6 +140,8 @@ int chan_send(struct chan *c, const struct frame_desc *f, char *detail,
 int chan_deliver(struct chan *c, const struct tap_read *r);
 /* The standard ids that are all the channel can take, or -1 (rxfilter). */
 int chan_sff_ids(const struct chan *c, uint16_t *ids, size_t max);
+/* tap.c: the tap's drop count grew; 1 as chan_deliver(). */
+int chan_tell_drops(struct chan *c);
 /* tap.c: what chan_deliver() queued goes out, one write per wakeup. */
 void chan_flush(struct chan *c);
 /* tap.c: the tap closed (its interface went away). */

@@ -202,7 +202,6 @@ static int tap_set_on(struct tap *t, int on)
 	if (on) {
 		if ((rc = rawsock_tap_on(t->fd)) < 0)
 			return rc;
-		rawsock_read_drops(t->fd, &t->drops);
 		return event_add(t->ev_read, NULL) < 0 ? -ENOMEM : 0;
 	}
 	event_del(t->ev_read);
@@ -257,6 +256,8 @@ int tap_attach(struct tap *t, struct chan *c)
 
 	if ((rc = tap_list_add(&t->all, c)) < 0)
 		return rc;
+	/* Drops from before it came are not the new client's (SO_MEMINFO). */
+	rawsock_read_drops(t->fd, &t->drops);
 	if ((rc = tap_index(t, c)) < 0 ||
 	    (t->all.n == 1 && (rc = tap_set_on(t, 1)) < 0)) {
 		tap_unindex(t, c);
@@ -387,11 +388,13 @@ static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 	struct tap *t = arg;
 	struct tap_read r = {.owner = t->owner, .sel = t->sel};
 	struct rx_batch b;
-	int round, rc, all_sff;
+	int round, rc, all_sff, full = 0;
+	uint32_t drops;
 	size_t i;
 
 	(void)what;
 	t->busy++;
+	drops = t->drops;
 	for (round = 0; round < TAP_ROUNDS; round++) {
 		rc = rawsock_recv(t->ctx, fd, t->ifindex ? t->ifname : NULL, &b,
 				  &t->drops);
@@ -415,7 +418,20 @@ static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 			t->drains++;
 			break;
 		}
+		full = 1;
 	}
+	/*
+	 * A socket that was this full may have dropped frames after the
+	 * last one it kept, which no frame's count tells: ask. New drops go
+	 * to every client now, not only to those that got frames.
+	 */
+	if (full && round < TAP_ROUNDS)
+		rawsock_read_drops(fd, &t->drops);
+	for (i = 0; t->drops > drops && i < t->all.n; i++)
+		if (chan_tell_drops(t->all.v[i]) == 1 &&
+		    tap_list_add(&t->dirty, t->all.v[i]) < 0)
+			log_warn("%s: out of memory; a drop event waits",
+				 t->ifname);
 	/* Writing may call back (and close a client, or this tap). */
 	for (i = 0; i < t->dirty.n && !t->dead; i++)
 		if (t->dirty.v[i] != NULL)

@@ -133,6 +133,100 @@ START_TEST(test_stalled_client_costs_others_nothing)
 }
 END_TEST
 
+/* Packets the kernel's backlog queues dropped, all CPUs together. */
+static uint64_t softnet_drops(void)
+{
+	FILE *f = fopen("/proc/net/softnet_stat", "r");
+	unsigned long processed, dropped;
+	uint64_t sum = 0;
+	char line[512];
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%lx %lx", &processed, &dropped) == 2)
+			sum += dropped;
+	fclose(f);
+	return sum;
+}
+
+/* Counts one client's frames of the flood until it has been quiet. */
+static uint32_t drain(cand_t *h)
+{
+	struct cand_frame f;
+	uint32_t n = 0;
+
+	while (cand_recv(h, &f, 1000) == 1)
+		if (f.id == 0x610)
+			n++;
+	return n;
+}
+
+/*
+ * A flood at full speed with three clients, one of which reads nothing
+ * until it is over: whatever is lost, by the shared socket's overflow or
+ * by cand for the slow one, every client is told it: received plus
+ * reported equals sent (plus what the kernel's backlog lost before any
+ * socket saw it).
+ */
+START_TEST(test_flood_every_loss_told)
+{
+	enum { FLOOD = 60000 };
+	struct util_daemon d;
+	struct cand_options o;
+	struct cand_frame f = util_frame(0x610, 0, "00000000"), end;
+	cand_t *h[3];
+	uint64_t backlog0 = softnet_drops(), backlog;
+	uint32_t i, got[3] = {0, 0, 0};
+	int s = util_raw_open("vcan0", 0), k;
+
+	util_daemon_start(&d, "flood",
+			  "[limits]\noutput_high_watermark = 65536\n"
+			  "output_low_watermark = 16384\n"
+			  "[rule all]\ninterfaces = *\nusers = *\n"
+			  "rights = read send\n");
+	cand_options_init(&o);
+	o.channel = "vcan0";
+	for (k = 0; k < 3; k++) {
+		ck_assert_int_eq(cand_connect(&h[k], d.sock), 0);
+		ck_assert_int_eq(cand_open(h[k], &o), 0);
+	}
+	for (i = 0; i < FLOOD; i++) {
+		f.data[0] = (uint8_t)(i >> 16);
+		f.data[1] = (uint8_t)(i >> 8);
+		f.data[2] = (uint8_t)i;
+		util_raw_flood(s, &f);
+		if (i % 256 == 255)
+			for (k = 0; k < 2; k++)
+				while (cand_recv(h[k], &end, 0) == 1)
+					got[k] += end.id == 0x610;
+	}
+	for (k = 0; k < 3; k++)
+		got[k] += drain(h[k]);
+	/* A last frame brings the final counts. */
+	end = util_frame(0x611, 0, "FF");
+	util_raw_send(s, &end);
+	backlog = softnet_drops() - backlog0;
+	for (k = 0; k < 3; k++) {
+		util_recv_ok(h[k], &end, "the marker after the flood");
+		ck_assert_uint_eq(end.id, 0x611);
+		fprintf(stderr,
+			"test_flood_every_loss_told: client %d got %u, told "
+			"of %llu, backlog %llu\n",
+			k, got[k], (unsigned long long)cand_kernel_drops(h[k]),
+			(unsigned long long)backlog);
+		ck_assert_msg(
+			got[k] + cand_kernel_drops(h[k]) + backlog == FLOOD,
+			"client %d: got %u + told %llu + backlog %llu != "
+			"%d",
+			k, got[k], (unsigned long long)cand_kernel_drops(h[k]),
+			(unsigned long long)backlog, FLOOD);
+		cand_close(h[k]);
+	}
+	close(s);
+	util_daemon_stop(&d);
+}
+END_TEST
+
 static void remove_vcan7(void)
 {
 	util_sh("ip link del vcan7 2>/dev/null");
@@ -202,6 +296,7 @@ Suite *sharedlink_suite(void)
 
 	tcase_add_unchecked_fixture(tc, NULL, remove_vcan7);
 	tcase_add_test(tc, test_stalled_client_costs_others_nothing);
+	tcase_add_test(tc, test_flood_every_loss_told);
 	tcase_add_test(tc, test_hotplug_shared);
 	suite_add_tcase(s, tc);
 	return s;
