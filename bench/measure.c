@@ -29,7 +29,9 @@ static void aggregate(const struct phase *ph, int from, int to, struct agg *a)
 	memset(a, 0, sizeof(*a));
 	for (i = from; i < to; i++) {
 		r = &ph->rx[i];
-		lost = ph->sent > r->received ? ph->sent - r->received : 0;
+		lost = sent_for(ph, i) > r->received
+			       ? sent_for(ph, i) - r->received
+			       : 0;
 		a->received += r->received;
 		a->lost += lost;
 		if (lost > a->lost_max)

@@ -51,7 +51,7 @@ static int payload(const uint8_t *data, unsigned len, uint32_t *seq,
 }
 
 /* Connects and opens the bench interface, with one filter or none. */
-static int cand_handle(struct bench *b, cand_t **out,
+static int cand_handle(struct bench *b, const char *ifname, cand_t **out,
 		       const struct cand_filter *flt, char *msg, size_t msize)
 {
 	struct cand_options o;
@@ -64,14 +64,14 @@ static int cand_handle(struct bench *b, cand_t **out,
 		return -1;
 	}
 	cand_options_init(&o);
-	o.channel = b->ifname;
+	o.channel = ifname;
 	if (flt != NULL) {
 		o.filters = flt;
 		o.n_filters = 1;
 	}
 	rc = cand_open(h, &o);
 	if (rc < 0) {
-		fmt_msg(msg, msize, "cand_open %s: %s (%s)", b->ifname,
+		fmt_msg(msg, msize, "cand_open %s: %s (%s)", ifname,
 			cand_strerror(rc), cand_last_detail(h));
 		cand_close(h);
 		return -1;
@@ -102,12 +102,12 @@ static void relay_main(int can_fd, int out_fd)
 }
 
 /* tcp: through loopback TCP, the floor of a network front-end. */
-static int relay_open(struct bench *b, struct rx_src *s, struct rx_result *r,
-		      int tcp)
+static int relay_open(const char *ifname, struct rx_src *s,
+		      struct rx_result *r, int tcp)
 {
 	int sv[2], can_fd;
 
-	can_fd = raw_socket(b->ifname, BENCH_RCVBUF, &r->rcvbuf, 0, r->msg,
+	can_fd = raw_socket(ifname, BENCH_RCVBUF, &r->rcvbuf, 0, r->msg,
 			    sizeof(r->msg));
 	if (can_fd < 0)
 		return -1;
@@ -138,8 +138,8 @@ static int relay_open(struct bench *b, struct rx_src *s, struct rx_result *r,
 	return 0;
 }
 
-static int src_open(struct bench *b, struct rx_src *s, enum rx_kind kind,
-		    struct rx_result *r)
+static int src_open(struct bench *b, const char *ifname, struct rx_src *s,
+		    enum rx_kind kind, struct rx_result *r)
 {
 	struct timeval tv = {0, RX_POLL_MS * 1000};
 
@@ -152,13 +152,14 @@ static int src_open(struct bench *b, struct rx_src *s, enum rx_kind kind,
 		s->sc = scrx_open(b, r->msg, sizeof(r->msg));
 		return s->sc != NULL ? 0 : -1;
 	} else if (kind == RX_RELAY || kind == RX_TCP_RELAY) {
-		if (relay_open(b, s, r, kind == RX_TCP_RELAY) < 0)
+		if (relay_open(ifname, s, r, kind == RX_TCP_RELAY) < 0)
 			return -1;
 	} else if (kind != RX_DIRECT) {
-		return cand_handle(b, &s->h, NULL, r->msg, sizeof(r->msg));
+		return cand_handle(b, ifname, &s->h, NULL, r->msg,
+				   sizeof(r->msg));
 	} else {
-		s->fd = raw_socket(b->ifname, BENCH_RCVBUF, &r->rcvbuf, 0,
-				   r->msg, sizeof(r->msg));
+		s->fd = raw_socket(ifname, BENCH_RCVBUF, &r->rcvbuf, 0, r->msg,
+				   sizeof(r->msg));
 		if (s->fd < 0)
 			return -1;
 	}
@@ -252,9 +253,9 @@ int wait_flag(int *flag, uint64_t deadline)
 }
 
 /* Counts this phase's frames until all came, or the bus fell silent. */
-static void rx_loop(struct phase *ph, struct rx_result *r, struct rx_src *s,
-		    int stall)
+static void rx_loop(struct phase *ph, int idx, struct rx_src *s, int stall)
 {
+	struct rx_result *r = &ph->rx[idx];
 	uint8_t *seen = calloc(ph->n / 8 + 1, 1);
 	uint32_t seq, tag, last = 0;
 	uint64_t cpu0, t;
@@ -292,8 +293,9 @@ static void rx_loop(struct phase *ph, struct rx_result *r, struct rx_src *s,
 			if (++r->received == 1)
 				r->t_first = now_ns();
 			/* All there is: all, or all the sender got out. */
-			all = r->received == ph->n || (LOAD(&ph->sender_done) &&
-						       r->received >= ph->sent);
+			all = r->received == ph->n ||
+			      (senders_done(ph) &&
+			       r->received >= sent_for(ph, idx));
 			if ((r->received & 255) == 0 || seq == ph->n - 1 ||
 			    all) {
 				t = now_ns();
@@ -312,8 +314,8 @@ static void rx_loop(struct phase *ph, struct rx_result *r, struct rx_src *s,
 			r->err = 1;
 			break;
 		}
-		if (LOAD(&ph->sender_done)) {
-			if (r->received >= ph->sent)
+		if (senders_done(ph)) {
+			if (r->received >= sent_for(ph, idx))
 				break;
 			idle += RX_POLL_MS;
 			if (idle >= RX_IDLE_MS)
@@ -386,7 +388,8 @@ void rx_main(struct bench *b, int idx)
 	struct rx_result *r = &ph->rx[idx];
 	struct rx_src s;
 
-	if (src_open(b, &s, (enum rx_kind)ph->kind[idx], r) < 0) {
+	if (src_open(b, ph->ifnames[ph->iface[idx]], &s,
+		     (enum rx_kind)ph->kind[idx], r) < 0) {
 		r->err = 1;
 		__atomic_fetch_add(&ph->ready, 1, __ATOMIC_ACQ_REL);
 		return;
@@ -395,7 +398,7 @@ void rx_main(struct bench *b, int idx)
 	if (ph->latency)
 		lat_rx_loop(ph, r, &s);
 	else
-		rx_loop(ph, r, &s, ph->stall[idx]);
+		rx_loop(ph, idx, &s, ph->stall[idx]);
 	src_close(&s);
 }
 
@@ -429,7 +432,7 @@ void holder_main(struct bench *b, int arg)
 		_exit(1);
 	for (i = 0; i < n; i++) {
 		flt.id = 0x100 + i;
-		if (cand_handle(b, &h[i], &flt, ph->hold_msg,
+		if (cand_handle(b, b->ifname, &h[i], &flt, ph->hold_msg,
 				sizeof(ph->hold_msg)) < 0)
 			break;
 	}
@@ -440,7 +443,7 @@ void holder_main(struct bench *b, int arg)
 			/* Drops are counted since open: this phase's only. */
 			drops = cand_kernel_drops(h[0]);
 			s.h = h[0];
-			rx_loop(ph, &ph->rx[0], &s, 0);
+			rx_loop(ph, 0, &s, 0);
 			ph->rx[0].kernel_drops -= drops;
 		} else if (cmd == 's') {
 			for (i = 10; i < ph->held; i++) {

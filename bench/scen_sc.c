@@ -62,15 +62,15 @@ void scen_socketcand(struct bench *b)
 	unsigned rep = b->rep;
 	double direct, pb;
 
-	report_row("sc_bus8000_8", "7 socketcand bus 8000/s x8",
+	report_row("sc_bus8000_8", "9 socketcand bus 8000/s x8",
 		   "TCP clients parsing as python-can; lost must be 0");
-	report_row("sc_flood_1", "7 socketcand flood x1",
+	report_row("sc_flood_1", "9 socketcand flood x1",
 		   "ratio vs direct x1 (want >= 0.5)");
 	report_row("sc_lat_relay", "7 latency: minimal TCP relay",
 		   "3's relay through loopback TCP; ratio vs cand protobuf");
 	report_row("sc_lat_pb", "7 latency: cand protobuf",
 		   "the same as 3, measured just before socketcand's");
-	report_row("sc_lat", "7 socketcand latency",
+	report_row("sc_lat", "9 socketcand latency",
 		   "ratio = p50 vs cand protobuf (want <= 1.5)");
 	direct = scen_sc_base(b, "flood_direct_1", M_FPS, scen_sc_direct_flood);
 	if (scen_sc_conf() < 0) {

@@ -151,7 +151,11 @@ int cand_list(cand_t *h, struct cand_iface **out);
 int cand_fileno(cand_t *h);
 size_t cand_pending(cand_t *h);
 
-/* Frames the kernel dropped for this handle's socket so far. */
+/*
+ * Frames this handle lost so far: the kernel's drops on the interface's
+ * receiving socket, and those cand dropped while the handle was too far
+ * behind reading (CAND_EVENT_DROPS tells each with slow_reader).
+ */
 uint64_t cand_kernel_drops(cand_t *h);
 
 /* ---- Periodic transmission (python-can's send_periodic) ---- */

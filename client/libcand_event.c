@@ -153,9 +153,12 @@ static int libcand_event_monitor(struct cand *h, const Cand__MonitorEvent *me)
 /* One Event from the daemon; 0, or a negative code when h died of it. */
 int libcand_event_take(struct cand *h, const Cand__Event *ev)
 {
+	struct libcand_batch batch;
+
 	switch (ev->ev_case) {
 	case CAND__EVENT__EV_FRAMES:
-		return libcand_queue_batch(h, ev->frames);
+		libcand_batch_from_pb(&batch, ev->frames);
+		return libcand_queue_batch(h, &batch);
 	case CAND__EVENT__EV_LINK:
 		return libcand_event_link(h, ev->link);
 	case CAND__EVENT__EV_TASK:

@@ -180,8 +180,24 @@ int libcand_read_feed(struct cand *h, const void *buf, size_t len);
 /* libcand_event.c */
 int libcand_event_take(struct cand *h, const Cand__Event *ev);
 
+/* libcand_batch.c: a FrameBatch as plain fields, names not terminated */
+#define LIBCAND_BATCH_NAMES 256 /* a record's ifname index is one byte */
+struct libcand_batch {
+	uint64_t kernel_drops;
+	uint32_t format, count;
+	const uint8_t *packed;
+	size_t packed_len;
+	size_t n_names;
+	const char *name[LIBCAND_BATCH_NAMES];
+	size_t name_len[LIBCAND_BATCH_NAMES];
+};
+/* 1 when msg (a ServerMsg's bytes) is a frame batch and nothing else. */
+int libcand_batch_parse(const uint8_t *msg, size_t len,
+			struct libcand_batch *b);
+void libcand_batch_from_pb(struct libcand_batch *b, const Cand__FrameBatch *pb);
+
 /* libcand_queue.c */
-int libcand_queue_batch(struct cand *h, const Cand__FrameBatch *b);
+int libcand_queue_batch(struct cand *h, const struct libcand_batch *b);
 int libcand_queue_event(struct cand *h, const struct cand_event *ev, int err);
 int libcand_queue_pop_frame(struct cand *h, struct cand_frame *f);
 int libcand_queue_pop(struct cand *h, struct cand_event *ev);

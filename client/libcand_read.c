@@ -154,6 +154,7 @@ static void libcand_read_reply(struct cand *h, const Cand__Reply *r,
  */
 int libcand_read_msg(struct cand *h, struct cand_result *res)
 {
+	struct libcand_batch batch;
 	Cand__ServerMsg *m;
 	unsigned char *in;
 	size_t avail = h->in_len - h->in_off, need;
@@ -188,6 +189,15 @@ int libcand_read_msg(struct cand *h, struct cand_result *res)
 		return 0;
 	}
 
+	/* The frames, which are most of what comes, without protobuf-c. */
+	if (libcand_batch_parse(h->in + h->in_off + CAND_WIRE_HDR, len,
+				&batch)) {
+		rc = libcand_queue_batch(h, &batch);
+		h->in_off += need;
+		if (h->in_off == h->in_len)
+			h->in_off = h->in_len = 0;
+		return rc < 0 ? rc : 1;
+	}
 	m = cand__server_msg__unpack(&h->alloc, len,
 				     h->in + h->in_off + CAND_WIRE_HDR);
 	h->in_off += need;

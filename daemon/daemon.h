@@ -26,9 +26,9 @@ struct event_base;
 
 struct cand_limits {
 	size_t max_msg;	 /* largest request accepted */
-	size_t out_high; /* pause a client's CAN reads above this output */
-	size_t out_low;	 /* and resume below this */
-	int rcvbuf;	 /* SO_RCVBUF(FORCE) of each client's CAN socket */
+	size_t out_high; /* drop a client's frames above this output */
+	size_t out_low;	 /* until it is below this */
+	int rcvbuf; /* SO_RCVBUF(FORCE) of each interface's shared socket */
 	unsigned max_clients;
 	unsigned max_filters;  /* per client; the kernel takes 512 */
 	unsigned max_periodic; /* BCM periodic tasks per client */
@@ -54,6 +54,7 @@ struct cand_config {
 struct sess;	   /* ops/sess.c: one client, whatever its codec */
 struct canif;	   /* ops/busstate.c: one tracked CAN interface */
 struct rx_scratch; /* can/rawsock.c: the receive path's buffers */
+struct tap;	   /* ops/tap.c: an interface's shared receiving socket */
 struct conn;	   /* pb/conn.c: one protobuf connection */
 struct pb_scratch; /* pb/encode.c: the frame batch encoder's buffer */
 struct sc_front;   /* sc/sc.h: the socketcand front-end */
@@ -81,6 +82,9 @@ struct cand_ctx {
 
 	/* Scratch for the frame path, reused so it never mallocs per frame. */
 	struct rx_scratch *scratch;
+	/* ops/tap.c: "" channels' shared socket; the reads so far. */
+	struct tap *tap_any;
+	uint64_t tap_reads;
 
 	/*
 	 * Bus health: cand.conf's bus-off part (its limits and policy live

@@ -10,15 +10,15 @@ import sys
 
 # Row ids, labels and fixed notes, in print order.
 ROWS = {
-    "py_flood_socketcan_1": ("8 py flood: socketcan x1", "python-can socketcan, recv(0.1)"),
-    "py_flood_cand_1": ("8 py flood: cand x1", "python-can cand; ratio vs socketcan"),
-    "py_cost_socketcan": ("8 py recv() queued: socketcan", "CPU of recv(0) with frames waiting"),
-    "py_cost_cand": ("8 py recv() queued: cand", "the same; ratio = CPU vs socketcan's"),
-    "py_message": ("8 py: can.Message() only", "one Message(**fields), as socketcan builds it"),
-    "py_bus8000_socketcan_8": ("9 py 8000/s: socketcan x8", "per-receiver mean"),
-    "py_bus8000_cand_8": ("9 py 8000/s: cand x8", "ratio = fraction delivered vs socketcan's"),
+    "py_flood_socketcan_1": ("py1 flood: socketcan x1", "python-can socketcan, recv(0.1)"),
+    "py_flood_cand_1": ("py1 flood: cand x1", "python-can cand; ratio vs socketcan"),
+    "py_cost_socketcan": ("py1 recv() queued: socketcan", "CPU of recv(0) with frames waiting"),
+    "py_cost_cand": ("py1 recv() queued: cand", "the same; ratio = CPU vs socketcan's"),
+    "py_message": ("py1: can.Message() only", "one Message(**fields), as socketcan builds it"),
+    "py_bus8000_socketcan_8": ("py2 8000/s: socketcan x8", "per-receiver mean"),
+    "py_bus8000_cand_8": ("py2 8000/s: cand x8", "ratio = fraction delivered vs socketcan's"),
     "py_bus8000_cand_8_nice": (
-        "9 py 8000/s: cand x8, nice -10",
+        "py2 8000/s: cand x8, nice -10",
         "cand above its 8 busy clients, as the kernel is above socketcan's",
     ),
 }

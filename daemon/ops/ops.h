@@ -55,7 +55,48 @@ void sess_shutdown(struct sess *s);
 int sess_subscribe(struct sess *s, const char *ifname, int off, char *detail,
 		   size_t dsize);
 
-/* ---- chan.c: the channel, a CAN_RAW socket of the session's own ---- */
+/* ---- tap.c: an interface's shared receiving socket ---- */
+
+struct tap;
+
+/* What one read of a tap brought, offered to every channel on it. */
+struct tap_read {
+	const struct rx_frame *frames; /* own is 0: see owner */
+	size_t n;
+	/* Per frame: the channel that sent it (its echo), or NULL. */
+	struct chan *const *owner;
+	uint64_t id;	      /* unique: an encoder may pack a read once */
+	uint64_t drains;      /* reads before it that emptied the socket */
+	struct rx_frame *sel; /* scratch for a channel's selection */
+};
+
+/*
+ * The tap of ifindex (0: every interface, for "" channels), receiving
+ * nothing until a channel attaches. 0 or -errno with a detail.
+ */
+int tap_open(struct cand_ctx *ctx, int ifindex, const char *ifname,
+	     struct tap **out, char *detail, size_t dsize);
+/* Closing: every attached channel hears chan_tap_gone(). */
+void tap_free(struct tap *t);
+/* Where a channel on ifindex receives and sends: NULL when none. */
+struct tap *tap_of(struct cand_ctx *ctx, int ifindex);
+int tap_attach(struct tap *t, struct chan *c);
+/* c's filters changed: where the tap's index has it, too. */
+int tap_reindex(struct tap *t, struct chan *c);
+/* Reads that emptied the socket so far (see chan_deliver()). */
+uint64_t tap_drains(const struct tap *t);
+/* Stops delivering to c, and its unechoed frames become nobody's own. */
+void tap_detach(struct tap *t, struct chan *c);
+/* The kernel's drop count of the tap's socket so far. */
+uint64_t tap_drops(const struct tap *t);
+/* Sends through the tap, so that the echo tells c's frame as c's. */
+int tap_send(struct tap *t, struct chan *c, const struct canfd_frame *cf,
+	     int is_fd, int ifindex, const char *ifname, char *detail,
+	     size_t dsize);
+/* The interface ifindex went down, bus-off or restarted: no echo comes. */
+void tap_link_reset(struct cand_ctx *ctx, int ifindex);
+
+/* ---- chan.c: the channel, fed by its interface's tap ---- */
 
 struct chan_opts {
 	const char *channel; /* an interface, or "" for all of them */
@@ -99,6 +140,20 @@ int chan_rebind(struct chan *c, int ifindex);
 /* Sends one frame on the channel; -ENOBUFS when the TX queue is full. */
 int chan_send(struct chan *c, const struct frame_desc *f, char *detail,
 	      size_t dsize);
+/*
+ * tap.c: a read's frames, the client's own filters applied; once per read
+ * however often it is called. 1 when it queued the client's first frames
+ * since chan_flush().
+ */
+int chan_deliver(struct chan *c, const struct tap_read *r);
+/* The standard ids that are all the channel can take, or -1 (rxfilter). */
+int chan_sff_ids(const struct chan *c, uint16_t *ids, size_t max);
+/* tap.c: the tap's drop count grew; 1 as chan_deliver(). */
+int chan_tell_drops(struct chan *c);
+/* tap.c: what chan_deliver() queued goes out, one write per wakeup. */
+void chan_flush(struct chan *c);
+/* tap.c: the tap closed (its interface went away). */
+void chan_tap_gone(struct chan *c);
 
 /* ---- send.c: sending, with the wait for TX room ---- */
 
@@ -253,6 +308,7 @@ struct canif {
 	unsigned txerr, rxerr;
 	int errmon_fd; /* error frames only: state changes as they happen */
 	struct event *ev_errmon;
+	struct tap *tap;	   /* the shared receiving socket (tap.c) */
 	struct busoff_run *busoff; /* busoff.c */
 	int seen;		   /* in the current resync's dump */
 };
@@ -284,6 +340,7 @@ void busstate_link_removed(struct cand_ctx *ctx, int ifindex);
  */
 void busstate_sync(struct canif *ci);
 struct canif *busstate_find(struct cand_ctx *ctx, const char *ifname);
+struct canif *busstate_by_index(struct cand_ctx *ctx, int ifindex);
 void busstate_free_all(struct cand_ctx *ctx);
 /* The state of ifname ("" = all) in *out (malloc'd, free()). */
 int busstate_query(struct cand_ctx *ctx, const char *ifname,
