@@ -5,6 +5,7 @@
 #   make check      unit tests on the host, then integration tests in a VM
 #   make bench      throughput/latency against a direct CAN_RAW reader, in the VM
 #   make asan       build with ASan/UBSan into build-asan/
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (tests/fuzz/)
 #   make install    DESTDIR=... PREFIX=... (binaries, library, units, config, man pages)
 #   make uninstall  the same DESTDIR and PREFIX
 
@@ -118,6 +119,7 @@ $(BUILD)/bench_can: $(BENCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
 check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
+	$(MAKE) check-fuzz
 	$(MAKE) check-vm
 
 check-unit: $(BUILD)/test_unit
@@ -219,7 +221,7 @@ uninstall:
 # Every C file we write; the generated protobuf code is not ours to style.
 FORMAT_FILES := $(DAEMON_SRC) $(UNIT_SRC) $(INTEG_SRC) $(BENCH_SRC) \
 	$(wildcard client/*.c daemon/*.h daemon/*/*.h client/*.h proto/*.h bench/*.h \
-		tests/unit/*.h tests/integ/*.h)
+		tests/unit/*.h tests/integ/*.h tests/fuzz/*.c tests/fuzz/*.h)
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -228,6 +230,8 @@ format-check:
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
+
+include tests/fuzz/fuzz.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

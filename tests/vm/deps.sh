@@ -16,8 +16,9 @@ set -eu
 #          procps (ps/pkill in tests), valgrind (make valgrind),
 #          systemd (PID 1 of the systemd test, systemd-analyze,
 #          systemd-sysusers), man-db (man page checks)
+# fuzz:    clang-14 and its libFuzzer/sanitizer runtimes (tests/fuzz)
 PACKAGES="
-build-essential pkg-config
+build-essential pkg-config clang-14 libclang-rt-14-dev
 libevent-dev libprotobuf-c-dev protobuf-c-compiler libsocketcan-dev
 libsystemd-dev check libinih-dev
 qemu-system-x86 linux-image-amd64 busybox-static cpio gzip kmod
