@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -87,6 +88,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /*
+ * Sets this thread's effective ids. Raw syscalls: glibc's seteuid() makes
+ * every thread change (libFuzzer has a few), with a signal to each, and
+ * SO_PEERCRED only needs the thread that makes the socket.
+ */
+static void fuzz_conn_ids(uid_t uid, gid_t gid)
+{
+	if (uid != 0 && syscall(SYS_setresgid, -1, gid, -1) < 0)
+		fuzz_die("setresgid");
+	if (syscall(SYS_setresuid, -1, uid, -1) < 0)
+		fuzz_die("setresuid");
+	if (uid == 0 && syscall(SYS_setresgid, -1, gid, -1) < 0)
+		fuzz_die("setresgid");
+}
+
+/*
  * A connected pair whose SO_PEERCRED, the creator's effective ids at the
  * time, is not root's when we are root.
  */
@@ -94,13 +110,13 @@ static void fuzz_conn_socketpair(int sv[2])
 {
 	int root = geteuid() == 0;
 
-	if (root && (setegid(FUZZ_CONN_GID) < 0 || seteuid(FUZZ_CONN_UID) < 0))
-		fuzz_die("seteuid");
+	if (root)
+		fuzz_conn_ids(FUZZ_CONN_UID, FUZZ_CONN_GID);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
 		       sv) < 0)
 		fuzz_die("socketpair");
-	if (root && (seteuid(0) < 0 || setegid(0) < 0))
-		fuzz_die("seteuid back");
+	if (root)
+		fuzz_conn_ids(0, 0);
 }
 
 /* The request ids the input asks replies for, by the daemon's framing. */
