@@ -30,7 +30,8 @@ $(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/fuzz.o \
 		$(DAEMON_LIB_OBJ) $(BUILD)/libcand.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(DEP_LIBS)
 
-$(BUILD)/fuzz-seeds: $(BUILD)/tests/fuzz/seeds.o $(BUILD)/libcand.a
+$(BUILD)/fuzz-seeds: $(BUILD)/tests/fuzz/seeds.o $(BUILD)/tests/fuzz/seeds_server.o \
+		$(BUILD)/libcand.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PROTOBUF_LIBS)
 
 fuzz-build:
