@@ -161,8 +161,9 @@ static int fuzz_conn_drain(int fd, struct fuzz_conn_seen *s)
 	int got = 0;
 
 	while (!s->eof) {
-		if (s->cap - s->len < 65536) {
-			s->cap = s->cap * 2 + 65536;
+		/* Small first: most inputs get a few replies back. */
+		if (s->len == s->cap) {
+			s->cap = s->cap ? 2 * s->cap : 4096;
 			s->buf = fuzz_realloc(s->buf, s->cap);
 		}
 		n = read(fd, s->buf + s->len, s->cap - s->len);
