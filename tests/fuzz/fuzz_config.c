@@ -23,9 +23,14 @@
 /* Who asks: root, and two users with and without supplementary groups. */
 static gid_t fuzz_config_groups[] = {1000, 4240, 20};
 static const struct ident fuzz_config_idents[] = {
-	{IDENT_LOCAL, 0, 0, 1, NULL, 0},
-	{IDENT_LOCAL, 1000, 1000, 2, fuzz_config_groups, 3},
-	{IDENT_LOCAL, 4242, 4242, 3, NULL, 0},
+	{.kind = IDENT_LOCAL, .uid = 0, .gid = 0, .pid = 1},
+	{.kind = IDENT_LOCAL,
+	 .uid = 1000,
+	 .gid = 1000,
+	 .pid = 2,
+	 .groups = fuzz_config_groups,
+	 .n_groups = 3},
+	{.kind = IDENT_LOCAL, .uid = 4242, .gid = 4242, .pid = 3},
 };
 
 /* "" is the all-interfaces channel; the rest names and near-misses. */
