@@ -5,6 +5,7 @@
 #   make check      unit tests on the host, then integration tests in a VM
 #   make bench      throughput/latency against a direct CAN_RAW reader, in the VM
 #   make asan       build with ASan/UBSan into build-asan/
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (tests/fuzz/)
 #   make deb        Debian packages (debian/) into build/deb/, lintian-clean
 #   make install    DESTDIR=... PREFIX=... (binaries, library, units, config, man pages,
 #                   the python-can interface into PYTHONDIR)
@@ -50,7 +51,8 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 # Everything but main(), so unit tests can link daemon modules.
 DAEMON_LIB_OBJ := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJ))
 
-LIB_SRC := $(wildcard client/libcand*.c) client/frametext.c client/timetext.c
+LIB_SRC := $(wildcard client/libcand*.c) client/frametext.c client/timetext.c \
+	client/filtertext.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(BUILD)/pic/%.o) $(BUILD)/pic/proto/cand.pb-c.o
 CANCTL_SRC := $(wildcard client/canctl*.c)
@@ -122,6 +124,7 @@ $(BUILD)/bench_can: $(BENCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
 check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
+	$(MAKE) check-fuzz
 	$(MAKE) deb
 	CAND_VM_DEB=$(BUILD)/deb $(MAKE) check-vm
 
@@ -237,7 +240,7 @@ uninstall: uninstall-python
 # Every C file we write; the generated protobuf code is not ours to style.
 FORMAT_FILES := $(DAEMON_SRC) $(UNIT_SRC) $(INTEG_SRC) $(BENCH_SRC) \
 	$(wildcard client/*.c daemon/*.h daemon/*/*.h client/*.h proto/*.h bench/*.h \
-		tests/unit/*.h tests/integ/*.h)
+		tests/unit/*.h tests/integ/*.h tests/fuzz/*.c tests/fuzz/*.h)
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -246,7 +249,9 @@ format-check:
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
+
+include tests/fuzz/fuzz.mk
 
 # (Not the packages' build tree under $(BUILD)/deb: its own objects.)
 -include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -39,8 +39,6 @@ int canctl_util_open_quiet(const char *sock, const char *iface, int fd,
 int canctl_util_timeout(const char *s, int *ms);
 /* A count, 1 or more; 0 or a usage error (2). */
 int canctl_util_count(const char *s, long *count);
-/* A non-empty run of at most 8 hex digits ending at end; 0 or -1. */
-int canctl_util_hex32(const char *s, const char *end, uint32_t *out);
 /* A duration option into microseconds; 0 or a usage error (2). */
 int canctl_util_duration(const char *opt, const char *s, uint64_t *us);
 /* One interface, not "" and not "any"; 0 or a usage error (2). */

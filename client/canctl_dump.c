@@ -11,13 +11,10 @@
 #include <time.h>
 
 #include "canctl.h"
+#include "filtertext.h"
 #include "frametext.h"
 
 #define CANCTL_DUMP_DRAIN 256 /* frames between flushes in a flood */
-
-#define CANCTL_DUMP_EFF	 0x80000000u
-#define CANCTL_DUMP_ERR	 0x20000000u
-#define CANCTL_DUMP_MASK 0x1fffffffu
 
 struct canctl_dump {
 	cand_t *h;
@@ -25,51 +22,6 @@ struct canctl_dump {
 	long count; /* frames left to print, or -1 */
 	struct frametext_view view;
 };
-
-/*
- * candump's filter rules: the id and mask are raw SocketCAN values, an
- * 8-digit id gets CAN_EFF_FLAG, and only a mask holding CAN_EFF_FLAG makes
- * the frame format matter. The RTR bit of a mask has no cand equivalent.
- */
-static int canctl_dump_filter(const char *s, struct cand_filter *f,
-			      const char **why)
-{
-	const char *sep;
-	uint32_t id, mask;
-
-	memset(f, 0, sizeof(*f));
-	if (s[0] == '#') {
-		*why = "error mask filters (#mask) are not supported; error "
-		       "frames come unless -E";
-		return -1;
-	}
-	if ((s[0] == 'j' || s[0] == 'J') && s[1] == '\0') {
-		*why = "joined filters (j) are not supported";
-		return -1;
-	}
-	sep = s + strcspn(s, ":~");
-	if (*sep == '\0') {
-		*why = "a filter is id:mask or id~mask";
-		return -1;
-	}
-	if (canctl_util_hex32(s, sep, &id) < 0 ||
-	    canctl_util_hex32(sep + 1, sep + 1 + strlen(sep + 1), &mask) < 0) {
-		*why = "id and mask are 1 to 8 hex digits";
-		return -1;
-	}
-	mask &= ~CANCTL_DUMP_ERR;
-	if (sep - s == 8)
-		id |= CANCTL_DUMP_EFF;
-	f->id = id & CANCTL_DUMP_MASK;
-	f->mask = mask & CANCTL_DUMP_MASK;
-	if (mask & CANCTL_DUMP_EFF)
-		f->kind = (id & CANCTL_DUMP_EFF) ? CAND_FILTER_EXTENDED
-						 : CAND_FILTER_STANDARD;
-	else
-		f->kind = CAND_FILTER_ANY;
-	f->invert = *sep == '~';
-	return 0;
-}
 
 /*
  * The filters of "iface,filter,..." and of the words after it into a
@@ -107,7 +59,7 @@ static int canctl_dump_filters(int argc, char **argv, char iface[CAND_IFNAMSIZ],
 	iface[len] = '\0';
 	for (tok = strtok_r(arg + len, ",", &save); tok != NULL;
 	     tok = strtok_r(NULL, ",", &save)) {
-		if (canctl_dump_filter(tok, &filters[n], &why) < 0) {
+		if (filtertext_parse(tok, &filters[n], &why) < 0) {
 			rc = canctl_usage_error("bad filter '%s': %s", tok,
 						why);
 			free(filters);
@@ -118,7 +70,7 @@ static int canctl_dump_filters(int argc, char **argv, char iface[CAND_IFNAMSIZ],
 	}
 	free(arg);
 	for (i = 1; i < argc; i++) {
-		if (canctl_dump_filter(argv[i], &filters[n], &why) < 0) {
+		if (filtertext_parse(argv[i], &filters[n], &why) < 0) {
 			free(filters);
 			return canctl_usage_error("bad filter '%s': %s",
 						  argv[i], why);

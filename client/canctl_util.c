@@ -108,29 +108,6 @@ int canctl_util_count(const char *s, long *count)
 	return 0;
 }
 
-int canctl_util_hex32(const char *s, const char *end, uint32_t *out)
-{
-	uint32_t v = 0;
-	const char *p;
-	int n;
-
-	if (end == s || end - s > 8)
-		return -1;
-	for (p = s; p < end; p++) {
-		if (*p >= '0' && *p <= '9')
-			n = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			n = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			n = *p - 'A' + 10;
-		else
-			return -1;
-		v = v << 4 | (uint32_t)n;
-	}
-	*out = v;
-	return 0;
-}
-
 int canctl_util_duration(const char *opt, const char *s, uint64_t *us)
 {
 	const char *why;

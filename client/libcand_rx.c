@@ -150,7 +150,8 @@ static int libcand_rx_wait(struct cand *h, int timeout_ms,
 	for (;;) {
 		if ((rc = pop(h, out)) != 0)
 			return rc;
-		if (libcand_read_msg(h, NULL) > 0)
+		/* What a message queued before it killed us comes first. */
+		if (libcand_read_msg(h, NULL) != 0)
 			continue;
 		if (h->dead)
 			return libcand_err_dead(h);

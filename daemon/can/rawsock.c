@@ -126,6 +126,16 @@ int rawsock_filters(const struct filter_desc *filters, size_t n, unsigned max,
 			free(kf);
 			return -EINVAL;
 		}
+		/* The wire's enum is open: a number we do not know is no kind.
+		 */
+		if (f->kind != FILTER_ANY && f->kind != FILTER_STANDARD &&
+		    f->kind != FILTER_EXTENDED) {
+			detail_set(detail, dsize,
+				   "filter %zu has an unknown kind %d", i,
+				   (int)f->kind);
+			free(kf);
+			return -EINVAL;
+		}
 		kf[i].can_id = f->id;
 		kf[i].can_mask = f->mask;
 		/* python-can: a kind pins the frame format via CAN_EFF_FLAG. */

@@ -133,22 +133,6 @@ START_TEST(test_stalled_client_costs_others_nothing)
 }
 END_TEST
 
-/* Packets the kernel's backlog queues dropped, all CPUs together. */
-static uint64_t softnet_drops(void)
-{
-	FILE *f = fopen("/proc/net/softnet_stat", "r");
-	unsigned long processed, dropped;
-	uint64_t sum = 0;
-	char line[512];
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "%lx %lx", &processed, &dropped) == 2)
-			sum += dropped;
-	fclose(f);
-	return sum;
-}
-
 /* Counts one client's frames of the flood until it has been quiet. */
 static uint32_t drain(cand_t *h)
 {

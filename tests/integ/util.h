@@ -44,6 +44,7 @@ Suite *sc_flow_suite(void);
 Suite *shared_suite(void);
 Suite *sharedlink_suite(void);
 Suite *echo_suite(void);
+Suite *faults_suite(void);
 
 /* A test case with the timeout every integration test gets. */
 TCase *util_tcase(const char *name);
@@ -202,6 +203,9 @@ long util_rss_kib(pid_t pid);
 #define UID_CANDTEST2 4243 /* groups candtest2, diag (4250) */
 #define UID_CANDTEST3 4244 /* group candtest3 only */
 #define GID_CAN	      4240
+
+/* softnet.c: frames the kernel's backlog queues dropped, all CPUs. */
+uint64_t softnet_drops(void);
 
 /* 1 if the interface exists. */
 int util_have_iface(const char *ifname);

@@ -19,8 +19,9 @@ set -eu
 #          systemd-sysusers), man-db (man page checks)
 # deb:     debhelper, dh-python and lintian (make deb: debian/control's
 #          Build-Depends are the build line above plus these and python3)
+# fuzz:    clang-14 and its libFuzzer/sanitizer runtimes (tests/fuzz)
 PACKAGES="
-build-essential pkg-config
+build-essential pkg-config clang-14 libclang-rt-14-dev
 libevent-dev libprotobuf-c-dev protobuf-c-compiler libsocketcan-dev
 libsystemd-dev check libinih-dev
 qemu-system-x86 linux-image-amd64 busybox-static cpio gzip kmod
