@@ -501,11 +501,13 @@ struct cand_event {
 			int slow_reader; /* because the handle read slowly */
 		} drops;
 		struct {
-			/* From losing the daemon to its answer on the new one.
+			/*
+			 * From finding the daemon gone (at once for a handle
+			 * that is receiving, else at its next call) to the
+			 * new daemon's answer.
 			 */
 			uint64_t gap_ns;
-			/* CLOCK_REALTIME at the loss; frame.timestamp_ns: now.
-			 */
+			/* CLOCK_REALTIME then; frame.timestamp_ns at its end */
 			uint64_t lost_ns;
 			int shutdown; /* it said it was stopping (else EOF) */
 		} reconnect;
