@@ -4,6 +4,7 @@
 #   make run        start the daemon (in a VM with vcan when the host has no CAN)
 #   make check      unit tests on the host, then integration tests in a VM
 #   make bench      throughput/latency against a direct CAN_RAW reader, in the VM
+#   make soak       SOAK_MINUTES (10) of load and churn on one daemon, in the VM
 #   make asan       build with ASan/UBSan into build-asan/
 #   make deb        Debian packages (debian/) into build/deb/, lintian-clean
 #   make install    DESTDIR=... PREFIX=... (binaries, library, units, config, man pages)
@@ -58,12 +59,14 @@ SOVERSION := 1
 UNIT_SRC := $(wildcard tests/unit/*.c)
 INTEG_SRC := $(wildcard tests/integ/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
+SOAK_SRC := $(wildcard tests/soak/*.c)
 
 BINS := $(BUILD)/cand $(BUILD)/canctl $(BUILD)/libcand.so $(BUILD)/libcand.a $(BUILD)/libcand.pc
 
-.PHONY: all deps run check check-unit check-layers check-install check-units check-vm bench asan \
+.PHONY: all deps run check check-unit check-layers check-install check-units check-vm bench soak asan \
 	check-asan valgrind install uninstall clean format format-check deb check-deb
-all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can)
+all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can) \
+	$(BUILD)/soak_can
 
 # Installs the Debian 12 packages the build and the VM tests need, once.
 deps:
@@ -113,6 +116,9 @@ $(BUILD)/test_integ: $(INTEG_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
 $(BUILD)/bench_can: $(BENCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PROTOBUF_LIBS) -lm
 
+$(BUILD)/soak_can: $(SOAK_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PROTOBUF_LIBS)
+
 # Unit tests need no CAN; integration tests run in a throwaway VM (or
 # natively as root when the host kernel has CAN).
 check: deps
@@ -148,10 +154,10 @@ asan:
 # Sanitizers and valgrind are for the daemon's code: the sandboxed systemd
 # run (no ptrace for LeakSanitizer, no time for valgrind) is check-vm's.
 check-asan: deps asan
-	CAND_VM_SYSTEMD=0 tests/vm/run-tests.sh build-asan
+	CAND_VM_SYSTEMD=0 CAND_VM_SOAK=0 tests/vm/run-tests.sh build-asan
 
 valgrind: all
-	CAND_VM_SYSTEMD=0 CAND_DAEMON_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	CAND_VM_SYSTEMD=0 CAND_VM_SOAK=0 CAND_DAEMON_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		tests/vm/run-tests.sh $(BUILD)
 
 # dpkg-buildpackage on a copy of the tree; the .debs, .buildinfo and
@@ -166,6 +172,11 @@ check-deb: deb
 bench: deps
 	$(MAKE) all
 	tests/vm/run-bench.sh $(BUILD)
+
+# make check runs a minute of it (tests/vm/run-tests.sh).
+soak: deps
+	$(MAKE) all
+	tests/vm/run-soak.sh $(BUILD) $${SOAK_MINUTES:-10}
 
 run: deps
 	$(MAKE) all
@@ -228,9 +239,9 @@ uninstall:
 	-rmdir $(DESTDIR)$(DATADIR)/cand 2>/dev/null
 
 # Every C file we write; the generated protobuf code is not ours to style.
-FORMAT_FILES := $(DAEMON_SRC) $(UNIT_SRC) $(INTEG_SRC) $(BENCH_SRC) \
+FORMAT_FILES := $(DAEMON_SRC) $(UNIT_SRC) $(INTEG_SRC) $(BENCH_SRC) $(SOAK_SRC) \
 	$(wildcard client/*.c daemon/*.h daemon/*/*.h client/*.h proto/*.h bench/*.h \
-		tests/unit/*.h tests/integ/*.h)
+		tests/unit/*.h tests/integ/*.h tests/soak/*.h)
 
 format:
 	clang-format -i $(FORMAT_FILES)
