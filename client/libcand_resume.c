@@ -202,6 +202,9 @@ int libcand_resume_poll(struct cand *h)
 		return h->dead;
 	if (!h->lost)
 		return 0;
+	/* What the old connection said before it went is still news. */
+	if (h->fd >= 0 && (rc = libcand_read_all(h, NULL)) < 0)
+		return rc;
 	if (now >= libcand_resume_giveup_ms(h))
 		return libcand_resume_give_up(h);
 	if (now < h->retry_ms)

@@ -13,6 +13,7 @@ Suite *bcm_suite(void);
 Suite *health_suite(void);
 Suite *policy_suite(void);
 Suite *read_suite(void);
+Suite *resume_suite(void);
 
 /* harness.c: one client of a daemon context, fed requests directly. */
 struct harness {
