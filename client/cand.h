@@ -148,7 +148,9 @@ int cand_connect(cand_t **out, const char *path);
  * cand_kernel_drops() counts from 0 again on the new connection.
  *
  * A call made while the daemon is away waits for it (up to its usual
- * time, and no longer than reconnect_ms from the loss), then goes on.
+ * time, and no longer than reconnect_ms from the loss), then goes on;
+ * but those on a task or monitor (modify, stop, resume, free) return at
+ * once: no daemon has it then, and it comes back as they left it.
  * A call whose request was in flight when the daemon went cannot know
  * whether it was done. It is repeated on the new connection when doing it
  * twice cannot put on a bus what the first may already have: every call

@@ -117,13 +117,17 @@ static int libcand_rpc(struct cand *h, Cand__Request *req,
 		memset(res, 0, sizeof(*res));
 		res->take = take;
 		res->take_arg = take_arg;
+		/*
+		 * What ref names is in no daemon while it is away: the replay
+		 * sets it up as its handle now says (the caller said it
+		 * first), or not at all once dropped. Nothing to wait for.
+		 */
+		if (ref != NULL && h->lost)
+			return 0;
 		/* While the daemon is away, wait for it to be back. */
 		if ((rc = libcand_resume_wait(h, deadline)) < 0)
 			return rc;
-		/*
-		 * Not on this connection: it was dropped before a replay could
-		 * set it up again, which is all that was asked.
-		 */
+		/* Dropped before a replay could set it up again: done. */
 		if (ref != NULL && ref->gen != h->gen)
 			return 0;
 		if (ref != NULL)

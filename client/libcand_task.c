@@ -170,29 +170,31 @@ CAND_EXPORT int cand_task_start(cand_t *h, const struct cand_frame *frames,
 	return 0;
 }
 
-/* The kept task_start of r with new frames, now in h->txp. */
-static void libcand_task_rekeep(struct cand *h, struct cand_ref *r, size_t n)
+/*
+ * r's kept task_start with the n frames now in h->txp instead, into *k:
+ * 0, or -1 when it cannot be (the handle then cannot come back).
+ */
+static int libcand_task_rekeep(struct cand *h, const struct cand_ref *r,
+			       size_t n, struct cand_kept *k)
 {
 	Cand__Request *req;
+	Cand__Frame **old;
+	size_t n_old;
 
-	if (r->kept.len == 0)
-		return;
 	req = cand__request__unpack(NULL, r->kept.len, r->kept.buf);
-	if (req == NULL || req->op_case != CAND__REQUEST__OP_TASK_START) {
-		h->unkept = 1;
-	} else {
-		Cand__Frame **old = req->task_start->frames;
-		size_t n_old = req->task_start->n_frames;
-
+	if (req != NULL && req->op_case == CAND__REQUEST__OP_TASK_START) {
 		/* Packing only reads them: ours in place of the old ones. */
+		old = req->task_start->frames;
+		n_old = req->task_start->n_frames;
 		req->task_start->frames = h->txp;
 		req->task_start->n_frames = n;
-		libcand_resume_keep(h, &r->kept, req);
+		libcand_resume_keep(h, k, req);
 		req->task_start->frames = old;
 		req->task_start->n_frames = n_old;
 	}
 	if (req != NULL)
 		cand__request__free_unpacked(req, NULL);
+	return k->len > 0 ? 0 : -1;
 }
 
 CAND_EXPORT int cand_task_modify(cand_task_t *t,
@@ -200,19 +202,28 @@ CAND_EXPORT int cand_task_modify(cand_task_t *t,
 {
 	Cand__Request req = CAND__REQUEST__INIT;
 	Cand__TaskModifyRequest tm = CAND__TASK_MODIFY_REQUEST__INIT;
+	struct cand_kept was, now = {NULL, 0};
+	struct cand *h;
 	int rc;
 
-	if (t == NULL || t->ref.h == NULL)
+	if (t == NULL || (h = t->ref.h) == NULL)
 		return CAND_EINVAL;
-	if ((rc = libcand_task_frames(t->ref.h, frames, n)) < 0)
+	if ((rc = libcand_task_frames(h, frames, n)) < 0)
 		return rc;
 	tm.n_frames = n;
-	tm.frames = t->ref.h->txp;
+	tm.frames = h->txp;
 	req.op_case = CAND__REQUEST__OP_TASK_MODIFY;
 	req.task_modify = &tm;
-	/* A repeat after a reconnection only sets the same data again. */
-	if ((rc = libcand_rpc_ref(t->ref.h, &req, &t->ref, &tm.task_id)) == 0)
-		libcand_task_rekeep(t->ref.h, &t->ref, n);
+	/* The new data first, as libcand_task_set() does the state. */
+	if (libcand_task_rekeep(h, &t->ref, n, &now) < 0)
+		h->unkept = 1;
+	was = t->ref.kept;
+	t->ref.kept = now;
+	if ((rc = libcand_rpc_ref(h, &req, &t->ref, &tm.task_id)) < 0) {
+		t->ref.kept = was;
+		was = now;
+	}
+	libcand_resume_drop(&was);
 	return rc;
 }
 
