@@ -33,6 +33,7 @@ T=$(mktemp -d /tmp/cand-soak.XXXXXX)
 LOG=$T/cand.log
 SOAK=$BUILD/soak_can
 bg=()
+# shellcheck disable=SC2154 # p is the loop's
 trap 'for p in "${bg[@]}"; do kill "$p" 2>/dev/null; done' EXIT
 
 CHECKS_NAME=soak
@@ -64,6 +65,7 @@ row() {
 	local r
 	r="$(rss) $(fds) $(clients) $(bcm_sockets)"
 	echo "$1 $r" >>"$T/rows"
+	# shellcheck disable=SC2086 # the four numbers, one a column
 	printf '| %8s | %9s | %6s | %7s | %11s |\n' "$1" $r
 }
 col() { awk -v l="$1" -v c="$2" '$1 == l { print $c }' "$T/rows"; }
