@@ -52,6 +52,7 @@ int libcand_err_kill(struct cand *h, int err, const char *fmt, ...)
  */
 int libcand_err_lost(struct cand *h, int err, const char *fmt, ...)
 {
+	char why[CAND_DETAIL_MAX];
 	int saved = errno;
 	uint64_t now;
 	va_list ap;
@@ -62,12 +63,16 @@ int libcand_err_lost(struct cand *h, int err, const char *fmt, ...)
 	if (h->refused != 0)
 		return libcand_err_kill(h, h->refused, "%s", h->lost_detail);
 	va_start(ap, fmt);
-	vsnprintf(h->lost_detail, sizeof(h->lost_detail), fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	if (h->reconnect_ms == 0 || h->unkept)
-		return libcand_err_kill(h, err, "%s%s", h->lost_detail,
+		return libcand_err_kill(h, err, "%s%s", why,
 					h->unkept ? " (no memory to reconnect)"
 						  : "");
+	/* The first word of a gap, or the shutdown event, says why. */
+	if (h->lost_mono_ns == 0 ||
+	    (err == CAND_ESHUTDOWN && !h->lost_shutdown))
+		memcpy(h->lost_detail, why, sizeof(why));
 	now = libcand_clock_ns(CLOCK_MONOTONIC);
 	/* A gap lasts until a replay is complete, however often it drops. */
 	if (h->lost_mono_ns == 0) {

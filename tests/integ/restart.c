@@ -389,15 +389,27 @@ END_TEST
 START_TEST(test_gives_up)
 {
 	struct cand_frame f = util_frame(0x126, 0, "07");
-	int64_t t0;
+	cand_task_t *t;
+	int64_t t0, t1;
 	cand_t *h;
 	int rc;
 
 	util_daemon_start(&d, "rs-giveup", "");
 	h = rs_connect(600);
 	ck_assert_int_eq(util_try_open(h, "vcan0"), 0);
+	ck_assert_int_eq(cand_task_start(h, &f, 1, 10000, 0, 0, &t), 0);
 	util_daemon_stop(&d);
 	t0 = rs_now_ms();
+	/* The task's frames until the shutdown event, then nothing yet. */
+	while ((rc = cand_recv(h, &f, 0)) == 1)
+		;
+	ck_assert_int_eq(rc, CAND_ETIMEOUT);
+	/* No daemon has the task now: stopping it waits for none. */
+	t1 = rs_now_ms();
+	ck_assert_int_eq(cand_task_stop(t), 0);
+	cand_task_free(t);
+	ck_assert_msg(rs_now_ms() - t1 < 300, "the task calls took %lld ms",
+		      (long long)(rs_now_ms() - t1));
 	rc = cand_recv(h, &f, 20000);
 	ck_assert_msg(rc == CAND_ESHUTDOWN, "cand_recv: %s (%s)",
 		      cand_strerror(rc), cand_last_detail(h));
