@@ -140,7 +140,7 @@ CAND_EXPORT int cand_connect_opts(cand_t **out,
 			       ? CAND_ESYS
 			       : CAND_ECONNECT;
 	}
-	/* dial() refused a path that does not fit. */
+	/* It fits: dial() took it. */
 	memcpy(h->path, path, strlen(path) + 1);
 	h->reconnect_ms = opts->reconnect_ms < 0 ? libcand_conn_reconnect_env()
 						 : opts->reconnect_ms;
@@ -445,8 +445,6 @@ int libcand_conn_write(struct cand *h, const unsigned char *p, size_t len,
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
-			if (res != NULL)
-				res->written = 1;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -486,5 +484,8 @@ int libcand_conn_write(struct cand *h, const unsigned char *p, size_t len,
 		return libcand_err_kill(h, CAND_ESYS, "send: %s",
 					strerror(errno));
 	}
+	/* Whole: the daemon may have done it, whatever happens next. */
+	if (res != NULL)
+		res->written = 1;
 	return 0;
 }

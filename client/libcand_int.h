@@ -124,7 +124,7 @@ struct cand_result {
 	uint32_t sent;
 	int has_created;
 	uint32_t created; /* a new task's or monitor's id */
-	int written;	  /* some of the request reached the daemon */
+	int written;	  /* all of the request went to the daemon */
 	int err;	  /* a local failure while taking the reply apart */
 	cand_take_fn take;
 	void *take_arg;
