@@ -158,8 +158,14 @@ int cand_connect(cand_t **out, const char *path);
  * cand_restart(). Those return CAND_ERECONNECTED instead (or cand_send()
  * the count of frames it knows were sent): the handle is connected
  * again, but whether the frames went out or the bus was changed only the
- * caller can judge, so only it may repeat them. A send the daemon
- * answered "shutting down" before sending anything is repeated.
+ * caller can judge, so only it may repeat them: a frame commands a
+ * machine, and twice may do twice what it says, where a new daemon has
+ * none of the old one's tasks, so the rest repeated do nothing twice. A
+ * request not wholly written, or a send the daemon answered "shutting
+ * down" before sending anything, was not done and is repeated.
+ *
+ * Under socket activation a reconnecting handle starts a stopped
+ * cand.service again; stop cand.socket too to keep it stopped.
  *
  * cand_fileno()'s descriptor stays the same across reconnections (an
  * epoll descriptor with the connection in it), so it can stay in any
