@@ -109,7 +109,8 @@ static const struct {
 	 "pace [-c SOCKET] IFACE ID RATE SECONDS  numbered frames, raw or "
 	 "through cand"},
 	{"check", soak_check,
-	 "check SOCKET IFACE ID  a steady client: every number, in order"},
+	 "check SOCKET|- IFACE ID  a steady client (-: a raw control): every "
+	 "number, in order"},
 	{"churn", soak_churn,
 	 "churn SOCKET IFACE SEED  clients that come, work and go, until "
 	 "SIGTERM"},

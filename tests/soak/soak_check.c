@@ -1,8 +1,10 @@
 /*
  * check SOCKET IFACE ID: a steady client of cand, opened on IFACE with a
  * filter for ID alone, receiving until SIGTERM, that checks every number
- * of pace's frames: each one the last plus one. Prints "ready" once open,
- * then at the end
+ * of pace's frames: each one the last plus one. SOCKET "-" makes it the
+ * control instead: a CAN_RAW socket of its own with cand's receive buffer
+ * (4 MiB), which tells a VM short of CPU from a daemon that loses frames.
+ * Prints "ready" once open, then at the end
  *
  *   check: received N first F last L lost X dup D order O drops K
  *          reconnected R gap G
@@ -11,10 +13,20 @@
  * reconnection, which cand.h says are lost; order a number below the
  * last, dup one equal to it, drops the kernel's on cand's socket.
  */
+#include <net/if.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/can.h>
+#include <linux/can/raw.h>
 
 #include "soak.h"
+
+/* cand's default can_receive_buffer, for a fair control. */
+#define CHECK_RCVBUF (4 << 20)
 
 struct check {
 	uint64_t received, lost, gap, dup, order, reconnected;
@@ -45,62 +57,135 @@ static void check_one(struct check *c, uint32_t seq)
 	c->after_gap = 0;
 }
 
-int soak_check(int argc, char **argv)
+/* The control: a raw socket with cand's buffer, filtered to id. */
+static int check_raw(const char *ifname, uint32_t id, struct check *c,
+		     uint64_t *drops)
+{
+	struct can_filter flt = {.can_id = id, .can_mask = CAN_SFF_MASK};
+	struct sockaddr_can addr = {.can_family = AF_CAN};
+	struct cand_frame f;
+	struct can_frame cf;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+	} ctl;
+	struct iovec iov = {.iov_base = &cf, .iov_len = sizeof(cf)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct pollfd pfd = {.events = POLLIN};
+	struct cmsghdr *cm;
+	int s, on = 1, size = CHECK_RCVBUF;
+	uint32_t seq, ovfl;
+
+	s = socket(PF_CAN, SOCK_RAW | SOCK_CLOEXEC, CAN_RAW);
+	if (s < 0 || (addr.can_ifindex = (int)if_nametoindex(ifname)) == 0 ||
+	    setsockopt(s, SOL_CAN_RAW, CAN_RAW_FILTER, &flt, sizeof(flt)) < 0 ||
+	    setsockopt(s, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)) < 0 ||
+	    (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) <
+		     0 &&
+	     setsockopt(s, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0) ||
+	    bind(s, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		perror("soak_can check: the control's socket");
+		return -1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	pfd.fd = s;
+	while (!soak_stopped()) {
+		if (poll(&pfd, 1, 200) != 1)
+			continue;
+		mh.msg_control = &ctl;
+		mh.msg_controllen = sizeof(ctl);
+		if (recvmsg(s, &mh, 0) != (ssize_t)sizeof(cf))
+			continue;
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+		     cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == SOL_SOCKET &&
+			    cm->cmsg_type == SO_RXQ_OVFL) {
+				memcpy(&ovfl, CMSG_DATA(cm), sizeof(ovfl));
+				*drops = ovfl;
+			}
+		memset(&f, 0, sizeof(f));
+		f.id = cf.can_id & CAN_EFF_MASK;
+		f.len = cf.len;
+		memcpy(f.data, cf.data, sizeof(cf.data));
+		if (soak_get_seq(&f, id, &seq))
+			check_one(c, seq);
+	}
+	close(s);
+	return 0;
+}
+
+/* A cand client on iface with a filter for id alone, until SIGTERM. */
+static int check_cand(const char *sock, const char *ifname, uint32_t id,
+		      struct check *c, uint64_t *drops)
 {
 	struct cand_filter flt = {.mask = 0x1fffffff, .kind = CAND_FILTER_ANY};
-	struct check c;
 	struct cand_options o;
 	struct cand_frame f;
-	uint32_t seq, id;
+	uint32_t seq;
 	cand_t *h;
 	int rc;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: soak_can check SOCKET IFACE ID\n");
-		return 2;
-	}
-	id = (uint32_t)soak_arg("id", argv[3]);
-	memset(&c, 0, sizeof(c));
 	flt.id = id;
-	if ((rc = cand_connect(&h, argv[1])) < 0) {
-		fprintf(stderr, "soak_can check: %s: %s\n", argv[1],
+	if ((rc = cand_connect(&h, sock)) < 0) {
+		fprintf(stderr, "soak_can check: %s: %s\n", sock,
 			cand_strerror(rc));
-		return 1;
+		return -1;
 	}
 	cand_options_init(&o);
-	o.channel = argv[2];
+	o.channel = ifname;
 	o.ignore_rx_error_frames = 1;
 	o.filters = &flt;
 	o.n_filters = 1;
 	if ((rc = cand_open(h, &o)) < 0) {
-		fprintf(stderr, "soak_can check: open %s: %s (%s)\n", argv[2],
+		fprintf(stderr, "soak_can check: open %s: %s (%s)\n", ifname,
 			cand_strerror(rc), cand_last_detail(h));
 		cand_close(h);
-		return 1;
+		return -1;
 	}
 	printf("ready\n");
 	fflush(stdout);
 	while (!soak_stopped()) {
 		rc = cand_recv(h, &f, 200);
 		if (rc == 1 && soak_get_seq(&f, id, &seq)) {
-			check_one(&c, seq);
+			check_one(c, seq);
 		} else if (rc == CAND_ERECONNECTED) {
-			c.reconnected++;
-			c.after_gap = 1;
+			c->reconnected++;
+			c->after_gap = 1;
 		} else if (rc != 1 && rc != CAND_ETIMEOUT) {
 			fprintf(stderr, "soak_can check: receive: %s (%s)\n",
 				cand_strerror(rc), cand_last_detail(h));
 			break;
 		}
 	}
+	*drops = cand_kernel_drops(h);
+	cand_close(h);
+	return rc == 1 || rc == CAND_ETIMEOUT || rc == CAND_ERECONNECTED ? 0
+									 : -1;
+}
+
+int soak_check(int argc, char **argv)
+{
+	struct check c;
+	uint64_t drops = 0;
+	uint32_t id;
+	int rc;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: soak_can check SOCKET|- IFACE ID\n");
+		return 2;
+	}
+	id = (uint32_t)soak_arg("id", argv[3]);
+	memset(&c, 0, sizeof(c));
+	rc = strcmp(argv[1], "-") == 0
+		     ? check_raw(argv[2], id, &c, &drops)
+		     : check_cand(argv[1], argv[2], id, &c, &drops);
 	printf("check: received %llu first %lu last %lu lost %llu dup %llu "
 	       "order %llu drops %llu reconnected %llu gap %llu\n",
 	       (unsigned long long)c.received, (unsigned long)c.first,
 	       (unsigned long)c.last, (unsigned long long)c.lost,
 	       (unsigned long long)c.dup, (unsigned long long)c.order,
-	       (unsigned long long)cand_kernel_drops(h),
-	       (unsigned long long)c.reconnected, (unsigned long long)c.gap);
-	cand_close(h);
-	return rc == 1 || rc == CAND_ETIMEOUT || rc == CAND_ERECONNECTED ? 0
-									 : 1;
+	       (unsigned long long)drops, (unsigned long long)c.reconnected,
+	       (unsigned long long)c.gap);
+	return rc < 0 ? 1 : 0;
 }
