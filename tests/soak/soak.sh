@@ -79,6 +79,10 @@ wait_for() { # SECS CMD...
 	return 1
 }
 
+# A vcan hands every frame to its CPU's backlog, 1000 deep: a sender
+# catching up after the VM stalled overflows it before any socket sees
+# the frames, cand's or the control's.
+sysctl -qw net.core.netdev_max_backlog=100000
 for d in vcan0 vcan2; do
 	ip link show "$d" >/dev/null 2>&1 || ip link add dev "$d" type vcan
 	ip link set "$d" up
