@@ -45,16 +45,6 @@ prop() { systemctl show -P "$2" "$1"; }
 list_as() { as "$1" timeout 60 "$CANCTL" list >/dev/null; }
 # in_journal REGEX: cand.service logged a line matching it.
 in_journal() { journalctl --no-pager -u cand.service -g "$1" -q >/dev/null; }
-# wait_for SECS CMD...: until CMD succeeds; generous, the VM is emulated.
-wait_for() {
-	local secs=$1 _
-	shift
-	for _ in $(seq $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 is_active() { [ "$(systemctl is-active "$1")" = active ]; }
 receivers() {
 	cat /proc/net/can/rcvlist_{all,fil,inv,sff,eff,err} | awk -v d="$1" '$1 == d' | wc -l

@@ -36,15 +36,6 @@ finish() {
 	checks_summary
 }
 prop() { systemctl show -P "$2" "$1"; }
-wait_for() { # SECS CMD...
-	local secs=$1 _
-	shift
-	for _ in $(seq $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 receivers() {
 	cat /proc/net/can/rcvlist_{all,fil,inv,sff,eff,err} | awk -v d="$1" '$1 == d' | wc -l
 }

@@ -69,6 +69,32 @@ uint32_t soak_rand(uint32_t *state)
 	return *state = x;
 }
 
+cand_t *soak_open(const char *mode, const char *sock, const char *ifname,
+		  const struct cand_filter *filter)
+{
+	struct cand_options o;
+	cand_t *h;
+	int rc;
+
+	if ((rc = cand_connect(&h, sock)) < 0) {
+		fprintf(stderr, "soak_can %s: %s: %s\n", mode, sock,
+			cand_strerror(rc));
+		return NULL;
+	}
+	cand_options_init(&o);
+	o.channel = ifname;
+	o.ignore_rx_error_frames = 1;
+	o.filters = filter;
+	o.n_filters = 1;
+	if ((rc = cand_open(h, &o)) < 0) {
+		fprintf(stderr, "soak_can %s: open %s: %s (%s)\n", mode, ifname,
+			cand_strerror(rc), cand_last_detail(h));
+		cand_close(h);
+		return NULL;
+	}
+	return h;
+}
+
 void soak_put_seq(struct cand_frame *f, uint32_t id, uint32_t seq)
 {
 	uint32_t inv = ~seq;

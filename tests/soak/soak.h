@@ -24,6 +24,13 @@ long soak_arg(const char *what, const char *s);
 /* xorshift32: the churners' and garbage clients' dice. */
 uint32_t soak_rand(uint32_t *state);
 
+/*
+ * A handle on sock opened on ifname with one filter and no error frames,
+ * or NULL said on stderr under the name of mode.
+ */
+cand_t *soak_open(const char *mode, const char *sock, const char *ifname,
+		  const struct cand_filter *filter);
+
 void soak_put_seq(struct cand_frame *f, uint32_t id, uint32_t seq);
 /* 1 and *seq for a well-formed numbered frame of id, else 0. */
 int soak_get_seq(const struct cand_frame *f, uint32_t id, uint32_t *seq);

@@ -69,15 +69,6 @@ row() {
 	printf '| %8s | %9s | %6s | %7s | %11s |\n' "$1" $r
 }
 col() { awk -v l="$1" -v c="$2" '$1 == l { print $c }' "$T/rows"; }
-wait_for() { # SECS CMD...
-	local secs=$1 _
-	shift
-	for _ in $(seq $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # A vcan hands every frame to its CPU's backlog, 1000 deep: a sender
 # catching up after the VM stalled overflows it before any socket sees

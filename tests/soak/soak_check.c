@@ -120,29 +120,14 @@ static int check_cand(const char *sock, const char *ifname, uint32_t id,
 		      struct check *c, uint64_t *drops)
 {
 	struct cand_filter flt = {.mask = 0x1fffffff, .kind = CAND_FILTER_ANY};
-	struct cand_options o;
 	struct cand_frame f;
 	uint32_t seq;
 	cand_t *h;
-	int rc;
+	int rc = 0;
 
 	flt.id = id;
-	if ((rc = cand_connect(&h, sock)) < 0) {
-		fprintf(stderr, "soak_can check: %s: %s\n", sock,
-			cand_strerror(rc));
+	if ((h = soak_open("check", sock, ifname, &flt)) == NULL)
 		return -1;
-	}
-	cand_options_init(&o);
-	o.channel = ifname;
-	o.ignore_rx_error_frames = 1;
-	o.filters = &flt;
-	o.n_filters = 1;
-	if ((rc = cand_open(h, &o)) < 0) {
-		fprintf(stderr, "soak_can check: open %s: %s (%s)\n", ifname,
-			cand_strerror(rc), cand_last_detail(h));
-		cand_close(h);
-		return -1;
-	}
 	printf("ready\n");
 	fflush(stdout);
 	while (!soak_stopped()) {

@@ -57,33 +57,6 @@ static int pace_raw_open(const char *ifname)
 	return s;
 }
 
-/* Only sends: a filter that passes nothing, no error frames. */
-static cand_t *pace_cand_open(const char *sock, const char *ifname)
-{
-	struct cand_filter none = {.id = 0, .mask = 0, .invert = 1};
-	struct cand_options o;
-	cand_t *h;
-	int rc;
-
-	if ((rc = cand_connect(&h, sock)) < 0) {
-		fprintf(stderr, "soak_can pace: %s: %s\n", sock,
-			cand_strerror(rc));
-		return NULL;
-	}
-	cand_options_init(&o);
-	o.channel = ifname;
-	o.ignore_rx_error_frames = 1;
-	o.filters = &none;
-	o.n_filters = 1;
-	if ((rc = cand_open(h, &o)) < 0) {
-		fprintf(stderr, "soak_can pace: open %s: %s (%s)\n", ifname,
-			cand_strerror(rc), cand_last_detail(h));
-		cand_close(h);
-		return NULL;
-	}
-	return h;
-}
-
 static int pace_raw_send(struct pace *p, const struct cand_frame *f)
 {
 	struct can_frame cf;
@@ -130,6 +103,7 @@ static int pace_cand_send(struct pace *p, const struct cand_frame *f, int n)
 
 int soak_pace(int argc, char **argv)
 {
+	struct cand_filter none = {.id = 0, .mask = 0, .invert = 1};
 	struct cand_frame batch[PACE_BATCH];
 	struct pace p = {.raw = -1};
 	struct timespec next;
@@ -152,8 +126,10 @@ int soak_pace(int argc, char **argv)
 	id = soak_arg("id", argv[2]);
 	rate = soak_arg("rate", argv[3]);
 	secs = soak_arg("seconds", argv[4]);
-	if (sock != NULL ? (p.h = pace_cand_open(sock, argv[1])) == NULL
-			 : (p.raw = pace_raw_open(argv[1])) < 0)
+	/* Through cand it only sends: a filter that passes nothing. */
+	if (sock != NULL
+		    ? (p.h = soak_open("pace", sock, argv[1], &none)) == NULL
+		    : (p.raw = pace_raw_open(argv[1])) < 0)
 		return 1;
 	start = t0 = soak_now_ms();
 	clock_gettime(CLOCK_MONOTONIC, &next);
