@@ -7,11 +7,12 @@
  * Prints "ready" once open, then at the end
  *
  *   check: received N first F last L lost X dup D order O drops K
- *          reconnected R gap G
+ *          reconnected R gap G (slow reader S)
  *
  * (one line). lost counts numbers skipped; gap those skipped across a
  * reconnection, which cand.h says are lost; order a number below the
- * last, dup one equal to it, drops the kernel's on cand's socket.
+ * last, dup one equal to it, drops the kernel's on cand's socket, S
+ * those of them cand's drop events blame on this process reading late.
  */
 #include <net/if.h>
 #include <poll.h>
@@ -29,7 +30,7 @@
 #define CHECK_RCVBUF (4 << 20)
 
 struct check {
-	uint64_t received, lost, gap, dup, order, reconnected;
+	uint64_t received, lost, gap, dup, order, reconnected, slow;
 	int have;
 	uint32_t first, last;
 	int after_gap; /* a reconnection since the last frame */
@@ -120,7 +121,7 @@ static int check_cand(const char *sock, const char *ifname, uint32_t id,
 		      struct check *c, uint64_t *drops)
 {
 	struct cand_filter flt = {.mask = 0x1fffffff, .kind = CAND_FILTER_ANY};
-	struct cand_frame f;
+	struct cand_event ev;
 	uint32_t seq;
 	cand_t *h;
 	int rc = 0;
@@ -131,12 +132,17 @@ static int check_cand(const char *sock, const char *ifname, uint32_t id,
 	printf("ready\n");
 	fflush(stdout);
 	while (!soak_stopped()) {
-		rc = cand_recv(h, &f, 200);
-		if (rc == 1 && soak_get_seq(&f, id, &seq)) {
+		rc = cand_recv_event(h, &ev, 200);
+		if (rc == 1 && ev.type == CAND_EVENT_FRAME &&
+		    soak_get_seq(&ev.frame, id, &seq)) {
 			check_one(c, seq);
-		} else if (rc == CAND_ERECONNECTED) {
+		} else if (rc == 1 && ev.type == CAND_EVENT_RECONNECTED) {
 			c->reconnected++;
 			c->after_gap = 1;
+		} else if (rc == 1 && ev.type == CAND_EVENT_DROPS &&
+			   ev.drops.slow_reader) {
+			/* cand held off: this process did not read in time. */
+			c->slow += ev.drops.dropped;
 		} else if (rc != 1 && rc != CAND_ETIMEOUT) {
 			fprintf(stderr, "soak_can check: receive: %s (%s)\n",
 				cand_strerror(rc), cand_last_detail(h));
@@ -166,11 +172,12 @@ int soak_check(int argc, char **argv)
 		     ? check_raw(argv[2], id, &c, &drops)
 		     : check_cand(argv[1], argv[2], id, &c, &drops);
 	printf("check: received %llu first %lu last %lu lost %llu dup %llu "
-	       "order %llu drops %llu reconnected %llu gap %llu\n",
+	       "order %llu drops %llu reconnected %llu gap %llu (slow reader "
+	       "%llu)\n",
 	       (unsigned long long)c.received, (unsigned long)c.first,
 	       (unsigned long)c.last, (unsigned long long)c.lost,
 	       (unsigned long long)c.dup, (unsigned long long)c.order,
 	       (unsigned long long)drops, (unsigned long long)c.reconnected,
-	       (unsigned long long)c.gap);
+	       (unsigned long long)c.gap, (unsigned long long)c.slow);
 	return rc < 0 ? 1 : 0;
 }
