@@ -4,6 +4,7 @@
 #   make run        start the daemon (in a VM with vcan when the host has no CAN)
 #   make check      unit tests on the host, then integration tests in a VM
 #   make bench      throughput/latency against a direct CAN_RAW reader, in the VM
+#   make soak       SOAK_MINUTES (10) of load and churn on one daemon, in the VM
 #   make asan       build with ASan/UBSan into build-asan/
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (tests/fuzz/)
 #   make deb        Debian packages (debian/) into build/deb/, lintian-clean
@@ -61,12 +62,14 @@ SOVERSION := 1
 UNIT_SRC := $(wildcard tests/unit/*.c)
 INTEG_SRC := $(wildcard tests/integ/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
+SOAK_SRC := $(wildcard tests/soak/*.c)
 
 BINS := $(BUILD)/cand $(BUILD)/canctl $(BUILD)/libcand.so $(BUILD)/libcand.a $(BUILD)/libcand.pc
 
-.PHONY: all deps run check check-unit check-layers check-install check-units check-vm bench asan \
+.PHONY: all deps run check check-unit check-layers check-install check-units check-vm bench soak asan \
 	check-asan valgrind install uninstall clean format format-check deb check-deb
-all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can) python
+all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can) \
+	$(BUILD)/soak_can python
 
 # python-can's interface "cand": BUILD/python, install-python, uninstall-python.
 include client/python/python.mk
@@ -119,6 +122,9 @@ $(BUILD)/test_integ: $(INTEG_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
 $(BUILD)/bench_can: $(BENCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PROTOBUF_LIBS) -lm
 
+$(BUILD)/soak_can: $(SOAK_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PROTOBUF_LIBS)
+
 # Unit tests need no CAN; integration tests run in a throwaway VM (or
 # natively as root when the host kernel has CAN).
 check: deps
@@ -155,10 +161,10 @@ asan:
 # Sanitizers and valgrind are for the daemon's code: the sandboxed systemd
 # run (no ptrace for LeakSanitizer, no time for valgrind) is check-vm's.
 check-asan: deps asan
-	CAND_VM_SYSTEMD=0 tests/vm/run-tests.sh build-asan
+	CAND_VM_SYSTEMD=0 CAND_VM_SOAK=0 tests/vm/run-tests.sh build-asan
 
 valgrind: all
-	CAND_VM_SYSTEMD=0 CAND_DAEMON_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	CAND_VM_SYSTEMD=0 CAND_VM_SOAK=0 CAND_DAEMON_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		tests/vm/run-tests.sh $(BUILD)
 
 # dpkg-buildpackage on a copy of the tree; the .debs, .buildinfo and
@@ -173,6 +179,11 @@ check-deb: deb
 bench: deps
 	$(MAKE) all
 	tests/vm/run-bench.sh $(BUILD)
+
+# make check runs a minute of it (tests/vm/run-tests.sh).
+soak: deps
+	$(MAKE) all
+	tests/vm/run-soak.sh $(BUILD) $${SOAK_MINUTES:-10}
 
 run: deps
 	$(MAKE) all
@@ -238,9 +249,9 @@ uninstall: uninstall-python
 	-rmdir $(DESTDIR)$(DATADIR)/cand 2>/dev/null
 
 # Every C file we write; the generated protobuf code is not ours to style.
-FORMAT_FILES := $(DAEMON_SRC) $(UNIT_SRC) $(INTEG_SRC) $(BENCH_SRC) \
+FORMAT_FILES := $(DAEMON_SRC) $(UNIT_SRC) $(INTEG_SRC) $(BENCH_SRC) $(SOAK_SRC) \
 	$(wildcard client/*.c daemon/*.h daemon/*/*.h client/*.h proto/*.h bench/*.h \
-		tests/unit/*.h tests/integ/*.h tests/fuzz/*.c tests/fuzz/*.h)
+		tests/unit/*.h tests/integ/*.h tests/fuzz/*.c tests/fuzz/*.h tests/soak/*.h)
 
 format:
 	clang-format -i $(FORMAT_FILES)

@@ -49,6 +49,8 @@ int canctl_util_iface(const char *cmd, const char *iface);
  */
 int canctl_util_frames(const char *cmd, int argc, char **argv,
 		       struct cand_frame **out, int *fd);
+/* A line to stderr, after what stdout has so far. */
+void canctl_util_note(const char *what);
 /* Blocks the stop signals; *waitmask lets them through in ppoll(). */
 void canctl_util_signals(sigset_t *waitmask);
 /* A stop signal came. */
@@ -56,7 +58,8 @@ int canctl_util_stopped(void);
 /*
  * Hands every event to handle() until a stop signal, until handle()
  * returns nonzero (its value minus one is the exit status), until
- * idle_ms (>= 0) pass without any, or until receiving fails (what).
+ * idle_ms (>= 0) pass without any, or until receiving fails (what). A
+ * reconnection is said on stderr (and handed on).
  */
 int canctl_util_events(cand_t *h, int idle_ms, const sigset_t *waitmask,
 		       const char *what,

@@ -130,11 +130,10 @@ static int canctl_dump_loop(struct canctl_dump *d, int idle_ms,
 							       errno != EPIPE
 						       ? 1
 						       : 0;
-			} else if (rc == CAND_ENETDOWN || rc == CAND_ENODEV) {
+			} else if (rc == CAND_ENETDOWN || rc == CAND_ENODEV ||
+				   rc == CAND_ERECONNECTED) {
 				/* The handle stays usable; so does the dump. */
-				fflush(stdout);
-				fprintf(stderr, "canctl: %s\n",
-					cand_last_detail(d->h));
+				canctl_util_note(cand_last_detail(d->h));
 			} else if (rc == CAND_ETIMEOUT)
 				break;
 			else {

@@ -45,11 +45,13 @@ CAND_EXPORT int cand_open(cand_t *h, const struct cand_options *opts)
 	req.open = &open;
 
 	rc = libcand_rpc_call(h, &req, &res, NULL, NULL);
-	free(fp);
-	free(f);
-	if (rc == 0)
+	if (rc == 0) {
 		libcand_pb_get_str(h->channel, sizeof(h->channel),
 				   open.channel);
+		libcand_resume_keep(h, &h->kept_open, &req);
+	}
+	free(fp);
+	free(f);
 	return rc;
 }
 
@@ -72,6 +74,8 @@ CAND_EXPORT int cand_set_filters(cand_t *h, const struct cand_filter *filters,
 	req.set_filters = &sf;
 
 	rc = libcand_rpc_call(h, &req, &res, NULL, NULL);
+	if (rc == 0)
+		libcand_resume_keep(h, &h->kept_filters, &req);
 	free(fp);
 	free(f);
 	return rc;
@@ -155,9 +159,24 @@ static int libcand_rx_wait(struct cand *h, int timeout_ms,
 			continue;
 		if (h->dead)
 			return libcand_err_dead(h);
-		if (libcand_conn_more(h, timeout_ms, &deadline) == 0)
-			return libcand_err_set(h, CAND_ETIMEOUT, "%s", "");
+		if (!h->lost) {
+			if (libcand_conn_more(h, timeout_ms, &deadline) == 0)
+				break;
+			continue;
+		}
+		/* Away: a try when one is due, else wait for it. */
+		if ((rc = libcand_resume_poll(h)) < 0)
+			return rc;
+		if (!h->lost || h->dead)
+			continue;
+		if (timeout_ms == 0)
+			break;
+		if (timeout_ms > 0 && deadline < 0)
+			deadline = libcand_conn_now_ms() + timeout_ms;
+		if (!libcand_resume_sleep(h, deadline))
+			break;
 	}
+	return libcand_err_set(h, CAND_ETIMEOUT, "%s", "");
 }
 
 static int libcand_rx_pop_frame(struct cand *h, void *frame)

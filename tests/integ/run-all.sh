@@ -259,8 +259,9 @@ if alive "$pid"; then
 	client=""
 	if [ -x "$BUILD/canctl" ]; then
 		before=$(receivers vcan0)
-		timeout -k 5 $((60 * slow)) "$BUILD/canctl" dump -T $((50000 * slow)) vcan0 \
-			>/tmp/cand-integ-lastclient.out 2>&1 &
+		# It tries to reconnect for a second, then goes (restart.c, with).
+		CAND_RECONNECT_MS=1000 timeout -k 5 $((60 * slow)) "$BUILD/canctl" dump \
+			-T $((50000 * slow)) vcan0 >/tmp/cand-integ-lastclient.out 2>&1 &
 		client=$!
 		for _ in $(seq $((100 * slow))); do
 			[ "$(receivers vcan0)" -gt "$before" ] && break

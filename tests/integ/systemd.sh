@@ -46,16 +46,6 @@ prop() { systemctl show -P "$2" "$1"; }
 list_as() { as "$1" timeout 60 "$CANCTL" list >/dev/null; }
 # in_journal REGEX: cand.service logged a line matching it.
 in_journal() { journalctl --no-pager -u cand.service -g "$1" -q >/dev/null; }
-# wait_for SECS CMD...: until CMD succeeds; generous, the VM is emulated.
-wait_for() {
-	local secs=$1 _
-	shift
-	for _ in $(seq $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 is_active() { [ "$(systemctl is-active "$1")" = active ]; }
 receivers() {
 	cat /proc/net/can/rcvlist_{all,fil,inv,sff,eff,err} | awk -v d="$1" '$1 == d' | wc -l
@@ -228,7 +218,9 @@ cp "$REPO/etc/cand.conf" /etc/cand.conf
 
 # ---- stop ----
 before=$(receivers vcan0)
-as candtest timeout 60 "$CANCTL" dump vcan0 >"$T/last" 2>&1 &
+# Not reconnecting: it would start the service again through the socket
+# (systemd_restart.sh has the clients that do).
+as candtest env CAND_RECONNECT_MS=0 timeout 60 "$CANCTL" dump vcan0 >"$T/last" 2>&1 &
 last=$!
 wait_for 20 more_receivers vcan0 "$before"
 check "systemctl stop cand.service" systemctl stop cand.service

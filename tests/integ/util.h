@@ -45,6 +45,7 @@ Suite *shared_suite(void);
 Suite *sharedlink_suite(void);
 Suite *echo_suite(void);
 Suite *faults_suite(void);
+Suite *restart_suite(void);
 
 /* A test case with the timeout every integration test gets. */
 TCase *util_tcase(const char *name);

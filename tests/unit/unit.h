@@ -17,6 +17,7 @@ Suite *sc_suite(void);	 /* test_sc.c: socketcand's text */
 Suite *peer_suite(void); /* test_peer.c: network peers and their rules */
 Suite *shared_suite(void);
 Suite *filtertext_suite(void);
+Suite *resume_suite(void);
 
 /* harness.c: one client of a daemon context, fed requests directly. */
 struct harness {
