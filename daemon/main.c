@@ -133,8 +133,9 @@ static void main_isolate_changed(const struct cand_config *now,
 		same = strcmp(now->isolate.patterns[i],
 			      cfg->isolate.patterns[i]) == 0;
 	if (!same)
-		log_warn("[isolate] changed: it takes effect when cand.service "
-			 "is restarted (systemctl restart cand)");
+		log_warn("[isolate] changed: it takes effect when the units "
+			 "start again (systemctl restart cand-netns, which "
+			 "restarts cand)");
 }
 
 /*

@@ -255,6 +255,33 @@ static uint64_t chan_total_drops(const struct chan *c)
 	return c->drops_base + c->kernel_drops;
 }
 
+uint64_t chan_drops(const struct chan *c)
+{
+	return chan_total_drops(c);
+}
+
+size_t chan_filters_text(const struct chan *c, char *buf, size_t size)
+{
+	const struct can_filter *f = c->opts.filters;
+	size_t i, n = c->opts.n_filters;
+
+	buf[0] = '\0';
+	/* What rawsock_filters() makes of none: one that matches anything. */
+	if (n == 1 && f[0].can_id == 0 && f[0].can_mask == 0) {
+		detail_set(buf, size, "all");
+		return 0;
+	}
+	/* candump's notation: ID:MASK, ID~MASK inverted. */
+	for (i = 0; i < n; i++)
+		detail_append(buf, size, "%s%0*X%c%0*X", i ? " " : "",
+			      (f[i].can_id & CAN_EFF_FLAG) ? 8 : 3,
+			      f[i].can_id & CAN_EFF_MASK,
+			      (f[i].can_id & CAN_INV_FILTER) ? '~' : ':',
+			      (f[i].can_id & CAN_EFF_FLAG) ? 8 : 3,
+			      f[i].can_mask & CAN_EFF_MASK);
+	return n;
+}
+
 /*
  * The kernel dropped frames for this client since the last report: say so
  * in an event of its own, ahead of the frames that came after them.
@@ -331,6 +358,7 @@ static void chan_on_read(evutil_socket_t fd, short what, void *arg)
 		b.kernel_drops = chan_total_drops(c);
 		if (outq_frames(&s->q, &b) < 0)
 			break;
+		s->stats.rx_frames += b.count;
 		if (b.count < RAW_BATCH)
 			break;
 	}
