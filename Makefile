@@ -24,6 +24,9 @@ DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 # systemd searches /usr/local/lib/... as well as /usr/lib/...
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# cand-netns, which the units run as root.
+LIBEXECDIR ?= $(PREFIX)/libexec
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 BUILD ?= build
@@ -192,6 +195,7 @@ run: deps
 # The units, tmpfiles and man pages name installed paths; install writes
 # them with this PREFIX's.
 INSTALL_SED = sed -e 's|/usr/sbin/cand|$(SBINDIR)/cand|g' \
+	-e 's|/usr/libexec/cand/|$(LIBEXECDIR)/cand/|g' \
 	-e 's|/etc/cand.conf|$(SYSCONFDIR)/cand.conf|g' \
 	-e 's|/usr/share/cand/|$(DATADIR)/cand/|g'
 MANPAGES := docs/man/cand.8 docs/man/canctl.1 docs/man/cand.conf.5
@@ -200,7 +204,8 @@ install: $(BINS) install-python
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DATADIR)/cand $(DESTDIR)$(SYSCONFDIR) \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(LIBEXECDIR)/cand $(DESTDIR)$(UDEVRULESDIR)
 	install -m 755 $(BUILD)/cand $(DESTDIR)$(SBINDIR)/cand
 	install -m 755 $(BUILD)/canctl $(DESTDIR)$(BINDIR)/canctl
 	install -m 644 $(BUILD)/libcand.a $(DESTDIR)$(LIBDIR)/libcand.a
@@ -212,10 +217,15 @@ install: $(BINS) install-python
 	$(INSTALL_SED) systemd/cand.service >$(DESTDIR)$(UNITDIR)/cand.service
 	$(INSTALL_SED) systemd/cand.socket >$(DESTDIR)$(UNITDIR)/cand.socket
 	$(INSTALL_SED) systemd/cand-socketcand.socket >$(DESTDIR)$(UNITDIR)/cand-socketcand.socket
+	$(INSTALL_SED) systemd/cand-netns.service >$(DESTDIR)$(UNITDIR)/cand-netns.service
+	$(INSTALL_SED) systemd/cand-netns >$(DESTDIR)$(LIBEXECDIR)/cand/cand-netns
+	$(INSTALL_SED) systemd/cand.rules >$(DESTDIR)$(UDEVRULESDIR)/60-cand.rules
+	chmod 755 $(DESTDIR)$(LIBEXECDIR)/cand/cand-netns
 	$(INSTALL_SED) systemd/cand.tmpfiles >$(DESTDIR)$(TMPFILESDIR)/cand.conf
 	install -m 644 systemd/cand.sysusers $(DESTDIR)$(SYSUSERSDIR)/cand.conf
 	chmod 644 $(DESTDIR)$(UNITDIR)/cand.service $(DESTDIR)$(UNITDIR)/cand.socket \
 		$(DESTDIR)$(UNITDIR)/cand-socketcand.socket \
+		$(DESTDIR)$(UNITDIR)/cand-netns.service $(DESTDIR)$(UDEVRULESDIR)/60-cand.rules \
 		$(DESTDIR)$(TMPFILESDIR)/cand.conf $(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc
 	install -m 644 etc/cand.conf $(DESTDIR)$(DATADIR)/cand/cand.conf
 	@# Never over an administrator's file: it is theirs once there.
@@ -236,6 +246,8 @@ uninstall: uninstall-python
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc \
 		$(DESTDIR)$(UNITDIR)/cand.service $(DESTDIR)$(UNITDIR)/cand.socket \
 		$(DESTDIR)$(UNITDIR)/cand-socketcand.socket \
+		$(DESTDIR)$(UNITDIR)/cand-netns.service $(DESTDIR)$(LIBEXECDIR)/cand/cand-netns \
+		$(DESTDIR)$(UDEVRULESDIR)/60-cand.rules \
 		$(DESTDIR)$(SYSUSERSDIR)/cand.conf $(DESTDIR)$(TMPFILESDIR)/cand.conf \
 		$(DESTDIR)$(MANDIR)/man8/cand.8 $(DESTDIR)$(MANDIR)/man1/canctl.1 \
 		$(DESTDIR)$(MANDIR)/man5/cand.conf.5
@@ -246,7 +258,7 @@ uninstall: uninstall-python
 		echo "uninstall: keeping the changed $(DESTDIR)$(SYSCONFDIR)/cand.conf"; \
 	fi
 	rm -f $(DESTDIR)$(DATADIR)/cand/cand.conf
-	-rmdir $(DESTDIR)$(DATADIR)/cand 2>/dev/null
+	-rmdir $(DESTDIR)$(DATADIR)/cand $(DESTDIR)$(LIBEXECDIR)/cand 2>/dev/null
 
 # Every C file we write; the generated protobuf code is not ours to style.
 FORMAT_FILES := $(DAEMON_SRC) $(UNIT_SRC) $(INTEG_SRC) $(BENCH_SRC) $(SOAK_SRC) \

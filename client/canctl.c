@@ -17,22 +17,15 @@
 extern const struct canctl_cmd canctl_list_cmd, canctl_send_cmd,
 	canctl_dump_cmd, canctl_periodic_cmd, canctl_monitor_cmd,
 	canctl_bus_state_cmd, canctl_bus_set_cmd, canctl_bus_restart_cmd,
-	canctl_events_cmd;
+	canctl_events_cmd, canctl_clients_cmd;
 static const struct canctl_cmd canctl_help_cmd;
 
 /* In the order canctl --help shows them. */
 static const struct canctl_cmd *const canctl_cmds[] = {
-	&canctl_list_cmd,
-	&canctl_send_cmd,
-	&canctl_dump_cmd,
-	&canctl_periodic_cmd,
-	&canctl_monitor_cmd,
-	&canctl_bus_state_cmd,
-	&canctl_bus_set_cmd,
-	&canctl_bus_restart_cmd,
-	&canctl_events_cmd,
-	&canctl_help_cmd,
-	NULL,
+	&canctl_list_cmd,     &canctl_send_cmd,	       &canctl_dump_cmd,
+	&canctl_periodic_cmd, &canctl_monitor_cmd,     &canctl_bus_state_cmd,
+	&canctl_bus_set_cmd,  &canctl_bus_restart_cmd, &canctl_events_cmd,
+	&canctl_clients_cmd,  &canctl_help_cmd,	       NULL,
 };
 
 /* A command's part of the help: its synopsis, then its lines indented. */

@@ -214,6 +214,35 @@ int cand_set_filters(cand_t *h, const struct cand_filter *filters, size_t n);
 /* All CAN interfaces; free *out with free(). Returns the count. */
 int cand_list(cand_t *h, struct cand_iface **out);
 
+/* One connected client, as the daemon sees it (cand_clients()). */
+struct cand_client {
+	unsigned id; /* the daemon's number for it, as in its log */
+	long pid;
+	unsigned long uid, gid;
+	char comm[16]; /* the command it ran when it connected; "?" unknown */
+	int open;
+	char channel[CAND_IFNAMSIZ]; /* "" is every interface */
+	unsigned n_filters;	     /* 0: it receives everything */
+	char filters[256];	     /* candump's ID:MASK and ID~MASK; "all" */
+	unsigned tasks, monitors;
+	uint64_t rx_frames;	/* delivered to it from the buses */
+	uint64_t tx_frames;	/* of its sends, handed to the kernel */
+	uint64_t kernel_drops;	/* dropped by the kernel for it */
+	uint64_t backlog_bytes; /* its output queued in the daemon */
+	uint64_t refused;	/* frames of its sends over its send budget */
+	uint64_t delayed;	/* frames of its sends that waited for it */
+	unsigned tasks_refused; /* periodic tasks over its send budget */
+	char budgets[160];	/* "vcan0 100/s burst 10, ..."; "" none */
+	int send_pending;	/* a send is waiting for room or budget */
+};
+
+/*
+ * Every connected client (this one too), for root and users with the
+ * 'admin' right on every interface; free *out with free(). Returns the
+ * count.
+ */
+int cand_clients(cand_t *h, struct cand_client **out);
+
 /*
  * The descriptor to poll for readability: the socket, or with reconnection
  * on an epoll descriptor that holds it and stays across reconnections.

@@ -39,6 +39,16 @@ struct policy;	      /* conf/policy.c */
 struct busoff_policy; /* conf/conf.h */
 struct sc_conf;	      /* conf/conf.h: [socketcand] */
 
+/*
+ * [isolate]: the interfaces that live in cand's own network namespace.
+ * The units move them (systemd/cand-netns); cand only reports it.
+ */
+struct cand_isolate {
+	char **patterns; /* fnmatch(3); none: isolation is off */
+	size_t n_patterns;
+	int stay; /* on-stop = stay: left in the namespace at a clean stop */
+};
+
 /* What etc/cand.conf says (conf/config.c); replaced whole on SIGHUP. */
 struct cand_config {
 	struct cand_limits limits;
@@ -48,6 +58,10 @@ struct cand_config {
 	size_t n_busoff;
 	/* The TCP front-end's settings; NULL without [socketcand]. */
 	struct sc_conf *sc;
+	struct cand_isolate isolate;
+	/* Not errors: what `cand -n` and the log say (unknown users...). */
+	char **warnings;
+	size_t n_warnings;
 };
 
 /* State of the upper layers, declared where it is defined. */

@@ -96,6 +96,11 @@ int policy_rule_add_gid(struct policy_rule *r, gid_t gid);
 void policy_rule_add_everyone(struct policy_rule *r);
 /* Network peers the rule applies to ("*": any); users never match them. */
 int policy_rule_add_peer(struct policy_rule *r, const struct peer_prefix *p);
+/* A user or group name the system does not know (yet): kept, not matched. */
+int policy_rule_add_unknown(struct policy_rule *r, int group, const char *name);
+/* send_rate frames a second, send_burst at once (token bucket). */
+void policy_rule_set_budget(struct policy_rule *r, uint32_t rate,
+			    uint32_t burst);
 void policy_rule_add_rights(struct policy_rule *r, unsigned bits);
 /* Ids this rule lets its subjects send: lo..hi, or (id & hi) == (lo & hi). */
 int policy_rule_add_ids(struct policy_rule *r, int extended, uint32_t lo,
@@ -137,6 +142,21 @@ int policy_check_frames(const struct policy *p, const struct ident *id,
 			const char *channel, const struct frame_desc *frames,
 			size_t n, size_t first, enum policy_right right,
 			char *detail, size_t dsize);
+
+/* A send budget: the token bucket of the rule that gave it. */
+struct policy_budget {
+	uint32_t rate;	  /* frames a second */
+	uint32_t burst;	  /* frames at once: the bucket's size */
+	const char *rule; /* its name, valid while the policy is */
+};
+
+/*
+ * The send budget of id on iface: 1 and *out when one of the rules that
+ * apply gives one (the lowest rate of them), 0 when sends are unbounded.
+ * Root too: a budget protects the bus, not a right.
+ */
+int policy_budget(const struct policy *p, const struct ident *id,
+		  const char *iface, struct policy_budget *out);
 
 /* ---- config*.c: etc/cand.conf, one file per kind of section ---- */
 

@@ -40,7 +40,14 @@ struct policy_rule {
 	int everyone;
 	struct peer_prefix *peers;
 	size_t n_peers;
-	unsigned rights; /* POLICY_RIGHT_BIT()s */
+	/*
+	 * Users [0] and groups [1] not on the system when the file was read:
+	 * kept so that the rule stands, resolved at the next reload.
+	 */
+	char **unknown[2];
+	size_t n_unknown[2];
+	unsigned rights;		/* POLICY_RIGHT_BIT()s */
+	uint32_t send_rate, send_burst; /* frames/s and bucket size; 0: none */
 	/* Without any id list, send covers every id (and error frames). */
 	int id_limited;
 	struct policy_ids *ids[2]; /* [0] 11-bit ids, [1] 29-bit ids */
@@ -110,6 +117,12 @@ static void policy_rule_free(struct policy_rule *r)
 	free(r->uids);
 	free(r->gids);
 	free(r->peers);
+	for (i = 0; i < r->n_unknown[0]; i++)
+		free(r->unknown[0][i]);
+	for (i = 0; i < r->n_unknown[1]; i++)
+		free(r->unknown[1][i]);
+	free(r->unknown[0]);
+	free(r->unknown[1]);
 	free(r->ids[0]);
 	free(r->ids[1]);
 	free(r->name);
@@ -192,6 +205,26 @@ int policy_rule_add_gid(struct policy_rule *r, gid_t gid)
 	return 0;
 }
 
+int policy_rule_add_unknown(struct policy_rule *r, int group, const char *name)
+{
+	int k = group ? 1 : 0;
+	char *s;
+
+	if (policy_grow(&r->unknown[k], r->n_unknown[k],
+			sizeof(*r->unknown[k])) < 0 ||
+	    (s = strdup(name)) == NULL)
+		return -ENOMEM;
+	r->unknown[k][r->n_unknown[k]++] = s;
+	return 0;
+}
+
+void policy_rule_set_budget(struct policy_rule *r, uint32_t rate,
+			    uint32_t burst)
+{
+	r->send_rate = rate;
+	r->send_burst = burst;
+}
+
 void policy_rule_add_everyone(struct policy_rule *r)
 {
 	r->everyone = 1;
@@ -230,7 +263,7 @@ int policy_rule_validate(const struct policy_rule *r, char *why, size_t size)
 	if (r->n_ifaces == 0)
 		missing = "interfaces";
 	else if (r->n_uids == 0 && r->n_gids == 0 && !r->everyone &&
-		 r->n_peers == 0)
+		 r->n_peers == 0 && r->n_unknown[0] == 0 && r->n_unknown[1] == 0)
 		missing = "users, groups or peers";
 	else if (r->rights == 0)
 		missing = "rights";
@@ -241,6 +274,22 @@ int policy_rule_validate(const struct policy_rule *r, char *why, size_t size)
 	if (r->id_limited && !(r->rights & POLICY_RIGHT_BIT(RIGHT_SEND))) {
 		snprintf(why, size,
 			 "[rule %s] limits send ids but does not grant 'send'",
+			 r->name);
+		return -EINVAL;
+	}
+	if (r->send_burst != 0 && r->send_rate == 0) {
+		snprintf(why, size,
+			 "[rule %s] gives send_burst without send_rate",
+			 r->name);
+		return -EINVAL;
+	}
+	if (r->send_rate != 0 &&
+	    !(r->rights &
+	      (POLICY_RIGHT_BIT(RIGHT_SEND) | POLICY_RIGHT_BIT(RIGHT_PERIODIC) |
+	       POLICY_RIGHT_BIT(RIGHT_ADMIN)))) {
+		snprintf(why, size,
+			 "[rule %s] gives a send_rate but grants neither "
+			 "'send' nor 'periodic'",
 			 r->name);
 		return -EINVAL;
 	}
@@ -404,6 +453,31 @@ unsigned policy_rights(const struct policy *p, const struct ident *c,
 		if (policy_applies(p->rules[i], c, iface))
 			have |= p->rules[i]->rights;
 	return (have & POLICY_RIGHT_BIT(RIGHT_ADMIN)) ? all : have;
+}
+
+int policy_budget(const struct policy *p, const struct ident *c,
+		  const char *iface, struct policy_budget *out)
+{
+	const struct policy_rule *r, *best = NULL;
+	size_t i;
+
+	/* The strictest budget of the rules that apply: budgets are limits. */
+	for (i = 0; i < policy_n_rules(p); i++) {
+		r = p->rules[i];
+		if (r->send_rate == 0 || !policy_applies(r, c, iface))
+			continue;
+		if (best == NULL || r->send_rate < best->send_rate)
+			best = r;
+	}
+	if (best == NULL)
+		return 0;
+	out->rate = best->send_rate;
+	/* Unsaid: a tenth of a second's worth, so a short batch goes at once.
+	 */
+	out->burst = best->send_burst != 0 ? best->send_burst
+					   : (best->send_rate + 9) / 10;
+	out->rule = best->name;
+	return 1;
 }
 
 /* "on "vcan0"", or "on every interface" for channel "". */

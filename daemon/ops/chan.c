@@ -353,6 +353,33 @@ void chan_pause(struct chan *c)
 	c->dropping = 1;
 }
 
+uint64_t chan_drops(const struct chan *c)
+{
+	return chan_kernel_drops(c) + c->backlog_drops;
+}
+
+size_t chan_filters_text(const struct chan *c, char *buf, size_t size)
+{
+	const struct can_filter *f = c->opts.filters;
+	size_t i, n = c->opts.n_filters;
+
+	buf[0] = '\0';
+	/* What rawsock_filters() makes of none: one that matches anything. */
+	if (n == 1 && f[0].can_id == 0 && f[0].can_mask == 0) {
+		detail_set(buf, size, "all");
+		return 0;
+	}
+	/* candump's notation: ID:MASK, ID~MASK inverted. */
+	for (i = 0; i < n; i++)
+		detail_append(buf, size, "%s%0*X%c%0*X", i ? " " : "",
+			      (f[i].can_id & CAN_EFF_FLAG) ? 8 : 3,
+			      f[i].can_id & CAN_EFF_MASK,
+			      (f[i].can_id & CAN_INV_FILTER) ? '~' : ':',
+			      (f[i].can_id & CAN_EFF_FLAG) ? 8 : 3,
+			      f[i].can_mask & CAN_EFF_MASK);
+	return n;
+}
+
 /* One drop event of one kind, with the total of both told so far. */
 static void chan_drop_event(struct chan *c, int slow, uint64_t now)
 {
@@ -476,7 +503,10 @@ int chan_deliver(struct chan *c, const struct tap_read *r)
 	b.kernel_drops = chan_kernel_drops(c) + c->backlog_drops;
 	/* A bound channel's frames all carry its name. */
 	b.ifname = c->ifindex ? c->channel : NULL;
-	if (outq_frames(&s->q, &b) < 0 || c->dirty)
+	if (outq_frames(&s->q, &b) < 0)
+		return 0;
+	s->stats.rx_frames += k;
+	if (c->dirty)
 		return 0;
 	c->dirty = 1;
 	return 1;

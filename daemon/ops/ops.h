@@ -16,8 +16,18 @@
 struct chan;
 struct send_op;
 struct bcm_set;
+struct budget;
 
 /* ---- sess.c: one client, whatever front-end it came through ---- */
+
+/* What a client did, for `canctl clients`. */
+struct sess_stats {
+	uint64_t rx_frames;	/* frames delivered to it from the buses */
+	uint64_t tx_frames;	/* frames of its sends handed to the kernel */
+	uint64_t refused;	/* frames of its sends over its send budget */
+	uint64_t delayed;	/* frames of its sends that waited for it */
+	uint64_t tasks_refused; /* periodic tasks over its send budget */
+};
 
 struct sess {
 	TAILQ_ENTRY(sess) entry;
@@ -25,12 +35,15 @@ struct sess {
 	unsigned id; /* for logs */
 	struct ident ident;
 	char who[IDENT_WHO_MAX]; /* "uid 1000", "peer 10.0.0.1": for logs */
+	char comm[16];	 /* /proc/PID/comm at connect: who it was */
 	unsigned rights;	 /* on the open channel, as last checked */
 	struct outq q;
-	struct chan *chan;    /* NULL until open */
-	struct send_op *send; /* a send waiting for TX room */
-	struct bcm_set *bcm;  /* tasks and monitors; NULL until the first */
-	int subscribed;	      /* wants the events of sub_ifname */
+	struct chan *chan;     /* NULL until open */
+	struct send_op *send;  /* a send waiting for TX room */
+	struct bcm_set *bcm;   /* tasks and monitors; NULL until the first */
+	struct budget *budget; /* budget.c; NULL until the first send */
+	struct sess_stats stats;
+	int subscribed;		   /* wants the events of sub_ifname */
 	char sub_ifname[IFNAMSIZ]; /* "" = every interface */
 	int closing;		   /* the daemon is stopping: output only */
 };
@@ -137,6 +150,10 @@ void chan_resume(struct chan *c);
 void chan_link_gone(struct chan *c);
 /* Its name is back (ifindex): a new socket with the same options. */
 int chan_rebind(struct chan *c, int ifindex);
+/* Frames the kernel dropped for the client, through every re-bind. */
+uint64_t chan_drops(const struct chan *c);
+/* Its kernel filters in candump's ID:MASK words ("all"); how many. */
+size_t chan_filters_text(const struct chan *c, char *buf, size_t size);
 /* Sends one frame on the channel; -ENOBUFS when the TX queue is full. */
 int chan_send(struct chan *c, const struct frame_desc *f, char *detail,
 	      size_t dsize);
@@ -176,6 +193,57 @@ size_t send_flush(struct sess *s);
 void send_abort(struct sess *s, int rc, const char *why);
 /* Forgets the waiting send without a word: the client is going away. */
 void send_cancel(struct sess *s);
+
+/* ---- clients.c: who is connected, for root and admins ---- */
+
+struct client_info {
+	unsigned id;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	char comm[16];
+	int open;
+	char channel[IFNAMSIZ];
+	size_t n_filters; /* 0: receives everything */
+	char filters[256];
+	unsigned n_tasks, n_monitors;
+	uint64_t drops;
+	size_t backlog; /* bytes of output not yet written */
+	int send_pending;
+	struct sess_stats stats;
+	char budgets[160]; /* "vcan0 100/s burst 10"; "" none */
+};
+
+/* Every client of every front-end into *out (malloc'd, free()). */
+int clients_list(struct cand_ctx *ctx, struct client_info **out, size_t *n);
+
+/* ---- budget.c: send budgets (cand.conf send_rate, send_burst) ---- */
+
+/*
+ * How far from first the frames are within the client's send budgets:
+ * their tokens are taken. Short of n, detail names the budget.
+ */
+size_t budget_take(struct sess *s, const struct frame_desc *frames,
+		   size_t first, size_t n, char *detail, size_t dsize);
+/*
+ * After budget_take(): frames first..sent went out (after a wait for the
+ * budget: delayed), sent..taken did not and get their tokens back.
+ */
+void budget_done(struct sess *s, const struct frame_desc *frames, size_t first,
+		 size_t sent, size_t taken, int delayed);
+/* Microseconds until f's budget has a token (0: now; UINT64_MAX: never). */
+uint64_t budget_wait_us(struct sess *s, const struct frame_desc *f);
+/* A task every period_us on ifname starts: 0, or -EDQUOT over budget. */
+int budget_task_reserve(struct sess *s, const char *ifname, uint64_t period_us,
+			char *detail, size_t dsize);
+/* It stopped, expired or went away. */
+void budget_task_release(struct sess *s, const char *ifname,
+			 uint64_t period_us);
+/* The policy changed: read every budget again. */
+void budget_reload(struct sess *s);
+/* "vcan0 100/s burst 10, ...": the budgets met so far; how many. */
+size_t budget_describe(struct sess *s, char *buf, size_t size);
+void budget_free(struct sess *s);
 
 /* ---- task.c and monitor.c, on bcmop.c's CAN_BCM sockets ---- */
 
@@ -263,6 +331,7 @@ struct bcm_op {
 	uint64_t period_us;
 	uint64_t duration_us;
 	uint32_t count; /* frames for the duration; 0: forever */
+	int budgeted;	/* running, its rate counted by budget.c */
 	/* The TX_SETUP/RX_SETUP message with its frames, kept ready. */
 	void *msg;
 	size_t msg_len;
@@ -292,6 +361,8 @@ int bcmop_remove(struct sess *s, uint32_t id, enum bcm_kind kind, char *detail,
 void bcmop_free_kind(struct sess *s, enum bcm_kind kind);
 void bcmop_free_all(struct sess *s);
 void bcmop_resume(struct sess *s);
+/* A task is going away: its share of the send budget goes back. */
+void task_release(struct bcm_op *op);
 /* task.c and monitor.c hear of their notifications here. */
 void task_on_note(struct bcm_op *op, const struct bcmsock_note *n);
 void monitor_on_note(struct bcm_op *op, const struct bcmsock_note *n);

@@ -11,8 +11,8 @@
 # capabilities, seccomp, and cand still doing its job under all of it),
 # reload (good and broken files), the watchdog restarting a stopped daemon,
 # the socketcand front-end through cand-socketcand.socket, and a clean stop
-# that tells clients. The last line is
-# "systemd: N passed, N failed".
+# that tells clients; then (not --installed) [isolate]: systemd_isolate.sh.
+# The last line is "systemd: N passed, N failed".
 set -u
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -80,7 +80,11 @@ if [ -n "$BUILD" ]; then
 	rm -f /etc/cand.conf
 	check "systemd-tmpfiles puts the packaged /etc/cand.conf in place" \
 		sh -c "systemd-tmpfiles --create $P/lib/tmpfiles.d/cand.conf && cmp -s $REPO/etc/cand.conf /etc/cand.conf"
-	cp "$P/lib/systemd/system/cand.service" "$P/lib/systemd/system/cand.socket" /run/systemd/system/
+	cp "$P/lib/systemd/system/cand.service" "$P/lib/systemd/system/cand.socket" \
+		"$P/lib/systemd/system/cand-netns.service" /run/systemd/system/
+	mkdir -p /run/udev/rules.d
+	cp "$P/lib/udev/rules.d/60-cand.rules" /run/udev/rules.d/
+	udevadm control --reload
 fi
 # A short watchdog, so that a stopped daemon is caught within seconds.
 mkdir -p /run/systemd/system/cand.service.d
@@ -231,4 +235,9 @@ check "a connected client was told (canctl exit $rc: $(tr '\n' ' ' <"$T/last"))"
 check "the stop was clean (Result=$(prop cand.service Result))" \
 	test "$(prop cand.service Result)" = success
 check "the socket stays and activates again" list_as candtest
+if [ -n "$BUILD" ]; then
+	check "systemctl stop cand.service, for [isolate]" systemctl stop cand.service
+	# shellcheck source=tests/integ/systemd_isolate.sh
+	. "$REPO/tests/integ/systemd_isolate.sh"
+fi
 finish

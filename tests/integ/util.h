@@ -46,6 +46,7 @@ Suite *sharedlink_suite(void);
 Suite *echo_suite(void);
 Suite *faults_suite(void);
 Suite *restart_suite(void);
+Suite *budget_suite(void);
 
 /* A test case with the timeout every integration test gets. */
 TCase *util_tcase(const char *name);
