@@ -102,8 +102,8 @@ static void relay_main(int can_fd, int out_fd)
 }
 
 /* tcp: through loopback TCP, the floor of a network front-end. */
-static int relay_open(const char *ifname, struct rx_src *s,
-		      struct rx_result *r, int tcp)
+static int relay_open(const char *ifname, struct rx_src *s, struct rx_result *r,
+		      int tcp)
 {
 	int sv[2], can_fd;
 

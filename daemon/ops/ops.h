@@ -35,7 +35,7 @@ struct sess {
 	unsigned id; /* for logs */
 	struct ident ident;
 	char who[IDENT_WHO_MAX]; /* "uid 1000", "peer 10.0.0.1": for logs */
-	char comm[16];	 /* /proc/PID/comm at connect: who it was */
+	char comm[16];		 /* /proc/PID/comm at connect: who it was */
 	unsigned rights;	 /* on the open channel, as last checked */
 	struct outq q;
 	struct chan *chan;     /* NULL until open */

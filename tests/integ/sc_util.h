@@ -12,7 +12,8 @@
 #include "util.h"
 
 #define SC_PORT 29536
-/* conf/socketcand.conf's peers: admitted, never named, limited to ids 100-1FF. */
+/* conf/socketcand.conf's peers: admitted, never named, limited to ids 100-1FF.
+ */
 #define SC_PEER	     "127.0.0.1"
 #define SC_STRANGER  "127.0.0.2"
 #define SC_LIMITED   "127.0.0.3"
