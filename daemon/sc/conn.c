@@ -115,6 +115,10 @@ void sc_conn_say(struct sc_conn *c, const char *text)
 		sc_conn_kill(c, "cannot queue a reply");
 }
 
+/* The format is checked at sc_conn_error()'s callers. */
+static void sc_conn_verror(struct sc_conn *c, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
 static void sc_conn_verror(struct sc_conn *c, const char *fmt, va_list ap)
 {
 	char text[256];

@@ -207,6 +207,9 @@ void sc_reload(struct cand_ctx *ctx, const struct sc_conf *before)
 		log_warn("socketcand: the beacon is off after the reload");
 }
 
+static void sc_listen_refuse(int fd, const struct peer_addr *a, const char *fmt,
+			     ...) __attribute__((format(printf, 3, 4)));
+
 /* Says why, without waiting, and closes: the peer gets no session. */
 static void sc_listen_refuse(int fd, const struct peer_addr *a, const char *fmt,
 			     ...)
