@@ -249,7 +249,10 @@ START_TEST(test_encode_error)
 	size_t n;
 
 	ck_assert_ptr_nonnull(q.buf);
-	ck_assert_int_eq(sc_encode_error(&q, "a<b>c\x01" "d\x80" "e\xff\x7f"), 0);
+	ck_assert_int_eq(sc_encode_error(&q, "a<b>c\x01"
+					     "d\x80"
+					     "e\xff\x7f"),
+			 0);
 	n = evbuffer_remove(q.buf, buf, sizeof(buf) - 1);
 	buf[n] = '\0';
 	ck_assert_str_eq(buf, "< error a(b)c d?e?? >");
