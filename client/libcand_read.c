@@ -270,24 +270,21 @@ int libcand_read_msg(struct cand *h, struct cand_result *res)
 		return 0;
 	}
 
-	/* The frames, which are most of what comes, without protobuf-c. */
-	if (libcand_batch_parse(h->in + h->in_off + CAND_WIRE_HDR, len,
-				&batch)) {
-		/*
-		 * Past it first: a batch that kills the handle empties the
-		 * buffer, and the bytes it points to stay where they are.
-		 */
-		h->in_off += need;
-		if (h->in_off == h->in_len)
-			h->in_off = h->in_len = 0;
-		rc = libcand_queue_batch(h, &batch);
-		return rc < 0 ? rc : 1;
-	}
-	m = cand__server_msg__unpack(&h->alloc, len,
-				     h->in + h->in_off + CAND_WIRE_HDR);
+	/*
+	 * Taken out of the buffer before it is acted on: a kill empties the
+	 * buffer, and the same message must not be read again after it. Its
+	 * bytes stay where they are until the next read.
+	 */
+	in = h->in + h->in_off + CAND_WIRE_HDR;
 	h->in_off += need;
 	if (h->in_off == h->in_len)
 		h->in_off = h->in_len = 0;
+	/* The frames, which are most of what comes, without protobuf-c. */
+	if (libcand_batch_parse(in, len, &batch)) {
+		rc = libcand_queue_batch(h, &batch);
+		return rc < 0 ? rc : 1;
+	}
+	m = cand__server_msg__unpack(&h->alloc, len, in);
 	if (m == NULL) {
 		rc = h->arena.failed
 			     ? libcand_err_kill(h, CAND_ENOMEM,

@@ -164,13 +164,18 @@ int sc_encode_error(struct outq *q, const char *text)
 	char safe[SC_ERROR_MAX];
 	size_t i;
 
-	/* Clients cut elements at '<' and '>': none may be inside one. */
+	/*
+	 * Clients cut elements at '<' and '>': none may be inside one. And
+	 * python-can decodes what it reads as ASCII, so a byte of the peer's
+	 * own garbage quoted back above 0x7e would kill its connection.
+	 */
 	for (i = 0; text[i] != '\0' && i < sizeof(safe) - 1; i++) {
 		unsigned char ch = (unsigned char)text[i];
 
 		safe[i] = ch == '<'   ? '('
 			  : ch == '>' ? ')'
 			  : ch < 0x20 ? ' '
+			  : ch > 0x7e ? '?'
 				      : (char)ch;
 	}
 	safe[i] = '\0';

@@ -1,9 +1,13 @@
 /* What the fuzz targets share; see fuzz.h. */
 #include <errno.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "fuzz.h"
 
@@ -104,4 +108,69 @@ void fuzz_log_free(struct fuzz_log *l)
 {
 	free(l->text);
 	l->text = NULL;
+}
+
+/* Reads what the daemon wrote; returns whether anything (or EOF) came. */
+static int fuzz_pump_drain(int fd, struct fuzz_seen *s)
+{
+	ssize_t n;
+	int got = 0;
+
+	while (!s->eof) {
+		/* Small first: most inputs get a few replies back. */
+		if (s->len == s->cap) {
+			s->cap = s->cap ? 2 * s->cap : 4096;
+			s->buf = fuzz_realloc(s->buf, s->cap);
+		}
+		n = read(fd, s->buf + s->len, s->cap - s->len);
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0 && errno != ECONNRESET)
+			fuzz_die("read from the daemon failed");
+		if (n <= 0)
+			s->eof = 1;
+		else
+			s->len += (size_t)n;
+		got = 1;
+	}
+	return got;
+}
+
+/* Bytes the daemon has not read yet, or 0 once it closed its end. */
+static int fuzz_pump_unread(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) < 0 ? 0 : n;
+}
+
+void fuzz_pump(struct event_base *base, int peer, int daemon_fd,
+	       const uint8_t *data, size_t size, struct fuzz_seen *s, int idle,
+	       int max_rounds)
+{
+	size_t off = 0;
+	int quiet = 0, rounds = 0, left = -1, now;
+	ssize_t n;
+
+	while (quiet < idle && !s->eof) {
+		int busy = 0;
+
+		if (++rounds > max_rounds)
+			fuzz_die("the daemon never went idle");
+		if (off < size) {
+			n = write(peer, data + off, size - off);
+			if (n < 0 && errno != EAGAIN && errno != EPIPE)
+				fuzz_die("write to the daemon failed");
+			if (n > 0) {
+				off += (size_t)n;
+				busy = 1;
+			}
+		}
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		busy |= fuzz_pump_drain(peer, s);
+		now = fuzz_pump_unread(daemon_fd);
+		busy |= now != left;
+		left = now;
+		quiet = busy ? 0 : quiet + 1;
+	}
 }

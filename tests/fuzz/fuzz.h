@@ -51,4 +51,23 @@ void fuzz_log_begin(struct fuzz_log *l);
 void fuzz_log_end(struct fuzz_log *l);
 void fuzz_log_free(struct fuzz_log *l);
 
+struct event_base;
+
+/* What the daemon wrote back to a target's client end. */
+struct fuzz_seen {
+	char *buf;
+	size_t len, cap;
+	int eof;
+};
+
+/*
+ * Runs base and a client on peer until neither has anything left to do
+ * for idle rounds: data written as the socket takes it, what comes back
+ * read into s. More than max_rounds is a daemon spinning: abort.
+ * daemon_fd, the daemon's end, tells whether it still reads.
+ */
+void fuzz_pump(struct event_base *base, int peer, int daemon_fd,
+	       const uint8_t *data, size_t size, struct fuzz_seen *s, int idle,
+	       int max_rounds);
+
 #endif

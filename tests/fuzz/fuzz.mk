@@ -59,3 +59,6 @@ fuzz-merge: fuzz-build
 fuzz-seeds: fuzz-build
 	mkdir -p $(FUZZ_CORPUS)/conn $(FUZZ_CORPUS)/frames $(FUZZ_CORPUS)/reader
 	$(FUZZ_BUILD)/fuzz-seeds $(FUZZ_CORPUS)
+
+# The check of socketcand's command parser both its targets make.
+$(BUILD)/fuzz_sc $(BUILD)/fuzz_scparse: $(BUILD)/tests/fuzz/sccheck.o

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -45,13 +44,6 @@ struct fuzz_conn_expect {
 	uint32_t *ids; /* room for one per header the input can hold */
 	size_t n;
 	int killed; /* a length no stream recovers from */
-};
-
-/* What came back on the client's end. */
-struct fuzz_conn_seen {
-	uint8_t *buf;
-	size_t len, cap;
-	int eof;
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -154,76 +146,8 @@ static void fuzz_conn_model(const uint8_t *data, size_t size, size_t max_msg,
 	}
 }
 
-/* Reads what the daemon wrote; returns whether anything (or EOF) came. */
-static int fuzz_conn_drain(int fd, struct fuzz_conn_seen *s)
-{
-	ssize_t n;
-	int got = 0;
-
-	while (!s->eof) {
-		/* Small first: most inputs get a few replies back. */
-		if (s->len == s->cap) {
-			s->cap = s->cap ? 2 * s->cap : 4096;
-			s->buf = fuzz_realloc(s->buf, s->cap);
-		}
-		n = read(fd, s->buf + s->len, s->cap - s->len);
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n < 0 && errno != ECONNRESET)
-			fuzz_die("read from the daemon failed");
-		if (n <= 0)
-			s->eof = 1;
-		else
-			s->len += (size_t)n;
-		got = 1;
-	}
-	return got;
-}
-
-/* Bytes the daemon has not read yet, or 0 once it closed its end. */
-static int fuzz_conn_unread(int fd)
-{
-	int n = 0;
-
-	return ioctl(fd, FIONREAD, &n) < 0 ? 0 : n;
-}
-
-/*
- * Runs the loop and the client until neither has anything left to do:
- * the input written (as the socket takes it), replies read as they come.
- */
-static void fuzz_conn_pump(int peer, int daemon_fd, const uint8_t *data,
-			   size_t size, struct fuzz_conn_seen *s)
-{
-	size_t off = 0;
-	int idle = 0, rounds = 0, left = -1, now;
-	ssize_t n;
-
-	while (idle < FUZZ_CONN_IDLE && !s->eof) {
-		int busy = 0;
-
-		if (++rounds > FUZZ_CONN_ROUNDS)
-			fuzz_die("the daemon never went idle");
-		if (off < size) {
-			n = write(peer, data + off, size - off);
-			if (n < 0 && errno != EAGAIN && errno != EPIPE)
-				fuzz_die("write to the daemon failed");
-			if (n > 0) {
-				off += (size_t)n;
-				busy = 1;
-			}
-		}
-		event_base_loop(fuzz_conn_ctx.base, EVLOOP_NONBLOCK);
-		busy |= fuzz_conn_drain(peer, s);
-		now = fuzz_conn_unread(daemon_fd);
-		busy |= now != left;
-		left = now;
-		idle = busy ? 0 : idle + 1;
-	}
-}
-
 /* The replies' ids, in order; every message must decode. */
-static size_t fuzz_conn_replies(const struct fuzz_conn_seen *s, uint32_t *ids,
+static size_t fuzz_conn_replies(const struct fuzz_seen *s, uint32_t *ids,
 				size_t max)
 {
 	Cand__ServerMsg *m;
@@ -231,11 +155,12 @@ static size_t fuzz_conn_replies(const struct fuzz_conn_seen *s, uint32_t *ids,
 	uint32_t len;
 
 	while (s->len - off >= CAND_WIRE_HDR) {
-		len = wire_get_len(s->buf + off);
+		len = wire_get_len((const uint8_t *)s->buf + off);
 		FUZZ_CHECK(len > 0 && len <= CAND_MAX_MSG);
 		FUZZ_CHECK(s->len - off - CAND_WIRE_HDR >= len);
 		m = cand__server_msg__unpack(NULL, len,
-					     s->buf + off + CAND_WIRE_HDR);
+					     (const uint8_t *)s->buf + off +
+						     CAND_WIRE_HDR);
 		FUZZ_CHECK(m != NULL);
 		if (m->msg_case == CAND__SERVER_MSG__MSG_REPLY) {
 			FUZZ_CHECK(n < max);
@@ -263,7 +188,7 @@ static int fuzz_conn_logged_close(const char *log)
 }
 
 static void fuzz_conn_check(const struct fuzz_conn_expect *e,
-			    const struct fuzz_conn_seen *s, const char *log)
+			    const struct fuzz_seen *s, const char *log)
 {
 	uint32_t *got = fuzz_alloc((s->len / CAND_WIRE_HDR + 1) * sizeof(*got));
 	size_t n = fuzz_conn_replies(s, got, s->len / CAND_WIRE_HDR + 1);
@@ -285,7 +210,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_conn_expect expect;
 	struct cand_ctx *ctx = &fuzz_conn_ctx;
-	struct fuzz_conn_seen seen = {NULL, 0, 0, 0};
+	struct fuzz_seen seen = {NULL, 0, 0, 0};
 	struct fuzz_log log;
 	int sv[2], daemon_fd, rounds;
 
@@ -296,7 +221,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_log_begin(&log);
 	if (conn_new(ctx, daemon_fd) < 0)
 		fuzz_die("conn_new");
-	fuzz_conn_pump(sv[1], daemon_fd, data, size, &seen);
+	fuzz_pump(ctx->base, sv[1], daemon_fd, data, size, &seen,
+		  FUZZ_CONN_IDLE, FUZZ_CONN_ROUNDS);
 	fuzz_log_end(&log);
 	fuzz_conn_check(&expect, &seen, log.text);
 	fuzz_log_free(&log);

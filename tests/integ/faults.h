@@ -16,6 +16,8 @@
 #define FAULTS_IFACE "vcanflt0"
 
 int64_t faults_ms(void); /* CLOCK_MONOTONIC */
+/* FAULTS_IFACE, up, with qdisc (tc's words) as its root. */
+void faults_iface(const char *qdisc);
 /* A classic frame whose 4 data bytes are seq, big-endian. */
 struct cand_frame faults_frame(uint32_t id, uint32_t seq);
 uint32_t faults_seq(const struct cand_frame *f);
@@ -33,7 +35,8 @@ void faults_assert_run(const uint32_t *seqs, size_t n, uint32_t first,
 /* Reaps a child of the test and asserts it exited 0. */
 void faults_wait_ok(pid_t pid, const char *what);
 
-/* faults_rx.c: its test case, added to the suite faults.c makes. */
+/* faults_rx.c, faults_sc.c: their test cases, in faults.c's suite. */
 void faults_rx_tcase(Suite *s);
+void faults_sc_tcase(Suite *s);
 
 #endif

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include "sc/sc.h"
 #include "unit.h"
 
@@ -239,6 +241,25 @@ START_TEST(test_encode)
 }
 END_TEST
 
+/* A peer's own bytes quoted back: no '<', '>', control or non-ASCII. */
+START_TEST(test_encode_error)
+{
+	struct outq q = {.buf = evbuffer_new()};
+	char buf[64];
+	size_t n;
+
+	ck_assert_ptr_nonnull(q.buf);
+	ck_assert_int_eq(sc_encode_error(&q, "a<b>c\x01"
+					     "d\x80"
+					     "e\xff\x7f"),
+			 0);
+	n = evbuffer_remove(q.buf, buf, sizeof(buf) - 1);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, "< error a(b)c d?e?? >");
+	evbuffer_free(q.buf);
+}
+END_TEST
+
 Suite *sc_suite(void)
 {
 	Suite *s = suite_create("socketcand");
@@ -250,6 +271,7 @@ Suite *sc_suite(void)
 	tcase_add_test(tc, test_parse_control);
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_encode);
+	tcase_add_test(tc, test_encode_error);
 	suite_add_tcase(s, tc);
 	return s;
 }
