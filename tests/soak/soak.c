@@ -142,6 +142,9 @@ static const struct {
 	 "SIGTERM"},
 	{"garbage", soak_garbage,
 	 "garbage SOCKET SEED  a bad client every 2 s, until SIGTERM"},
+	{"sc", soak_sc,
+	 "sc ADDRESS PORT IFACE SEED  socketcand clients that come, work, "
+	 "err and go, until SIGTERM"},
 };
 
 int main(int argc, char **argv)

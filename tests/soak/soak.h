@@ -1,8 +1,9 @@
 /*
  * soak_can: the load of make soak (tests/soak/soak.sh), one mode per
  * process: a paced sender of numbered frames, steady clients that check
- * every number, churners and garbage clients. Each mode runs until its
- * time is up or SIGTERM, then prints one summary line that soak.sh reads.
+ * every number, churners, garbage clients and socketcand's clients. Each
+ * mode runs until its time is up or SIGTERM, then prints one summary line
+ * that soak.sh reads.
  */
 #ifndef CAND_SOAK_H
 #define CAND_SOAK_H
@@ -40,5 +41,6 @@ int soak_pace(int argc, char **argv);
 int soak_check(int argc, char **argv);
 int soak_churn(int argc, char **argv);
 int soak_garbage(int argc, char **argv);
+int soak_sc(int argc, char **argv);
 
 #endif
