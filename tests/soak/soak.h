@@ -20,6 +20,8 @@ int soak_stopped(void);
 /* SIGTERM and SIGINT set the flag; SIGPIPE is ignored. */
 void soak_signals(void);
 int64_t soak_now_ms(void);
+/* Says how mode is called (its line in soak.c's table); returns 2. */
+int soak_usage(const char *mode);
 /* A number from argv, or exit 2 saying which. */
 long soak_arg(const char *what, const char *s);
 /* xorshift32: the churners' and garbage clients' dice. */

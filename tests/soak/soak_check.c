@@ -162,10 +162,8 @@ int soak_check(int argc, char **argv)
 	uint32_t id;
 	int rc;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: soak_can check SOCKET|- IFACE ID\n");
-		return 2;
-	}
+	if (argc != 4)
+		return soak_usage("check");
 	id = (uint32_t)soak_arg("id", argv[3]);
 	memset(&c, 0, sizeof(c));
 	rc = strcmp(argv[1], "-") == 0

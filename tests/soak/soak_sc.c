@@ -175,10 +175,8 @@ int soak_sc(int argc, char **argv)
 	uint32_t rnd;
 	int port;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: soak_can sc ADDRESS PORT IFACE SEED\n");
-		return 2;
-	}
+	if (argc != 5)
+		return soak_usage("sc");
 	port = (int)soak_arg("port", argv[2]);
 	rnd = (uint32_t)soak_arg("seed", argv[4]);
 	while (!soak_stopped()) {
