@@ -54,12 +54,13 @@ finish() {
 
 alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"; }
-fds() { find "/proc/$pid/fd" -mindepth 1 | wc -l; }
+# Descriptors close while find reads them: it says so, and is right.
+fds() { find "/proc/$pid/fd" -mindepth 1 2>/dev/null | wc -l; }
 # One read of the log: two would count the churn between them.
 clients() { awk '/ connected: pid / { n++ } / disconnected$/ { n-- } END { print n + 0 }' "$LOG"; }
 bcm_sockets() {
 	local n=0 ino
-	for ino in $(find "/proc/$pid/fd" -mindepth 1 -lname 'socket:*' -printf '%l\n' | tr -dc '0-9\n'); do
+	for ino in $(find "/proc/$pid/fd" -mindepth 1 -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n'); do
 		[ -e "/proc/net/can-bcm/$ino" ] && n=$((n + 1))
 	done
 	echo "$n"
