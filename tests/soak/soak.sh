@@ -188,7 +188,8 @@ check "the sender kept $RATE frames/s ($(cat "$T/pace.out" "$T/pace.err" | tr '\
 for i in $(seq "$STEADY"); do
 	line=$(grep '^check:' "$T/check$i.out")
 	want="check: received $sent first 0 last $last lost 0 dup 0 order 0 drops 0 reconnected 0 gap 0 (slow reader 0)"
-	check "steady client $i got every frame once, in order ($line)" [ "$line" = "$want" ]
+	check "steady client $i got every frame once, in order ($line $(head -n 3 "$T/check$i.err" | tr '\n' ' '))" \
+		[ "$line" = "$want" ]
 done
 for seed in 1 2; do
 	check "churner $seed: $(cat "$T/churn$seed.out") $(head -c 300 "$T/churn$seed.err")" \
