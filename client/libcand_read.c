@@ -270,11 +270,16 @@ int libcand_read_msg(struct cand *h, struct cand_result *res)
 		return 0;
 	}
 
-	/* The frames, which are most of what comes, without protobuf-c. */
+	/*
+	 * The frames, which are most of what comes, without protobuf-c. The
+	 * batch points into the buffer, which stays as it is while they are
+	 * queued; taken out of it first all the same, as a message that
+	 * kills the handle empties the buffer.
+	 */
 	if (libcand_batch_parse(h->in + h->in_off + CAND_WIRE_HDR, len,
 				&batch)) {
-		rc = libcand_queue_batch(h, &batch);
 		h->in_off += need;
+		rc = libcand_queue_batch(h, &batch);
 		if (h->in_off == h->in_len)
 			h->in_off = h->in_len = 0;
 		return rc < 0 ? rc : 1;

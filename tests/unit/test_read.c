@@ -159,6 +159,8 @@ static void rd_bad(const uint8_t *bad, size_t len, int err, const char *why,
 		      why);
 	/* Nothing more is read once the connection is dead. */
 	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), err);
+	ck_assert_uint_le(h->in_off, h->in_len);
+	ck_assert_int_eq(libcand_read_msg(h, NULL), 0);
 	rd_check_batch(h);
 	ck_assert_uint_eq(libcand_queue_len(h), decoded);
 	cand_close(h);
