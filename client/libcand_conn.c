@@ -244,8 +244,9 @@ CAND_EXPORT int cand_fileno(cand_t *h)
 
 /*
  * fd, a new connection, replaces whatever the handle had; what was left
- * of the old one's input is dropped (a message cut off by the loss).
- * 0, or a negative code when the poll descriptor cannot take it.
+ * of the old one's input is dropped (a message cut off by the loss), and
+ * the drops counted, which were the old channel's (cand.h). 0, or a
+ * negative code when the poll descriptor cannot take it.
  */
 int libcand_conn_attach(struct cand *h, int fd)
 {
@@ -258,6 +259,7 @@ int libcand_conn_attach(struct cand *h, int fd)
 	h->fd = fd;
 	h->gen++;
 	h->in_off = h->in_len = 0;
+	h->kernel_drops = 0;
 	h->drained = 0;
 	h->rcvtimeo_ms = 0;
 	if (libcand_conn_watch(h, fd) < 0)

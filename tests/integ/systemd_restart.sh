@@ -7,12 +7,13 @@
 # As candtest, through the socket: canctl dump, periodic (a task), monitor
 # and events, and a libcand client sending numbered frames (soak_can pace
 # -c); on the bus, a raw sender of numbered frames and candump, which
-# sees everything on its own. Then systemctl restart cand: every client
-# carries on and says so on stderr, the task's frames stop for the gap
-# and come back (candump), the dump misses only the raw frames of the
-# gap, one unbroken run; the gaps are printed. Last, with the socket
-# stopped too, a reconnecting client gives up in its time. The last line
-# is "systemd-restart: N passed, N failed".
+# sees everything on its own. Then systemctl restart cand, and later a
+# SIGKILL that systemd answers with a new daemon (Restart=on-failure):
+# every client carries on and says so on stderr each time, the task's
+# frames stop for each gap and come back (candump), the dump misses only
+# the raw frames of the gaps, one unbroken run each; the gaps are
+# printed. Last, with the socket stopped too, a reconnecting client gives
+# up in its time. The last line is "systemd-restart: N passed, N failed".
 set -u
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -91,6 +92,18 @@ for c in dump periodic monitor events; do
 	check "canctl $c carried on and said so: $(head -c 200 "$T/$c.err")" \
 		wait_for 30 said "$c" reconnected
 done
+sleep 2
+
+# ---- killed: systemd starts another ----
+pid=$(prop cand.service MainPID)
+t1=$(date +%s.%N)
+check "systemctl kill -s KILL cand" systemctl kill -s KILL cand.service
+replaced() { local p; p=$(prop cand.service MainPID); [ "$p" != 0 ] && [ "$p" != "$pid" ]; }
+check "systemd started a new daemon after the kill (pid $pid)" wait_for 30 replaced
+twice() { [ "$(grep -c reconnected "$T/$1.err")" -ge 2 ]; }
+for c in dump periodic monitor events; do
+	check "canctl $c carried on after the kill too" wait_for 30 twice "$c"
+done
 sleep 1
 cansend vcan0 7A3#02
 ip link set vcan1 down && ip link set vcan1 up
@@ -113,8 +126,10 @@ check "the monitor saw a change before and after ($(tr '\n' ' ' <"$T/monitor"))"
 check "canctl events saw vcan1 go down after it ($(tr '\n' ' ' <"$T/events"))" \
 	grep -q 'vcan1 link down' "$T/events"
 
-# What candump saw against what the dump printed: ids, numbers, times.
-/usr/bin/python3 - "$T/bus" "$T/dump" "$t0" >"$T/verdict" <<'PY'
+# What candump saw against what the dump printed: ids, numbers, times,
+# around each of the two events (realtime, candump -L's clock).
+journalctl --no-pager -o short-unix -u cand.service >"$T/journal"
+/usr/bin/python3 - "$T/bus" "$T/dump" "$T/journal" "$t0" "$t1" >"$T/verdict" <<'PY'
 import re, sys
 line = re.compile(r'^\((\d+\.\d+)\) vcan0 (7A[0-9A-F])#([0-9A-F]*)')
 def frames(path):
@@ -124,32 +139,57 @@ def frames(path):
         if m:
             out.append((float(m.group(1)), m.group(2), m.group(3)))
     return out
-bus, dump, t0 = frames(sys.argv[1]), frames(sys.argv[2]), float(sys.argv[3])
-task = [t for t, i, _ in bus if i == '7A2']
-gaps = [(b - a, a) for a, b in zip(task, task[1:])]
-gap, at = max(gaps) if gaps else (0, 0)
-print('task %d %.0f %d' % (len(task), gap * 1000,
-      sum(1 for t in task if t > at + gap - 0.001)))
+bus, dump = frames(sys.argv[1]), frames(sys.argv[2])
+# The daemons' own words: when one stopped, the next was ready, and the
+# first client came back to it.
+said = re.compile(r'^(\d+\.\d+) \S+ cand\[\d+\]: (.*)$')
+journal = [(float(m.group(1)), m.group(2)) for m in map(said.match, open(sys.argv[3])) if m]
+events = [float(t) for t in sys.argv[4:]]
+def first(what, after):
+    return next((t for t, l in journal if t > after and what in l), float('nan'))
 seq = lambda d: int(d[:8], 16)
-raw_bus = [seq(d) for _, i, d in bus if i == '7A4']
+raw_bus = [(t, seq(d)) for t, i, d in bus if i == '7A4']
 raw_dump = [seq(d) for _, i, d in dump if i == '7A4']
 # Between the first and the last the dump printed: its own lifetime.
 lo, hi = (min(raw_dump), max(raw_dump)) if raw_dump else (0, -1)
-missing = sorted(s for s in set(raw_bus) - set(raw_dump) if lo < s < hi)
-runs = sum(1 for a, b in zip([None] + missing, missing) if a is None or b != a + 1)
-print('dump %d %d %d %d %d' % (len(raw_bus), len(raw_dump), len(missing), runs,
-      int(raw_dump == sorted(raw_dump) and set(raw_dump) <= set(raw_bus))))
+missing = set(s for _, s in raw_bus) - set(raw_dump)
+missing = sorted(s for s in missing if lo < s < hi)
+task = [t for t, i, _ in bus if i == '7A2']
+for k, t0 in enumerate(events):
+    t_end = events[k + 1] if k + 1 < len(events) else float('inf')
+    # The longest pause of the task from a frame after t0 - 1 s on.
+    gaps = [(b - a, a) for a, b in zip(task, task[1:]) if t0 - 1 < a < t_end]
+    gap, at = max(gaps) if gaps else (0, 0)
+    after = sum(1 for t in task if at + gap - 0.001 < t < t_end)
+    window = set(s for t, s in raw_bus if t0 - 1 < t < t_end)
+    lost = [s for s in missing if s in window]
+    runs = sum(1 for a, b in zip([None] + lost, lost) if a is None or b != a + 1)
+    ready = first('ready:', t0)
+    stopped = first('stopped', t0)
+    if not stopped <= ready:  # killed: it never said so
+        stopped = t0
+    back = first('connected: pid', ready)
+    print('event %d %.0f %d %d %d %.0f %.0f %.0f' % (k, gap * 1000, after, len(lost), runs,
+          (stopped - t0) * 1000, (ready - stopped) * 1000, (back - ready) * 1000))
+print('dump %d %d %d %d' % (len(raw_bus), len(raw_dump), len(missing),
+      int(raw_dump == sorted(raw_dump) and set(raw_dump) <= set(s for _, s in raw_bus))))
 PY
-read -r _ ntask gap after <<<"$(sed -n 1p "$T/verdict")"
-read -r _ nbus ndump nmiss runs ordered <<<"$(sed -n 2p "$T/verdict")"
-echo "restart: the task's frames stopped for $gap ms (period 20 ms); the dump missed $nmiss of $nbus raw frames (5 ms apart) in $runs run"
-check "candump saw the task before and after the restart ($ntask frames, $after after the gap)" \
-	test "${after:-0}" -gt 10
-check "the task's frames stopped for the gap: $gap ms" test "${gap:-0}" -gt 60
-check "the dump printed the raw frames in order, none twice ($ndump of $nbus)" \
-	test "${ordered:-0}" = 1
-check "the dump missed only the gap's raw frames: $nmiss, in $runs unbroken run" \
-	test "${runs:-9}" -le 1 -a "${ndump:-0}" -gt 0
+read -r _ nbus ndump nmiss ordered <<<"$(grep '^dump' "$T/verdict")"
+n=0
+for what in "systemctl restart" "SIGKILL"; do
+	read -r _ _ gap after miss runs stop start accept <<<"$(grep "^event $n " "$T/verdict")"
+	back=$(sed -n 's/.* \([0-9.]*\) s ago.*/\1/p' "$T/dump.err" | sed -n "$((n + 1))p")
+	echo "restart: after $what the task's frames stopped for $gap ms (period 20 ms); the dump missed $miss raw frames (5 ms apart) in $runs run and was back $back s after it lost the daemon"
+	echo "restart: of that, the old daemon took $stop ms to stop, the new one $start ms to be ready, and the first client was back $accept ms after that (journal)"
+	check "$what: candump saw the task resume ($after frames after the gap)" \
+		test "${after:-0}" -gt 10
+	check "$what: the task's frames stopped for the gap: $gap ms" test "${gap:-0}" -gt 60
+	check "$what: the dump missed only the gap's raw frames: $miss, in $runs unbroken run" \
+		test "${runs:-9}" -le 1
+	n=$((n + 1))
+done
+check "the dump printed the raw frames in order, none twice ($ndump of $nbus, $nmiss missing)" \
+	test "${ordered:-0}" = 1 -a "${ndump:-0}" -gt 0
 
 # ---- stopped for good: a reconnecting client gives up ----
 before=$(receivers vcan0)

@@ -45,6 +45,40 @@ int64_t soak_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static const struct {
+	const char *name;
+	int (*run)(int, char **);
+	const char *usage;
+} soak_modes[] = {
+	{"pace", soak_pace,
+	 "pace [-c SOCKET] IFACE ID RATE SECONDS  numbered frames, raw or "
+	 "through cand"},
+	{"check", soak_check,
+	 "check SOCKET|- IFACE ID  a steady client (-: a raw control): every "
+	 "number, in order"},
+	{"churn", soak_churn,
+	 "churn SOCKET IFACE SEED  clients that come, work and go, until "
+	 "SIGTERM"},
+	{"garbage", soak_garbage,
+	 "garbage SOCKET SEED  a bad client every 2 s, until SIGTERM"},
+	{"sc", soak_sc,
+	 "sc ADDRESS PORT IFACE SEED  socketcand clients that come, work, "
+	 "err and go, until SIGTERM"},
+};
+
+#define SOAK_MODES (sizeof(soak_modes) / sizeof(soak_modes[0]))
+
+int soak_usage(const char *mode)
+{
+	size_t i;
+
+	for (i = 0; i < SOAK_MODES; i++)
+		if (strcmp(soak_modes[i].name, mode) == 0)
+			fprintf(stderr, "usage: soak_can %s\n",
+				soak_modes[i].usage);
+	return 2;
+}
+
 long soak_arg(const char *what, const char *s)
 {
 	char *end;
@@ -126,36 +160,17 @@ int soak_get_seq(const struct cand_frame *f, uint32_t id, uint32_t *seq)
 	return 1;
 }
 
-static const struct {
-	const char *name;
-	int (*run)(int, char **);
-	const char *usage;
-} soak_modes[] = {
-	{"pace", soak_pace,
-	 "pace [-c SOCKET] IFACE ID RATE SECONDS  numbered frames, raw or "
-	 "through cand"},
-	{"check", soak_check,
-	 "check SOCKET|- IFACE ID  a steady client (-: a raw control): every "
-	 "number, in order"},
-	{"churn", soak_churn,
-	 "churn SOCKET IFACE SEED  clients that come, work and go, until "
-	 "SIGTERM"},
-	{"garbage", soak_garbage,
-	 "garbage SOCKET SEED  a bad client every 2 s, until SIGTERM"},
-};
-
 int main(int argc, char **argv)
 {
 	size_t i;
 
-	for (i = 0; argc > 1 && i < sizeof(soak_modes) / sizeof(soak_modes[0]);
-	     i++)
+	for (i = 0; argc > 1 && i < SOAK_MODES; i++)
 		if (strcmp(argv[1], soak_modes[i].name) == 0) {
 			soak_signals();
 			return soak_modes[i].run(argc - 1, argv + 1);
 		}
 	fprintf(stderr, "usage: soak_can MODE ...\n");
-	for (i = 0; i < sizeof(soak_modes) / sizeof(soak_modes[0]); i++)
+	for (i = 0; i < SOAK_MODES; i++)
 		fprintf(stderr, "  soak_can %s\n", soak_modes[i].usage);
 	return 2;
 }

@@ -1,8 +1,9 @@
 /*
  * soak_can: the load of make soak (tests/soak/soak.sh), one mode per
  * process: a paced sender of numbered frames, steady clients that check
- * every number, churners and garbage clients. Each mode runs until its
- * time is up or SIGTERM, then prints one summary line that soak.sh reads.
+ * every number, churners, garbage clients and socketcand's clients. Each
+ * mode runs until its time is up or SIGTERM, then prints one summary line
+ * that soak.sh reads.
  */
 #ifndef CAND_SOAK_H
 #define CAND_SOAK_H
@@ -19,6 +20,8 @@ int soak_stopped(void);
 /* SIGTERM and SIGINT set the flag; SIGPIPE is ignored. */
 void soak_signals(void);
 int64_t soak_now_ms(void);
+/* Says how mode is called (its line in soak.c's table); returns 2. */
+int soak_usage(const char *mode);
 /* A number from argv, or exit 2 saying which. */
 long soak_arg(const char *what, const char *s);
 /* xorshift32: the churners' and garbage clients' dice. */
@@ -40,5 +43,6 @@ int soak_pace(int argc, char **argv);
 int soak_check(int argc, char **argv);
 int soak_churn(int argc, char **argv);
 int soak_garbage(int argc, char **argv);
+int soak_sc(int argc, char **argv);
 
 #endif

@@ -10,10 +10,13 @@
 # churners, clients that connect, open, set filters, start and stop tasks
 # and monitors, send, read the state and then close, vanish mid-request or
 # are killed (soak_can churn); a garbage client every 2 s (soak_can
-# garbage); vcan2 deleted and created again every 30 s with a canctl dump
-# bound to it. Every 30 s a row of the table: cand's RSS and open
-# descriptors (/proc), its clients (connected less disconnected in its
-# log) and its BCM sockets (/proc/net/can-bcm, named by socket inode).
+# garbage); socketcand's TCP clients, five a second, that open, add BCM
+# jobs, subscribe, send in raw mode, vanish mid-element, reset or send
+# garbage (soak_can sc); vcan2 deleted and created again every 30 s with
+# a canctl dump bound to it. Every 30 s a row of the table: cand's RSS
+# and open descriptors (/proc), its clients (connected less disconnected
+# in its log: libcand's, not socketcand's) and its BCM sockets
+# (/proc/net/can-bcm, named by socket inode).
 #
 # It passes when the steady clients got every frame the sender sent, once
 # and in order; when, the churners gone, the daemon's descriptors are back
@@ -31,6 +34,7 @@ STEADY=8
 SOCK=/run/cand-soak/cand.sock
 T=$(mktemp -d /tmp/cand-soak.XXXXXX)
 LOG=$T/cand.log
+SC_PORT=29537
 SOAK=$BUILD/soak_can
 bg=()
 # shellcheck disable=SC2154 # p is the loop's
@@ -50,12 +54,13 @@ finish() {
 
 alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"; }
-fds() { find "/proc/$pid/fd" -mindepth 1 | wc -l; }
+# Descriptors close while find reads them: it says so, and is right.
+fds() { find "/proc/$pid/fd" -mindepth 1 2>/dev/null | wc -l; }
 # One read of the log: two would count the churn between them.
 clients() { awk '/ connected: pid / { n++ } / disconnected$/ { n-- } END { print n + 0 }' "$LOG"; }
 bcm_sockets() {
 	local n=0 ino
-	for ino in $(find "/proc/$pid/fd" -mindepth 1 -lname 'socket:*' -printf '%l\n' | tr -dc '0-9\n'); do
+	for ino in $(find "/proc/$pid/fd" -mindepth 1 -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n'); do
 		[ -e "/proc/net/can-bcm/$ino" ] && n=$((n + 1))
 	done
 	echo "$n"
@@ -81,7 +86,14 @@ done
 [ -x "$SOAK" ] || { fail "$SOAK is missing (make all)"; finish; }
 
 # ---- the daemon, the steady clients, the bound client ----
-"$REPO/tests/integ/start-daemon.sh" "$BUILD" "$SOCK" "$REPO/tests/integ/conf/open.conf" 2>"$LOG" &
+# open.conf, and socketcand's front-end for 127.0.0.1.
+{
+	cat "$REPO/tests/integ/conf/open.conf"
+	printf '[rule soak-sc]\ninterfaces = *\npeers = 127.0.0.1\nrights = read send periodic monitor\n'
+	printf '[socketcand]\nlisten = 127.0.0.1:%s\ninterfaces = vcan0\n' "$SC_PORT"
+} >"$T/cand.conf"
+chmod 644 "$T/cand.conf"
+"$REPO/tests/integ/start-daemon.sh" "$BUILD" "$SOCK" "$T/cand.conf" 2>"$LOG" &
 pid=$!
 bg+=("$pid")
 up() { "$BUILD/canctl" -s "$SOCK" list >/dev/null 2>&1; }
@@ -116,7 +128,9 @@ for seed in 1 2; do
 done
 "$SOAK" garbage "$SOCK" 7 >"$T/garbage.out" 2>"$T/garbage.err" &
 garbage=$!
-bg+=("$pacer" "${churners[@]}" "$garbage")
+"$SOAK" sc 127.0.0.1 "$SC_PORT" vcan0 3 >"$T/sc.out" 2>"$T/sc.err" &
+sc=$!
+bg+=("$pacer" "${churners[@]}" "$garbage" "$sc")
 # vcan2 away and back every 30 s, a frame for the bound client each time.
 (
 	for _ in $(seq $((SECS / 30))); do
@@ -153,8 +167,8 @@ while :; do
 done
 
 # ---- the churn ends; what it left behind ----
-kill -TERM "${churners[@]}" "$garbage" 2>/dev/null
-wait "${churners[@]}" "$garbage" "$pacer"
+kill -TERM "${churners[@]}" "$garbage" "$sc" 2>/dev/null
+wait "${churners[@]}" "$garbage" "$sc" "$pacer"
 wait "$flapper"
 back() { [ "$(fds)" -le "$(col start 3)" ]; }
 [ "$restarted" = 0 ] && wait_for 20 back
@@ -174,13 +188,16 @@ check "the sender kept $RATE frames/s ($(cat "$T/pace.out" "$T/pace.err" | tr '\
 for i in $(seq "$STEADY"); do
 	line=$(grep '^check:' "$T/check$i.out")
 	want="check: received $sent first 0 last $last lost 0 dup 0 order 0 drops 0 reconnected 0 gap 0 (slow reader 0)"
-	check "steady client $i got every frame once, in order ($line)" [ "$line" = "$want" ]
+	check "steady client $i got every frame once, in order ($line $(head -n 3 "$T/check$i.err" | tr '\n' ' '))" \
+		[ "$line" = "$want" ]
 done
 for seed in 1 2; do
 	check "churner $seed: $(cat "$T/churn$seed.out") $(head -c 300 "$T/churn$seed.err")" \
 		grep -Eq '^churn: clients [1-9][0-9]* .* failed 0$' "$T/churn$seed.out"
 done
 check "$(cat "$T/garbage.out")" grep -Eq '^garbage: clients [1-9]' "$T/garbage.out"
+check "socketcand's $(cat "$T/sc.out") $(head -c 300 "$T/sc.err")" \
+	grep -Eq '^sc: clients [1-9][0-9]* .* failed 0$' "$T/sc.out"
 flaps=$((SECS / 30))
 check "the client bound to vcan2 saw it go $flaps times and came back ($(grep -c 'disappeared' "$T/vcan2.err") notes, $(grep -c 321 "$T/vcan2.out") frames)" \
 	[ "$(grep -c 321 "$T/vcan2.out")" = "$flaps" ]

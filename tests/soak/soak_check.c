@@ -123,6 +123,7 @@ static int check_cand(const char *sock, const char *ifname, uint32_t id,
 	struct cand_filter flt = {.mask = 0x1fffffff, .kind = CAND_FILTER_ANY};
 	struct cand_event ev;
 	uint32_t seq;
+	int64_t t0;
 	cand_t *h;
 	int rc = 0;
 
@@ -131,6 +132,7 @@ static int check_cand(const char *sock, const char *ifname, uint32_t id,
 		return -1;
 	printf("ready\n");
 	fflush(stdout);
+	t0 = soak_now_ms();
 	while (!soak_stopped()) {
 		rc = cand_recv_event(h, &ev, 200);
 		if (rc == 1 && ev.type == CAND_EVENT_FRAME &&
@@ -139,10 +141,18 @@ static int check_cand(const char *sock, const char *ifname, uint32_t id,
 		} else if (rc == 1 && ev.type == CAND_EVENT_RECONNECTED) {
 			c->reconnected++;
 			c->after_gap = 1;
-		} else if (rc == 1 && ev.type == CAND_EVENT_DROPS &&
-			   ev.drops.slow_reader) {
+		} else if (rc == 1 && ev.type == CAND_EVENT_DROPS) {
+			/* When, for the table's rows: a stall, or a trend. */
+			fprintf(stderr,
+				"soak_can check: at %lld s %llu dropped%s, "
+				"%llu by the kernel in all\n",
+				(long long)((soak_now_ms() - t0) / 1000),
+				(unsigned long long)ev.drops.dropped,
+				ev.drops.slow_reader ? " (slow reader)" : "",
+				(unsigned long long)ev.drops.kernel_drops);
 			/* cand held off: this process did not read in time. */
-			c->slow += ev.drops.dropped;
+			if (ev.drops.slow_reader)
+				c->slow += ev.drops.dropped;
 		} else if (rc != 1 && rc != CAND_ETIMEOUT) {
 			fprintf(stderr, "soak_can check: receive: %s (%s)\n",
 				cand_strerror(rc), cand_last_detail(h));
@@ -162,10 +172,8 @@ int soak_check(int argc, char **argv)
 	uint32_t id;
 	int rc;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: soak_can check SOCKET|- IFACE ID\n");
-		return 2;
-	}
+	if (argc != 4)
+		return soak_usage("check");
 	id = (uint32_t)soak_arg("id", argv[3]);
 	memset(&c, 0, sizeof(c));
 	rc = strcmp(argv[1], "-") == 0

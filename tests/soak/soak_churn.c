@@ -149,10 +149,8 @@ int soak_churn(int argc, char **argv)
 	pid_t pid;
 	int st;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: soak_can churn SOCKET IFACE SEED\n");
-		return 2;
-	}
+	if (argc != 4)
+		return soak_usage("churn");
 	rnd = (uint32_t)soak_arg("seed", argv[3]);
 	while (!soak_stopped()) {
 		fate = (enum churn_fate)(soak_rand(&rnd) % 3);

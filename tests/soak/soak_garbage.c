@@ -86,10 +86,8 @@ int soak_garbage(int argc, char **argv)
 	uint32_t rnd;
 	int rc;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: soak_can garbage SOCKET SEED\n");
-		return 2;
-	}
+	if (argc != 3)
+		return soak_usage("garbage");
 	rnd = (uint32_t)soak_arg("seed", argv[2]);
 	while (!soak_stopped()) {
 		rc = garbage_one(argv[1], &rnd);

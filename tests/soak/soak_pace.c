@@ -135,11 +135,8 @@ int soak_pace(int argc, char **argv)
 		argc -= 2;
 		argv += 2;
 	}
-	if (argc != 5) {
-		fprintf(stderr, "usage: soak_can pace [-c SOCKET] IFACE ID "
-				"RATE SECONDS\n");
-		return 2;
-	}
+	if (argc != 5)
+		return soak_usage("pace");
 	id = soak_arg("id", argv[2]);
 	rate = soak_arg("rate", argv[3]);
 	secs = soak_arg("seconds", argv[4]);

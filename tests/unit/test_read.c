@@ -13,68 +13,7 @@
 #include "unit.h"
 #include "wire.h"
 
-#define RD_BUF (64 * 1024)
-
-struct rd_out {
-	uint8_t buf[RD_BUF];
-	size_t len;
-};
-
-/* Appends one framed message, as the daemon writes it. */
-static void rd_msg(struct rd_out *o, const Cand__ServerMsg *m)
-{
-	size_t n = cand__server_msg__get_packed_size(m);
-
-	ck_assert_uint_le(o->len + CAND_WIRE_HDR + n, sizeof(o->buf));
-	wire_put_len(o->buf + o->len, (uint32_t)n);
-	cand__server_msg__pack(m, o->buf + o->len + CAND_WIRE_HDR);
-	o->len += CAND_WIRE_HDR + n;
-}
-
-static void rd_event(struct rd_out *o, Cand__Event *ev)
-{
-	Cand__ServerMsg m = CAND__SERVER_MSG__INIT;
-
-	m.msg_case = CAND__SERVER_MSG__MSG_EVENT;
-	m.event = ev;
-	rd_msg(o, &m);
-}
-
-/*
- * A batch of three frames: a classic one on vcan0, an extended remote
- * request on vcan1 and an FD one with BRS on vcan0, timestamps 1, 2 and
- * 3 s.
- */
-static void rd_batch(struct rd_out *o, uint32_t format, uint32_t count)
-{
-	static const uint8_t data[64] = {0x11, 0x22, 0x33, 0x44};
-	static char *ifnames[] = {(char *)"vcan0", (char *)"vcan1"};
-	struct framepack_rec r[3] = {
-		{0x123, 4, 0, 0, 1000000000u, data},
-		{0x1abcdef | FRAMEPACK_EFF | FRAMEPACK_RTR, 2, 0, 1,
-		 2000000000u, NULL},
-		{0x7ff, 64, FRAMEPACK_FD | FRAMEPACK_BRS, 0, 3000000000u, data},
-	};
-	uint8_t packed[3 * FRAMEPACK_MAX];
-	Cand__Event ev = CAND__EVENT__INIT;
-	Cand__FrameBatch b = CAND__FRAME_BATCH__INIT;
-	size_t i, len = 0;
-
-	for (i = 0; i < 3; i++)
-		len += framepack_put(packed + len, &r[i]);
-	b.format = format;
-	b.count = count;
-	b.packed.data = packed;
-	b.packed.len = len;
-	b.n_ifnames = 2;
-	b.ifnames = ifnames;
-	b.kernel_drops = 7;
-	ev.ev_case = CAND__EVENT__EV_FRAMES;
-	ev.frames = &b;
-	rd_event(o, &ev);
-}
-
-static void rd_link(struct rd_out *o, const char *ifname, int up)
+static void rd_link(struct srvmsg_out *o, const char *ifname, int up)
 {
 	Cand__Event ev = CAND__EVENT__INIT;
 	Cand__LinkEvent le = CAND__LINK_EVENT__INIT;
@@ -83,7 +22,7 @@ static void rd_link(struct rd_out *o, const char *ifname, int up)
 	le.up = up;
 	ev.ev_case = CAND__EVENT__EV_LINK;
 	ev.link = &le;
-	rd_event(o, &ev);
+	srvmsg_event(o, &ev);
 }
 
 static struct cand *rd_handle(const char *channel)
@@ -96,42 +35,20 @@ static struct cand *rd_handle(const char *channel)
 	return h;
 }
 
+/* srvmsg_batch()'s frames, and its count of drops. */
 static void rd_check_batch(struct cand *h)
 {
-	struct cand_frame f;
-
-	ck_assert_int_eq(libcand_queue_pop_frame(h, &f), 1);
-	ck_assert_uint_eq(f.id, 0x123);
-	ck_assert_uint_eq(f.flags, 0);
-	ck_assert_uint_eq(f.len, 4);
-	ck_assert_uint_eq(f.data[3], 0x44);
-	ck_assert_uint_eq(f.data[4], 0);
-	ck_assert_str_eq(f.ifname, "vcan0");
-	ck_assert_uint_eq(f.timestamp_ns, 1000000000u);
-
-	ck_assert_int_eq(libcand_queue_pop_frame(h, &f), 1);
-	ck_assert_uint_eq(f.id, 0x1abcdef);
-	ck_assert_uint_eq(f.flags, CAND_FRAME_EXTENDED | CAND_FRAME_REMOTE);
-	ck_assert_uint_eq(f.len, 2);
-	ck_assert_uint_eq(f.data[0], 0);
-	ck_assert_str_eq(f.ifname, "vcan1");
-
-	ck_assert_int_eq(libcand_queue_pop_frame(h, &f), 1);
-	ck_assert_uint_eq(f.id, 0x7ff);
-	ck_assert_uint_eq(f.flags, CAND_FRAME_FD | CAND_FRAME_BRS);
-	ck_assert_uint_eq(f.len, 64);
-	ck_assert_str_eq(f.ifname, "vcan0");
-	ck_assert_uint_eq(f.timestamp_ns, 3000000000u);
+	srvmsg_check_batch(h);
 	ck_assert_uint_eq(cand_kernel_drops(h), 7);
 }
 
 START_TEST(test_batch_in_one_piece)
 {
-	struct rd_out o = {.len = 0};
+	struct srvmsg_out o = {.len = 0};
 	struct cand_frame f;
 	struct cand *h = rd_handle("vcan0");
 
-	rd_batch(&o, FRAMEPACK_FORMAT, 3);
+	srvmsg_batch(&o, FRAMEPACK_FORMAT, 3, 7);
 	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), 0);
 	ck_assert_uint_eq(libcand_queue_len(h), 3);
 	rd_check_batch(h);
@@ -144,11 +61,11 @@ END_TEST
 /* A message cut anywhere waits for the rest; nothing comes out early. */
 START_TEST(test_batch_byte_by_byte)
 {
-	struct rd_out o = {.len = 0};
+	struct srvmsg_out o = {.len = 0};
 	struct cand *h = rd_handle("vcan0");
 	size_t i;
 
-	rd_batch(&o, FRAMEPACK_FORMAT, 3);
+	srvmsg_batch(&o, FRAMEPACK_FORMAT, 3, 7);
 	for (i = 0; i < o.len; i++) {
 		ck_assert_uint_eq(libcand_queue_len(h), 0);
 		ck_assert_int_eq(libcand_read_feed(h, o.buf + i, 1), 0);
@@ -165,16 +82,16 @@ END_TEST
  */
 START_TEST(test_events_in_order)
 {
-	struct rd_out o = {.len = 0};
+	struct srvmsg_out o = {.len = 0};
 	struct cand_event ev;
 	struct cand_frame f;
 	struct cand *h = rd_handle("vcan0");
 	int i;
 
 	rd_link(&o, "vcan1", 0);
-	rd_batch(&o, FRAMEPACK_FORMAT, 3);
+	srvmsg_batch(&o, FRAMEPACK_FORMAT, 3, 7);
 	rd_link(&o, "vcan0", 0);
-	rd_batch(&o, FRAMEPACK_FORMAT, 3);
+	srvmsg_batch(&o, FRAMEPACK_FORMAT, 3, 7);
 	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), 0);
 	ck_assert_uint_eq(libcand_queue_len(h), 8);
 
@@ -186,7 +103,7 @@ START_TEST(test_events_in_order)
 
 	o.len = 0;
 	rd_link(&o, "vcan1", 1);
-	rd_batch(&o, FRAMEPACK_FORMAT, 3);
+	srvmsg_batch(&o, FRAMEPACK_FORMAT, 3, 7);
 	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), 0);
 	ck_assert_int_eq(libcand_queue_pop(h, &ev), 1);
 	ck_assert_int_eq(ev.type, CAND_EVENT_LINK);
@@ -207,7 +124,7 @@ START_TEST(test_stray_reply)
 {
 	Cand__ServerMsg m = CAND__SERVER_MSG__INIT;
 	Cand__Reply r = CAND__REPLY__INIT;
-	struct rd_out o = {.len = 0};
+	struct srvmsg_out o = {.len = 0};
 	struct cand *h = rd_handle("");
 
 	r.id = 5;
@@ -215,7 +132,7 @@ START_TEST(test_stray_reply)
 	r.detail = (char *)"no";
 	m.msg_case = CAND__SERVER_MSG__MSG_REPLY;
 	m.reply = &r;
-	rd_msg(&o, &m);
+	srvmsg_put(&o, &m);
 	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), 0);
 	ck_assert_uint_eq(libcand_queue_len(h), 0);
 	ck_assert_int_eq(h->dead, 0);
@@ -230,10 +147,10 @@ END_TEST
 static void rd_bad(const uint8_t *bad, size_t len, int err, const char *why,
 		   size_t decoded)
 {
-	struct rd_out o = {.len = 0};
+	struct srvmsg_out o = {.len = 0};
 	struct cand *h = rd_handle("vcan0");
 
-	rd_batch(&o, FRAMEPACK_FORMAT, 3);
+	srvmsg_batch(&o, FRAMEPACK_FORMAT, 3, 7);
 	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), 0);
 	ck_assert_int_eq(libcand_read_feed(h, bad, len), err);
 	ck_assert_int_eq(h->dead, err);
@@ -242,6 +159,8 @@ static void rd_bad(const uint8_t *bad, size_t len, int err, const char *why,
 		      why);
 	/* Nothing more is read once the connection is dead. */
 	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), err);
+	ck_assert_uint_le(h->in_off, h->in_len);
+	ck_assert_int_eq(libcand_read_msg(h, NULL), 0);
 	rd_check_batch(h);
 	ck_assert_uint_eq(libcand_queue_len(h), decoded);
 	cand_close(h);
@@ -268,17 +187,17 @@ END_TEST
 
 START_TEST(test_bad_batches)
 {
-	struct rd_out o = {.len = 0};
+	struct srvmsg_out o = {.len = 0};
 
-	rd_batch(&o, FRAMEPACK_FORMAT + 1, 3);
+	srvmsg_batch(&o, FRAMEPACK_FORMAT + 1, 3, 7);
 	rd_bad(o.buf, o.len, CAND_EPROTO, "frame batch format 2", 0);
 	/* One record short: the three before it were good frames. */
 	o.len = 0;
-	rd_batch(&o, FRAMEPACK_FORMAT, 4);
+	srvmsg_batch(&o, FRAMEPACK_FORMAT, 4, 7);
 	rd_bad(o.buf, o.len, CAND_EPROTO, "malformed frame batch", 3);
 	/* More records than the bytes could hold: nothing is taken. */
 	o.len = 0;
-	rd_batch(&o, FRAMEPACK_FORMAT, 1000000);
+	srvmsg_batch(&o, FRAMEPACK_FORMAT, 1000000, 7);
 	rd_bad(o.buf, o.len, CAND_EPROTO, "1000000 frames in 116 bytes", 0);
 }
 END_TEST
@@ -289,12 +208,12 @@ END_TEST
  */
 START_TEST(test_bad_batch_received)
 {
-	struct rd_out o = {.len = 0};
+	struct srvmsg_out o = {.len = 0};
 	struct cand_event ev;
 	struct cand *h = rd_handle("vcan0");
 	int i;
 
-	rd_batch(&o, FRAMEPACK_FORMAT, 4);
+	srvmsg_batch(&o, FRAMEPACK_FORMAT, 4, 7);
 	/* In the input buffer, unread, as a recv() leaves it. */
 	ck_assert_int_eq(libcand_read_room(h, o.len), 0);
 	memcpy(h->in + h->in_len, o.buf, o.len);
@@ -313,18 +232,18 @@ START_TEST(test_shutdown)
 {
 	Cand__Event ev = CAND__EVENT__INIT;
 	Cand__ShutdownEvent se = CAND__SHUTDOWN_EVENT__INIT;
-	struct rd_out o = {.len = 0};
+	struct srvmsg_out o = {.len = 0};
 
 	se.detail = (char *)"cand is stopping";
 	ev.ev_case = CAND__EVENT__EV_SHUTDOWN;
 	ev.shutdown = &se;
-	rd_event(&o, &ev);
+	srvmsg_event(&o, &ev);
 	rd_bad(o.buf, o.len, CAND_ESHUTDOWN, "cand is stopping", 0);
 }
 END_TEST
 
 /* One of each other kind of event, for the mutations below. */
-static void rd_others(struct rd_out *o)
+static void rd_others(struct srvmsg_out *o)
 {
 	Cand__Event ev = CAND__EVENT__INIT;
 	Cand__StateEvent st = CAND__STATE_EVENT__INIT;
@@ -344,23 +263,23 @@ static void rd_others(struct rd_out *o)
 	st.tx_errors = 256;
 	ev.ev_case = CAND__EVENT__EV_STATE;
 	ev.state = &st;
-	rd_event(o, &ev);
+	srvmsg_event(o, &ev);
 	bc.bitrate = 500000;
 	ce.ifname = (char *)"can0";
 	ce.config = &bc;
 	ce.previous = &bc;
 	ev.ev_case = CAND__EVENT__EV_CONFIG;
 	ev.config = &ce;
-	rd_event(o, &ev);
+	srvmsg_event(o, &ev);
 	de.kernel_drops = 9;
 	de.dropped = 2;
 	ev.ev_case = CAND__EVENT__EV_DROPS;
 	ev.drops = &de;
-	rd_event(o, &ev);
+	srvmsg_event(o, &ev);
 	te.task_id = 3;
 	ev.ev_case = CAND__EVENT__EV_TASK;
 	ev.task = &te;
-	rd_event(o, &ev);
+	srvmsg_event(o, &ev);
 	f.id = 0x123;
 	f.data.data = data;
 	f.data.len = sizeof(data);
@@ -369,12 +288,12 @@ static void rd_others(struct rd_out *o)
 	me.ifname = (char *)"vcan0";
 	ev.ev_case = CAND__EVENT__EV_MONITOR;
 	ev.monitor = &me;
-	rd_event(o, &ev);
+	srvmsg_event(o, &ev);
 	re.n_revoked = 1;
 	re.revoked = revoked;
 	ev.ev_case = CAND__EVENT__EV_RIGHTS;
 	ev.rights = &re;
-	rd_event(o, &ev);
+	srvmsg_event(o, &ev);
 }
 
 /*
@@ -385,17 +304,17 @@ static void rd_others(struct rd_out *o)
  */
 START_TEST(test_mutated_stream)
 {
-	static struct rd_out base, o;
+	static struct srvmsg_out base, o;
 	struct cand_event ev;
 	unsigned seed = 1;
 	size_t i, off, n, events = 0;
 	int round, k, rc, dead = 0;
 
 	base.len = 0;
-	rd_batch(&base, FRAMEPACK_FORMAT, 3);
+	srvmsg_batch(&base, FRAMEPACK_FORMAT, 3, 7);
 	rd_link(&base, "vcan0", 0);
 	rd_others(&base);
-	rd_batch(&base, FRAMEPACK_FORMAT, 3);
+	srvmsg_batch(&base, FRAMEPACK_FORMAT, 3, 7);
 	for (round = 0; round < 3000; round++) {
 		struct cand *h = rd_handle(round % 2 ? "vcan0" : "");
 

@@ -3,79 +3,42 @@
  * handle away rather than dead, a refusal that is not a restart, and a
  * replay's replies as the reader takes them (new ids for the tasks and
  * monitors, the reconnected event in its place, a refusal killing the
- * handle). The socket side is tests/integ/restart.c.
+ * handle), and what was queued or half read when the connection went.
+ * The daemon's side is tests/integ/restart.c.
  */
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include "framepack.h"
 #include "libcand_int.h"
 #include "unit.h"
 #include "wire.h"
 
-#define RS_BUF 4096
-
-struct rs_out {
-	uint8_t buf[RS_BUF];
-	size_t len;
-};
-
-static void rs_msg(struct rs_out *o, const Cand__ServerMsg *m)
+static void rs_shutdown(struct srvmsg_out *o)
 {
-	size_t n = cand__server_msg__get_packed_size(m);
-
-	ck_assert_uint_le(o->len + CAND_WIRE_HDR + n, sizeof(o->buf));
-	wire_put_len(o->buf + o->len, (uint32_t)n);
-	cand__server_msg__pack(m, o->buf + o->len + CAND_WIRE_HDR);
-	o->len += CAND_WIRE_HDR + n;
-}
-
-/* A Reply: status, and a created id unless 0. */
-static void rs_reply(struct rs_out *o, uint32_t id, Cand__Status status,
-		     uint32_t created, const char *detail)
-{
-	Cand__ServerMsg m = CAND__SERVER_MSG__INIT;
-	Cand__Reply r = CAND__REPLY__INIT;
-	Cand__CreatedReply c = CAND__CREATED_REPLY__INIT;
-
-	r.id = id;
-	r.status = status;
-	r.detail = (char *)detail;
-	if (created != 0) {
-		c.id = created;
-		r.result_case = CAND__REPLY__RESULT_CREATED;
-		r.created = &c;
-	}
-	m.msg_case = CAND__SERVER_MSG__MSG_REPLY;
-	m.reply = &r;
-	rs_msg(o, &m);
-}
-
-static void rs_shutdown(struct rs_out *o)
-{
-	Cand__ServerMsg m = CAND__SERVER_MSG__INIT;
 	Cand__Event ev = CAND__EVENT__INIT;
 	Cand__ShutdownEvent se = CAND__SHUTDOWN_EVENT__INIT;
 
 	se.detail = (char *)"cand is shutting down";
 	ev.ev_case = CAND__EVENT__EV_SHUTDOWN;
 	ev.shutdown = &se;
-	m.msg_case = CAND__SERVER_MSG__MSG_EVENT;
-	m.event = &ev;
-	rs_msg(o, &m);
+	srvmsg_event(o, &ev);
 }
 
-static void rs_task_event(struct rs_out *o, uint32_t task_id)
+static void rs_task_event(struct srvmsg_out *o, uint32_t task_id)
 {
-	Cand__ServerMsg m = CAND__SERVER_MSG__INIT;
 	Cand__Event ev = CAND__EVENT__INIT;
 	Cand__TaskEvent te = CAND__TASK_EVENT__INIT;
 
 	te.task_id = task_id;
 	ev.ev_case = CAND__EVENT__EV_TASK;
 	ev.task = &te;
-	m.msg_case = CAND__SERVER_MSG__MSG_EVENT;
-	m.event = &ev;
-	rs_msg(o, &m);
+	srvmsg_event(o, &ev);
 }
 
 /* A handle as cand_connect_opts() leaves it, reconnecting for 1 s. */
@@ -91,7 +54,7 @@ static struct cand *rs_handle(void)
 START_TEST(test_shutdown_is_away_not_dead)
 {
 	struct cand *h = rs_handle();
-	struct rs_out o = {.len = 0};
+	struct srvmsg_out o = {.len = 0};
 
 	rs_shutdown(&o);
 	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), 0);
@@ -116,10 +79,10 @@ END_TEST
 START_TEST(test_refusal_is_not_a_restart)
 {
 	struct cand *h = rs_handle();
-	struct rs_out o = {.len = 0};
+	struct srvmsg_out o = {.len = 0};
 
-	rs_reply(&o, 0, CAND__STATUS__LIMIT_EXCEEDED, 0,
-		 "cand serves at most 1 clients (max_clients)");
+	srvmsg_reply(&o, 0, CAND__STATUS__LIMIT_EXCEEDED, 0,
+		     "cand serves at most 1 clients (max_clients)");
 	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), 0);
 	ck_assert_int_eq(libcand_err_lost(h, CAND_EDISCONNECTED, "EOF"),
 			 CAND_ELIMIT);
@@ -131,7 +94,7 @@ START_TEST(test_refusal_is_not_a_restart)
 	/* A message after it means the connection lived on. */
 	h = rs_handle();
 	o.len = 0;
-	rs_reply(&o, 0, CAND__STATUS__BAD_MESSAGE, 0, "undecodable");
+	srvmsg_reply(&o, 0, CAND__STATUS__BAD_MESSAGE, 0, "undecodable");
 	rs_task_event(&o, 1);
 	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), 0);
 	ck_assert_int_eq(libcand_err_lost(h, CAND_EDISCONNECTED, "EOF"), 0);
@@ -171,13 +134,13 @@ START_TEST(test_replay_replies)
 	struct cand *h = rs_handle();
 	struct cand_ref t, m;
 	struct cand_event ev;
-	struct rs_out o = {.len = 0};
+	struct srvmsg_out o = {.len = 0};
 
 	rs_replaying(h, &t, &m);
-	rs_reply(&o, 10, CAND__STATUS__OK, 0, NULL);
+	srvmsg_reply(&o, 10, CAND__STATUS__OK, 0, NULL);
 	/* The new daemon numbers them its own way. */
-	rs_reply(&o, 11, CAND__STATUS__OK, 7, NULL);
-	rs_reply(&o, 12, CAND__STATUS__OK, 8, NULL);
+	srvmsg_reply(&o, 11, CAND__STATUS__OK, 7, NULL);
+	srvmsg_reply(&o, 12, CAND__STATUS__OK, 8, NULL);
 	rs_task_event(&o, 7);
 	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), 0);
 	ck_assert_uint_eq(h->n_replay, 0);
@@ -207,12 +170,12 @@ START_TEST(test_replay_refused)
 	struct cand *h = rs_handle();
 	struct cand_ref t, m;
 	struct cand_frame f;
-	struct rs_out o = {.len = 0};
+	struct srvmsg_out o = {.len = 0};
 
 	rs_replaying(h, &t, &m);
-	rs_reply(&o, 10, CAND__STATUS__OK, 0, NULL);
-	rs_reply(&o, 11, CAND__STATUS__PERMISSION_DENIED, 0,
-		 "uid 4242 lacks the 'periodic' right on vcan0");
+	srvmsg_reply(&o, 10, CAND__STATUS__OK, 0, NULL);
+	srvmsg_reply(&o, 11, CAND__STATUS__PERMISSION_DENIED, 0,
+		     "uid 4242 lacks the 'periodic' right on vcan0");
 	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), CAND_EPERM);
 	ck_assert_ptr_nonnull(
 		strstr(cand_last_detail(h), "re-creating task 1"));
@@ -226,6 +189,91 @@ START_TEST(test_replay_refused)
 }
 END_TEST
 
+/* Reads what the socket has into h's queues, waiting for it. */
+static void rs_read(struct cand *h)
+{
+	struct pollfd pfd = {.fd = h->fd, .events = POLLIN};
+
+	ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
+	ck_assert_int_eq(libcand_conn_fill(h), 1);
+	ck_assert_int_ge(libcand_read_all(h, NULL), 0);
+}
+
+/*
+ * The frames queued before the daemon went come out first, then word of
+ * the gap; a batch cut off by the loss is dropped, not glued to the new
+ * connection's bytes; the drops count starts again.
+ */
+START_TEST(test_queue_across_reconnect)
+{
+	struct cand *h = rs_handle();
+	struct srvmsg_out o = {.len = 0};
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[] = "/tmp/cand-resume.XXXXXX";
+	Cand__Request req = CAND__REQUEST__INIT, *got;
+	Cand__OpenRequest open = CAND__OPEN_REQUEST__INIT;
+	struct cand_frame f;
+	uint8_t buf[256];
+	ssize_t n;
+	int sv[2], l, s;
+
+	/* The old daemon at the far end of a pair; the new one listening. */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	h->fd = sv[0];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
+	memcpy(h->path, sa.sun_path, sizeof(sa.sun_path));
+	ck_assert_int_ge(l = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(l, 1), 0);
+	open.channel = (char *)"vcan0";
+	req.op_case = CAND__REQUEST__OP_OPEN;
+	req.open = &open;
+	libcand_resume_keep(h, &h->kept_open, &req);
+
+	/* A batch and a half, then EOF. */
+	srvmsg_batch(&o, FRAMEPACK_FORMAT, 3, 7);
+	srvmsg_batch(&o, FRAMEPACK_FORMAT, 3, 7);
+	ck_assert_int_eq(write(sv[1], o.buf, o.len - 20), (ssize_t)o.len - 20);
+	close(sv[1]);
+	while (!h->lost)
+		ck_assert_int_ge(libcand_conn_fill(h), 0);
+	ck_assert_int_eq(libcand_resume_poll(h), 0);
+	ck_assert_int_eq(h->lost, 0);
+	ck_assert_uint_eq(h->n_replay, 1);
+	ck_assert_uint_eq(cand_kernel_drops(h), 0);
+
+	/* The new daemon gets the open again, answers, then sends frames. */
+	ck_assert_int_ge(s = accept(l, NULL, NULL), 0);
+	ck_assert_int_gt(n = read(s, buf, sizeof(buf)), CAND_WIRE_HDR);
+	ck_assert_uint_eq(wire_get_len(buf), (size_t)n - CAND_WIRE_HDR);
+	got = cand__request__unpack(NULL, (size_t)n - CAND_WIRE_HDR,
+				    buf + CAND_WIRE_HDR);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_int_eq(got->op_case, CAND__REQUEST__OP_OPEN);
+	ck_assert_str_eq(got->open->channel, "vcan0");
+	o.len = 0;
+	srvmsg_reply(&o, got->id, CAND__STATUS__OK, 0, NULL);
+	srvmsg_batch(&o, FRAMEPACK_FORMAT, 3, 2);
+	cand__request__free_unpacked(got, NULL);
+	ck_assert_int_eq(write(s, o.buf, o.len), (ssize_t)o.len);
+	rs_read(h);
+	ck_assert_uint_eq(h->n_replay, 0);
+
+	srvmsg_check_batch(h);
+	ck_assert_int_eq(libcand_queue_pop_frame(h, &f), CAND_ERECONNECTED);
+	srvmsg_check_batch(h);
+	ck_assert_int_eq(libcand_queue_pop_frame(h, &f), 0);
+	ck_assert_uint_eq(cand_kernel_drops(h), 2);
+	ck_assert_int_eq(h->dead, 0);
+	close(s);
+	close(l);
+	unlink(sa.sun_path);
+	rmdir(dir);
+	cand_close(h);
+}
+END_TEST
+
 Suite *resume_suite(void)
 {
 	Suite *s = suite_create("resume");
@@ -235,6 +283,7 @@ Suite *resume_suite(void)
 	tcase_add_test(tc, test_refusal_is_not_a_restart);
 	tcase_add_test(tc, test_replay_replies);
 	tcase_add_test(tc, test_replay_refused);
+	tcase_add_test(tc, test_queue_across_reconnect);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -32,4 +32,28 @@ Cand__ServerMsg *harness_roundtrip(struct harness *h, const void *body,
 				   size_t len);
 Cand__ServerMsg *harness_request(struct harness *h, Cand__Request *req);
 
+/*
+ * srvmsg.c: what the daemon sends, framed, for libcand's reader
+ * (test_read.c, test_resume.c) to be fed.
+ */
+struct cand;
+struct srvmsg_out {
+	uint8_t buf[64 * 1024];
+	size_t len;
+};
+void srvmsg_put(struct srvmsg_out *o, const Cand__ServerMsg *m);
+void srvmsg_event(struct srvmsg_out *o, Cand__Event *ev);
+/* A Reply: status, and a created id unless 0. */
+void srvmsg_reply(struct srvmsg_out *o, uint32_t id, Cand__Status status,
+		  uint32_t created, const char *detail);
+/*
+ * A batch of three frames: a classic one on vcan0, an extended remote
+ * request on vcan1 and an FD one with BRS on vcan0, timestamps 1, 2 and
+ * 3 s; format and count as given, to be made wrong.
+ */
+void srvmsg_batch(struct srvmsg_out *o, uint32_t format, uint32_t count,
+		  uint64_t kernel_drops);
+/* Pops srvmsg_batch()'s three frames off h's queue and checks them. */
+void srvmsg_check_batch(struct cand *h);
+
 #endif
