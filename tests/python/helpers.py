@@ -173,9 +173,13 @@ class Daemon:
         self.proc = None
 
     def __enter__(self):
+        return self.start()
+
+    def start(self):
+        """Starts it (again, on the same socket, after kill())."""
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.sock)
-        logf = open(self.log, "w")
+        logf = open(self.log, "a")
         self.proc = subprocess.Popen(
             [os.path.join(REPO, "tests/integ/start-daemon.sh"), BUILD, self.sock, self.conf],
             stdout=logf,
