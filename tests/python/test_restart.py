@@ -152,4 +152,3 @@ class Restart(BusTest):
         with self.assertRaises(can.CanOperationError):
             bus.send(message(0x147))
         bus.shutdown()
-
