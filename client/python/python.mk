@@ -16,6 +16,11 @@ PY_MINOR := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:
 # (and any other prefix) only lib/python3.N/dist-packages.
 PYTHONDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(or $(PY_MINOR),3)/dist-packages)
 
+# The libcand make install records for the package; empty: the loader's
+# search (debian/rules: python3-can-cand is Architecture: all, and the
+# multiarch directory is the loader's anyway).
+PY_LIBRARY ?= $(LIBDIR)/libcand.so.$(SOVERSION)
+
 PY_SRC := $(wildcard client/python/can_cand/*.py)
 PY_VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' client/python/can_cand/__init__.py)
 PY_DIST := python_can_cand-$(PY_VERSION).dist-info
@@ -53,8 +58,8 @@ $(PY_BUILD)/$(PY_DIST)/top_level.txt: client/python/python.mk
 install-python: python
 	install -d $(DESTDIR)$(PYTHONDIR)/can_cand $(DESTDIR)$(PYTHONDIR)/$(PY_DIST)
 	install -m 644 $(PY_SRC) $(DESTDIR)$(PYTHONDIR)/can_cand/
-	printf '# Written by make install: where libcand is.\nLIBRARY = "%s"\n' \
-		"$(LIBDIR)/libcand.so.$(SOVERSION)" >$(DESTDIR)$(PYTHONDIR)/can_cand/_paths.py
+	printf '# Written by make install: where libcand is ("": the loader finds it).\nLIBRARY = "%s"\n' \
+		"$(PY_LIBRARY)" >$(DESTDIR)$(PYTHONDIR)/can_cand/_paths.py
 	chmod 644 $(DESTDIR)$(PYTHONDIR)/can_cand/_paths.py
 	install -m 644 $(PY_DIST_FILES:%=$(PY_BUILD)/$(PY_DIST)/%) $(DESTDIR)$(PYTHONDIR)/$(PY_DIST)/
 

@@ -146,7 +146,12 @@ def receivers(ifname):
     return n
 
 
-def wait_receivers(ifname, more_than, proc=None, timeout=20.0):
+# A python-can program started in the VM may take this long to import
+# python-can and bind when other VMs load the host.
+START_TIMEOUT = 60.0
+
+
+def wait_receivers(ifname, more_than, proc=None, timeout=START_TIMEOUT):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if receivers(ifname) > more_than:
@@ -173,9 +178,13 @@ class Daemon:
         self.proc = None
 
     def __enter__(self):
+        return self.start()
+
+    def start(self):
+        """Starts it (again, on the same socket, after kill())."""
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.sock)
-        logf = open(self.log, "w")
+        logf = open(self.log, "a")
         self.proc = subprocess.Popen(
             [os.path.join(REPO, "tests/integ/start-daemon.sh"), BUILD, self.sock, self.conf],
             stdout=logf,

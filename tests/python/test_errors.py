@@ -135,10 +135,11 @@ class NoisyDaemon(BusTest):
     RUN_AS = "root"
 
     def test_daemon_dies(self):
+        """A bus that does not reconnect (test_restart has those that do)."""
         with Daemon(
             "dies", "[rule all]\ninterfaces = *\nusers = *\nrights = read send periodic\n"
         ) as d:
-            bus = self.bus(socket=d.sock)
+            bus = self.bus(socket=d.sock, reconnect_ms=0)
             task = bus.send_periodic(can.Message(arbitration_id=0x31), 0.05)
             d.kill()
             with self.assertRaises(can.CanOperationError) as caught:

@@ -17,6 +17,7 @@ STRUCTS = {
     "cand_frame": _lib.Frame,
     "cand_filter": _lib.Filter,
     "cand_options": _lib.Options,
+    "cand_connect_options": _lib.ConnectOptions,
     "cand_iface": _lib.Iface,
     "cand_task_info": _lib.TaskInfo,
     "cand_bus_config": _lib.BusConfig,
@@ -24,6 +25,18 @@ STRUCTS = {
     "cand_bus_change": _lib.BusChange,
     "cand_bus_configured": _lib.BusConfigured,
     "cand_event": _lib.Event,
+}
+
+
+# The constants of cand.h that the mirror repeats, by their C names.
+CONSTANTS = {
+    **{f"CAND_{n}": getattr(_lib, n) for n in dir(_lib) if n[:1] == "E" and n.isupper()},
+    **{f"CAND_{n}": getattr(_lib, n) for n in dir(_lib) if n.startswith(("EVENT_", "FRAME_"))},
+    **{f"CAND_{n}": getattr(_lib, n) for n in dir(_lib) if n.startswith(("STATE_", "FILTER_"))},
+    "CAND_OK": _lib.OK,
+    "CAND_TASK_PAUSED": _lib.TASK_PAUSED,
+    "CAND_CTRLMODE_LISTEN_ONLY": _lib.CTRLMODE_LISTEN_ONLY,
+    "CAND_CTRLMODE_FD": _lib.CTRLMODE_FD,
 }
 
 
@@ -54,6 +67,9 @@ class Layout(unittest.TestCase):
                     f'\tprintf("{cname}.{path} %zu %zu\\n", offsetof(struct {cname}, {path}), '
                     f"sizeof(((struct {cname} *)0)->{path}));"
                 )
+        for cname, value in sorted(CONSTANTS.items()):
+            want.append(f"{cname} {value}")
+            lines.append(f'\tprintf("{cname} %lld\\n", (long long){cname});')
         src = '#include <stddef.h>\n#include <stdio.h>\n#include "cand.h"\nint main(void)\n{\n'
         src += "\n".join(lines) + "\n\treturn 0;\n}\n"
         tmp = tempfile.mkdtemp(prefix="cand-py-layout.")

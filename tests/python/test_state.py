@@ -126,6 +126,9 @@ class Configure(BusTest):
         self.assertEqual(bitrate_of("can0"), 250000)
         self.assertEqual(bus.bus_status().config["bitrate"], 250000)
         self.assertEqual(bus.state, can.BusState.ACTIVE)
+        # The controller went down and up before the channel opened: no
+        # recv() reports it.
+        self.assertIsNone(bus.recv(0.3))
 
     def test_configure(self):
         bus = self.bus(channel="can1")

@@ -50,6 +50,7 @@ EDISCONNECTED = -102
 ENOMEM = -103
 ESYS = -104
 EPROTO = -105
+ERECONNECTED = -106
 
 # CAND_FRAME_*
 FRAME_EXTENDED = 0x01
@@ -89,6 +90,7 @@ EVENT_LINK = 6
 EVENT_CONFIG = 7
 EVENT_DROPS = 8
 EVENT_RIGHTS = 9
+EVENT_RECONNECTED = 10
 
 
 class Frame(Structure):
@@ -120,6 +122,13 @@ class Options(Structure):
         ("ignore_rx_error_frames", c_int),
         ("filters", POINTER(Filter)),
         ("n_filters", c_size_t),
+    ]
+
+
+class ConnectOptions(Structure):
+    _fields_ = [
+        ("path", c_char_p),
+        ("reconnect_ms", c_int),
     ]
 
 
@@ -263,12 +272,21 @@ class _EvDrops(Structure):
     ]
 
 
+class _EvReconnect(Structure):
+    _fields_ = [
+        ("gap_ns", c_uint64),
+        ("lost_ns", c_uint64),
+        ("shutdown", c_int),
+    ]
+
+
 class _EvUnion(Union):
     _fields_ = [
         ("state", _EvState),
         ("link", _EvLink),
         ("config", _EvConfig),
         ("drops", _EvDrops),
+        ("reconnect", _EvReconnect),
     ]
 
 
@@ -288,6 +306,8 @@ _H = c_void_p  # cand_t *, cand_task_t *
 _PROTOTYPES = {
     "cand_options_init": (None, [POINTER(Options)]),
     "cand_connect": (c_int, [POINTER(c_void_p), c_char_p]),
+    "cand_connect_options_init": (None, [POINTER(ConnectOptions)]),
+    "cand_connect_opts": (c_int, [POINTER(c_void_p), POINTER(ConnectOptions)]),
     "cand_open": (c_int, [_H, POINTER(Options)]),
     "cand_close": (None, [_H]),
     # Frames go by address: the hot paths pass a preallocated struct.

@@ -57,6 +57,7 @@ class CandBus(HealthMixin, BusABC):
         socket=None,
         bitrate=None,
         data_bitrate=None,
+        reconnect_ms=None,
         **kwargs,
     ):
         """
@@ -72,6 +73,9 @@ class CandBus(HealthMixin, BusABC):
             it (needs cand's ``configure`` right; else a warning says why
             not); ignored on virtual interfaces, as by socketcan
         :param data_bitrate: the same for the CAN FD data phase
+        :param reconnect_ms: how long to keep trying to reach the daemon
+            again after it went away (a restart, an upgrade): default
+            ``$CAND_RECONNECT_MS``, else 30 s; 0 never
         """
         channel = "" if channel is None else str(channel)
         self.channel = channel
@@ -80,8 +84,15 @@ class CandBus(HealthMixin, BusABC):
         self._closing = False
         self._tasks = []
         self._is_filtered = True
-        self._handle = Handle(socket, can.CanInitializationError)
+        #: how often the daemon went away and the bus came back
+        self.reconnects = 0
+        self._handle = Handle(socket, can.CanInitializationError, reconnect_ms)
+        self._handle.on_reconnect = self._on_reconnect
         try:
+            # Before opening: a controller cand reconfigures goes down and
+            # up, which an open channel would see as a failed recv().
+            if bitrate or data_bitrate:
+                self._apply_bitrate(bitrate, data_bitrate)
             self._open(
                 channel,
                 receive_own_messages,
@@ -92,8 +103,6 @@ class CandBus(HealthMixin, BusABC):
             )
             self._local = {}
             self._learn_interfaces()
-            if bitrate or data_bitrate:
-                self._apply_bitrate(bitrate, data_bitrate)
         except BaseException:
             self._handle.close()
             raise
@@ -193,6 +202,11 @@ class CandBus(HealthMixin, BusABC):
         want = "bitrate %s" % bitrate if bitrate else "data_bitrate %s" % data_bitrate
         try:
             status = self.bus_status()
+        except can.CanError as error:
+            if getattr(error, "cand_error", None) != _lib.ENODEV:
+                log.warning("cand: %s on %s was not applied: %s", want, self.channel, error)
+            return  # and opening says what is wrong with the channel
+        try:
             if status.config is None:
                 log.debug("cand: %s is virtual: %s ignored", self.channel, want)
                 return
@@ -206,6 +220,18 @@ class CandBus(HealthMixin, BusABC):
                 log.info("cand: %s configured: %s", self.channel, change)
         except can.CanError as error:
             log.warning("cand: %s on %s was not applied: %s", want, self.channel, error)
+
+    def _on_reconnect(self, detail):
+        """The daemon restarted and libcand is connected again, with this
+        bus's channel, filters and tasks set up anew: frames go on, but what
+        the bus carried in the gap is lost, so say so where python-can's
+        users look."""
+        self.reconnects += 1
+        log.warning(
+            "cand: reconnected to %s: %s; frames of the gap are lost",
+            socket_path(self._socket),
+            detail or "the daemon restarted",
+        )
 
     # ---- python-can's bus ----
 
@@ -333,7 +359,7 @@ class CandBus(HealthMixin, BusABC):
     def _detect_available_configs():
         """The interfaces cand serves that are up, as socketcan lists its."""
         try:
-            handle = Handle(None, can.CanInitializationError)
+            handle = Handle(None, can.CanInitializationError, reconnect_ms=0)
         except can.CanError as error:
             log.debug("cand: nothing to detect: %s", error)
             return []

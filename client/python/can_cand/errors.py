@@ -31,6 +31,7 @@ _ERRNO = {
     _lib.EDISCONNECTED: errno.ECONNRESET,
     _lib.ENOMEM: errno.ENOMEM,
     _lib.EPROTO: errno.EPROTO,
+    _lib.ERECONNECTED: errno.ECONNRESET,
 }
 
 

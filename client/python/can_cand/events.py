@@ -116,6 +116,7 @@ _KINDS = {
     _lib.EVENT_CONFIG: "config",
     _lib.EVENT_DROPS: "drops",
     _lib.EVENT_RIGHTS: "rights",
+    _lib.EVENT_RECONNECTED: "reconnected",
 }
 
 
@@ -123,8 +124,8 @@ _KINDS = {
 class BusEvent:
     """Something that happened on the bus, in order among its frames.
 
-    kind is "state", "link", "config", "drops", "rights" or
-    "task_expired"; info holds what that kind says:
+    kind is "state", "link", "config", "drops", "rights", "task_expired"
+    or "reconnected"; info holds what that kind says:
       state:  state, previous (names), bus_state, tx_errors, rx_errors,
               from_error_frames
       link:   up, running, removed, appeared, rebound, ifindex
@@ -133,12 +134,15 @@ class BusEvent:
       drops:  kernel_drops (in all), dropped (since the last report),
               slow_reader (cand had stopped reading for this client)
       task_expired: task_id
+      reconnected: gap (seconds without a daemon), lost_since (the
+              frames' clock when it went; timestamp: when it came back),
+              shutdown (it said it was stopping, rather than vanishing)
     """
 
     kind: str
     channel: str
     detail: str
-    timestamp: Optional[float]  # the kernel's, for task events
+    timestamp: Optional[float]  # the kernel's, for task events; reconnected
     info: dict = field(default_factory=dict)
 
     @classmethod
@@ -176,6 +180,14 @@ class BusEvent:
             }
         elif ev.type == _lib.EVENT_TASK_EXPIRED:
             info = {"task_id": ev.id}
+            stamp = ev.frame.timestamp_ns / 1e9 if ev.frame.timestamp_ns else None
+        elif ev.type == _lib.EVENT_RECONNECTED:
+            rc = ev.reconnect
+            info = {
+                "gap": rc.gap_ns / 1e9,
+                "lost_since": rc.lost_ns / 1e9,
+                "shutdown": bool(rc.shutdown),
+            }
             stamp = ev.frame.timestamp_ns / 1e9 if ev.frame.timestamp_ns else None
         return cls(
             kind=kind,

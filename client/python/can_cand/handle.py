@@ -32,17 +32,30 @@ def socket_path(path):
 
 
 class Handle:
-    """A connected cand_t, its lock and its readiness."""
+    """A connected cand_t, its lock and its readiness.
 
-    def __init__(self, path, kind):
+    libcand reconnects by itself when the daemon restarts; a receive call
+    then reports CAND_ERECONNECTED once, in order after the old
+    connection's last frame. The receivers here pass it to on_reconnect
+    (the daemon's words on the gap) and go on waiting: to a python-can
+    program the bus stays open, as a socketcan bus stays open whatever
+    happens to other programs."""
+
+    def __init__(self, path, kind, reconnect_ms=None):
         try:
             lib = self.lib = _lib.load()
         except _lib.LibraryNotFound as error:
             raise can.CanInterfaceNotImplementedError(
                 f"{error} ($CAND_LIBRARY may name it)"
             ) from None
+        opts = _lib.ConnectOptions()
+        lib.cand_connect_options_init(ctypes.byref(opts))
+        opts.path = os.fsencode(path) if path else None
+        if reconnect_ms is not None:
+            opts.reconnect_ms = max(0, int(reconnect_ms))
+        self.on_reconnect = None
         h = ctypes.c_void_p()
-        rc = lib.cand_connect(ctypes.byref(h), os.fsencode(path) if path else None)
+        rc = lib.cand_connect_opts(ctypes.byref(h), ctypes.byref(opts))
         if rc < 0:
             err = ctypes.get_errno()
             why = os.strerror(err) if err else errors.strerror(rc)
@@ -54,6 +67,7 @@ class Handle:
             )
         self.h = h.value
         self.hv = h  # the same, for the prototype-free receive calls
+        self._reconnect_detail = ""
         self.lock = threading.Lock()
         self.closed = False
         # The last take found nothing: wait before asking libcand again.
@@ -118,7 +132,10 @@ class Handle:
             if rc != nothing:
                 detail = self.detail()
                 release()
-                raise errors.make(rc, what, detail)
+                if rc != _lib.ERECONNECTED:
+                    raise errors.make(rc, what, detail)
+                self._reconnected(detail)
+                return take(fn, ref, timeout, what)
             self.drained = True
             release()
             return 0 if timeout == 0 else take(fn, ref, timeout, what)
@@ -127,6 +144,20 @@ class Handle:
 
     def take(self, fn, ref, timeout, what):
         """get()'s general way."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            rc = self._take(fn, ref, timeout, deadline, what)
+            if rc != _lib.ERECONNECTED:
+                return rc
+            self._reconnected(self._reconnect_detail)
+            if deadline is not None:
+                timeout = max(0.0, deadline - time.monotonic())
+
+    def _reconnected(self, detail):
+        if self.on_reconnect is not None:
+            self.on_reconnect(detail)
+
+    def _take(self, fn, ref, timeout, deadline, what):
         lock = self.lock
         rc = _lib.ETIMEOUT
         with lock:
@@ -141,7 +172,6 @@ class Handle:
                 return self._result(rc, what)
             if timeout == 0:
                 return 0
-            deadline = None if timeout is None else time.monotonic() + timeout
             self.waiters += 1
         try:
             return self._wait(fn, ref, deadline, what)
@@ -173,8 +203,11 @@ class Handle:
                         return self._result(rc, what)
 
     def _result(self, rc, what):
-        """rc as take() returns it (lock held)."""
-        if rc < 0:
+        """rc as take() returns it (lock held); ERECONNECTED is passed up
+        with its detail, for take() to report and go on."""
+        if rc == _lib.ERECONNECTED:
+            self._reconnect_detail = self.detail()
+        elif rc < 0:
             raise errors.make(rc, what, self.detail())
         return rc
 

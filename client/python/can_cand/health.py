@@ -58,7 +58,9 @@ class HealthMixin:
 
     @property
     def kernel_drops(self):
-        """Frames the kernel dropped for this bus so far."""
+        """Frames lost for this bus so far: the kernel's drops, and cand's
+        for a reader too slow to keep up; counted afresh after the bus
+        reconnected (see reconnects)."""
         handle = self._handle
         with handle.lock:
             if handle.closed:
@@ -151,6 +153,8 @@ class HealthMixin:
         ev = self._ev
         while self._get_event(left):
             if ev.type != _lib.EVENT_FRAME:
+                if ev.type == _lib.EVENT_RECONNECTED:
+                    self.reconnects += 1
                 return BusEvent.from_c(ev)
             msg = self._ev_read()
             if self._is_filtered or self._matches_filters(msg):
