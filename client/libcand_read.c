@@ -273,10 +273,15 @@ int libcand_read_msg(struct cand *h, struct cand_result *res)
 	/* The frames, which are most of what comes, without protobuf-c. */
 	if (libcand_batch_parse(h->in + h->in_off + CAND_WIRE_HDR, len,
 				&batch)) {
-		rc = libcand_queue_batch(h, &batch);
+		/*
+		 * Taken before it is queued (batch points into the buffer,
+		 * which stays): a malformed one kills the handle, which
+		 * empties the buffer, and must not leave in_off past in_len.
+		 */
 		h->in_off += need;
 		if (h->in_off == h->in_len)
 			h->in_off = h->in_len = 0;
+		rc = libcand_queue_batch(h, &batch);
 		return rc < 0 ? rc : 1;
 	}
 	m = cand__server_msg__unpack(&h->alloc, len,
