@@ -70,7 +70,8 @@ static void usage(FILE *f)
 		"  -W         add a direct reader beside the cand clients, "
 		"a witness of\n"
 		"             what the kernel delivered (changes the load)\n"
-		"environment: BENCH_REPEAT, BENCH_DAEMON_WRAPPER (runs cand "
+		"environment: BENCH_REPEAT, BENCH_ONLY (as -t), "
+		"BENCH_DAEMON_WRAPPER (runs cand "
 		"under it,\n"
 		"             e.g. a perf record script; skews the figures)\n");
 }
@@ -98,6 +99,10 @@ int main(int argc, char **argv)
 
 	if (env != NULL && atoi(env) > 0)
 		b.repeat = (unsigned)atoi(env);
+	/* make bench has no arguments to pass: -t from the environment. */
+	env = getenv("BENCH_ONLY");
+	if (env != NULL && *env != '\0')
+		b.only = env;
 	while ((opt = getopt(argc, argv, "b:i:s:o:p:r:t:qvWh")) != -1) {
 		switch (opt) {
 		case 'b':

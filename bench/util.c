@@ -337,12 +337,16 @@ int daemon_start(struct bench *b)
 
 void daemon_stop(struct bench *b)
 {
+	const char *wrap = getenv("BENCH_DAEMON_WRAPPER");
+	/* A wrapper writes its profile as cand exits: killed, none. */
+	uint64_t grace =
+		wrap != NULL && wrap[0] != '\0' ? 60000000000u : 3000000000u;
 	pid_t pid = b->daemon_pid;
 
 	if (pid <= 0)
 		return;
 	kill(pid, SIGTERM);
-	if (wait_pids(&pid, 1, now_ns() + 3000000000u) > 0)
+	if (wait_pids(&pid, 1, now_ns() + grace) > 0)
 		fprintf(stderr, "bench_can: cand did not stop cleanly\n");
 	b->daemon_pid = 0;
 }

@@ -83,6 +83,8 @@ int rawsock_unblock(int fd, const struct rawsock_opts *o);
 void rawsock_purge(int fd);
 /* The socket's drop count now (SO_MEMINFO), if above *drops. */
 void rawsock_read_drops(int fd, uint32_t *drops);
+/* The same only when nothing is queued: 1 then, else 0. */
+int rawsock_read_drops_empty(int fd, uint32_t *drops);
 /*
  * One recvmmsg() of up to RAW_BATCH frames into the context's scratch, as
  * b (count 0 and -errno when there was nothing or an error). *drops takes

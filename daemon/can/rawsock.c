@@ -249,15 +249,30 @@ void rawsock_purge(int fd)
  * frames waiting in a full buffer all predate the drops, and only a frame
  * queued after them would tell; SO_MEMINFO tells now.
  */
-void rawsock_read_drops(int fd, uint32_t *drops)
+static int rawsock_meminfo(int fd, uint32_t *drops, int only_empty)
 {
 	uint32_t mem[SK_MEMINFO_VARS];
 	socklen_t len = sizeof(mem);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
-	    len > SK_MEMINFO_DROPS * sizeof(mem[0]) &&
-	    mem[SK_MEMINFO_DROPS] > *drops)
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 ||
+	    len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+		return 0;
+	/* Frames still queued predate the drops: they go first. */
+	if (only_empty && mem[SK_MEMINFO_RMEM_ALLOC] != 0)
+		return 0;
+	if (mem[SK_MEMINFO_DROPS] > *drops)
 		*drops = mem[SK_MEMINFO_DROPS];
+	return 1;
+}
+
+void rawsock_read_drops(int fd, uint32_t *drops)
+{
+	rawsock_meminfo(fd, drops, 0);
+}
+
+int rawsock_read_drops_empty(int fd, uint32_t *drops)
+{
+	return rawsock_meminfo(fd, drops, 1);
 }
 
 /* Frame i of the last recvmmsg as an rx_frame. */

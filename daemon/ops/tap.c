@@ -59,6 +59,7 @@ struct tap {
 	size_t n_indexed;
 	struct tap_list dirty; /* got frames this wakeup; NULL: detached */
 	uint32_t drops;	       /* SO_RXQ_OVFL / SO_MEMINFO */
+	int overran;	       /* a full read since SO_MEMINFO was asked */
 	uint64_t drains;
 	struct echo_table echo;
 	int busy;
@@ -388,7 +389,7 @@ static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 	struct tap *t = arg;
 	struct tap_read r = {.owner = t->owner, .sel = t->sel};
 	struct rx_batch b;
-	int round, rc, all_sff, full = 0;
+	int round, rc, all_sff;
 	uint32_t drops;
 	size_t i;
 
@@ -418,15 +419,22 @@ static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 			t->drains++;
 			break;
 		}
-		full = 1;
+		t->overran = 1;
 	}
 	/*
 	 * A socket that was this full may have dropped frames after the
-	 * last one it kept, which no frame's count tells: ask. New drops go
-	 * to every client now, not only to those that got frames.
+	 * last one it kept, which no frame's count tells: ask once it is
+	 * empty again, whichever wakeup empties it (the one that read full
+	 * may have stopped at TAP_ROUNDS, or after exactly the last frame,
+	 * and then no wakeup follows). New drops go to every client now,
+	 * not only to those that got frames.
 	 */
-	if (full && round < TAP_ROUNDS)
+	if (t->overran && round < TAP_ROUNDS) {
 		rawsock_read_drops(fd, &t->drops);
+		t->overran = 0;
+	} else if (t->overran && rawsock_read_drops_empty(fd, &t->drops)) {
+		t->overran = 0;
+	}
 	for (i = 0; t->drops > drops && i < t->all.n; i++)
 		if (chan_tell_drops(t->all.v[i]) == 1 &&
 		    tap_list_add(&t->dirty, t->all.v[i]) < 0)

@@ -149,15 +149,15 @@ static void labelled(cand_t *s, cand_t *other, const struct cand_frame *f,
 	ck_assert_int_eq(next_frame(other, &got, 10), CAND_ETIMEOUT);
 }
 
-/* Waits for cand to report can0 up to sub (a subscribed handle). */
-static void wait_up(cand_t *sub)
+/* Waits for cand to report ifname up to sub (subscribed to it). */
+static void wait_up_on(cand_t *sub, const char *ifname)
 {
 	struct cand_event ev;
 	int rc;
 
 	for (;;) {
 		rc = cand_recv_event(sub, &ev, 5000);
-		ck_assert_msg(rc == 1, "can0 never came up: %s",
+		ck_assert_msg(rc == 1, "%s never came up: %s", ifname,
 			      cand_strerror(rc));
 		if (ev.type == CAND_EVENT_LINK && ev.link.up)
 			return;
@@ -208,7 +208,7 @@ START_TEST(test_unsent_frame_captures_nothing)
 		util_sh("tc qdisc del dev can0 root && "
 			"ip link set can0 down && ip link set can0 up"),
 		0);
-	wait_up(sub);
+	wait_up_on(sub, "can0");
 	util_send(s2, &w, 1);
 	labelled(s2, s1, &w, "after an unsent frame and down/up");
 
@@ -216,11 +216,163 @@ START_TEST(test_unsent_frame_captures_nothing)
 	ck_assert_int_eq(util_sh("ip link set can0 down"), 0);
 	ck_assert_int_lt(cand_send(s1, &v, 1, 0), 0);
 	ck_assert_int_eq(util_sh("ip link set can0 up"), 0);
-	wait_up(sub);
+	wait_up_on(sub, "can0");
 	util_send(s2, &v, 1);
 	labelled(s2, s1, &v, "after a refused send");
 	cand_close(s1);
 	cand_close(s2);
+	cand_close(sub);
+}
+END_TEST
+
+/* Own and others' X frames of one handle, per controller, until quiet. */
+static void tally_x(cand_t *h, uint32_t id, unsigned own[2], unsigned other[2])
+{
+	struct cand_frame f;
+	int b;
+
+	own[0] = own[1] = other[0] = other[1] = 0;
+	while (next_frame(h, &f, 500) == 1) {
+		if (f.id != id)
+			continue;
+		b = strcmp(f.ifname, "can1") == 0;
+		ck_assert_msg(b || strcmp(f.ifname, "can0") == 0,
+			      "a frame from %s", f.ifname);
+		(f.flags & CAND_FRAME_OWN ? own : other)[b]++;
+	}
+}
+
+static cand_t *open_any_own(void)
+{
+	return open_own("");
+}
+
+static void send_on(cand_t *h, struct cand_frame f, const char *ifname)
+{
+	snprintf(f.ifname, sizeof(f.ifname), "%s", ifname);
+	util_send(h, &f, 1);
+}
+
+/*
+ * The "" channel has one tap for every interface, whose echo table holds
+ * frames sent on both controllers: two "" senders, one on can0 and one
+ * on can1, send the same frame as clients bound to each, interleaved. An
+ * echo is its sender's only on the interface it was sent to; on the
+ * other it is received from the bus (when the emulated controller keeps
+ * up), and nobody's own there.
+ */
+START_TEST(test_two_controllers_any_channel)
+{
+	struct cand_frame x = util_frame(0x4EE, 0, "EE");
+	unsigned own[4][2], oth[4][2];
+	cand_t *h[4];
+	int r, i;
+
+	if (!have_controllers("test_two_controllers_any_channel"))
+		return;
+	h[0] = open_own("can0");
+	h[1] = open_own("can1");
+	h[2] = open_any_own(); /* sends on can0 */
+	h[3] = open_any_own(); /* sends on can1 */
+	for (r = 0; r < ROUNDS; r++) {
+		util_send(h[0], &x, 1);
+		send_on(h[3], x, "can1");
+		send_on(h[2], x, "can0");
+		util_send(h[1], &x, 1);
+		util_msleep(2);
+	}
+	for (i = 0; i < 4; i++)
+		tally_x(h[i], x.id, own[i], oth[i]);
+	/*
+	 * Bound: own on its controller; the "" sender's there, and what
+	 * the two on the other controller sent, off the bus.
+	 */
+	ck_assert_msg(own[0][0] == ROUNDS && own[0][1] == 0 &&
+			      oth[0][0] >= ROUNDS && oth[0][0] <= 3 * ROUNDS &&
+			      oth[0][1] == 0,
+		      "can0 client: own %u, other %u", own[0][0], oth[0][0]);
+	ck_assert_msg(own[1][1] == ROUNDS && own[1][0] == 0 &&
+			      oth[1][1] >= ROUNDS && oth[1][1] <= 3 * ROUNDS &&
+			      oth[1][0] == 0,
+		      "can1 client: own %u, other %u", own[1][1], oth[1][1]);
+	/* "": its own only where it sent; every local echo of the others. */
+	ck_assert_msg(own[2][0] == ROUNDS && own[2][1] == 0,
+		      "\"\" on can0: own %u on can0, %u on can1", own[2][0],
+		      own[2][1]);
+	ck_assert_msg(own[3][1] == ROUNDS && own[3][0] == 0,
+		      "\"\" on can1: own %u on can1, %u on can0", own[3][1],
+		      own[3][0]);
+	ck_assert_uint_ge(oth[2][0], ROUNDS);
+	ck_assert_uint_ge(oth[2][1], 2 * ROUNDS);
+	ck_assert_uint_ge(oth[3][0], 2 * ROUNDS);
+	ck_assert_uint_ge(oth[3][1], ROUNDS);
+	for (i = 0; i < 4; i++)
+		cand_close(h[i]);
+}
+END_TEST
+
+static void restore_can1(void)
+{
+	util_sh("tc qdisc del dev can1 root 2>/dev/null; ip link set can1 up");
+}
+
+/* h's count of id, own and not, on can0 and can1, is as given. */
+static void counted(cand_t *h, uint32_t id, unsigned own0, unsigned own1,
+		    unsigned other_here, int here, const char *what)
+{
+	unsigned own[2], oth[2];
+
+	tally_x(h, id, own, oth);
+	/* Off the bus, on the controller it was not sent on: 0 or 1. */
+	ck_assert_msg(own[0] == own0 && own[1] == own1 &&
+			      oth[here] == other_here && oth[!here] <= 1,
+		      "%s: own %u on can0 and %u on can1, other %u on can0 "
+		      "and %u on can1",
+		      what, own[0], own[1], oth[0], oth[1]);
+}
+
+/*
+ * A frame that never completes on can1, sent by one "" client, and the
+ * same frame sent by another "" client: on can0 at once (the entry is
+ * can1's, so it captures nothing there), and on can1 after can1 went
+ * down and up (which purged it). The other controller's copy off the bus
+ * is not watched: the emulated controller may miss it.
+ */
+START_TEST(test_unsent_on_can1_any_channel)
+{
+	struct cand_frame y = util_frame(0x4EF, 0, "EF");
+	cand_t *e1, *e2, *sub;
+
+	if (!have_controllers("test_unsent_on_can1_any_channel"))
+		return;
+	if (util_sh("modprobe sch_netem 2>/dev/null; "
+		    "tc qdisc add dev can1 root netem loss 100%%") != 0) {
+		fprintf(stderr, "test_unsent_on_can1_any_channel: no netem, "
+				"skipped\n");
+		return;
+	}
+	util_sh("tc qdisc del dev can1 root");
+	e1 = open_any_own();
+	e2 = open_any_own();
+	ck_assert_int_eq(cand_connect(&sub, NULL), 0);
+	ck_assert_int_eq(cand_subscribe(sub, "can1"), 0);
+
+	ck_assert_int_eq(util_sh("tc qdisc add dev can1 root netem loss 100%%"),
+			 0);
+	send_on(e2, y, "can1");
+	ck_assert_int_eq(util_sh("tc qdisc del dev can1 root"), 0);
+	send_on(e1, y, "can0");
+	counted(e1, y.id, 1, 0, 0, 0, "e1's frame on can0, at e1");
+	counted(e2, y.id, 0, 0, 1, 0, "e1's frame on can0, at e2");
+
+	ck_assert_int_eq(
+		util_sh("ip link set can1 down && ip link set can1 up"), 0);
+	wait_up_on(sub, "can1");
+	send_on(e1, y, "can1");
+	counted(e1, y.id, 0, 1, 0, 1, "e1's frame on can1, at e1");
+	counted(e2, y.id, 0, 0, 1, 1, "e1's frame on can1, at e2");
+	cand_close(e1);
+	cand_close(e2);
 	cand_close(sub);
 }
 END_TEST
@@ -231,8 +383,11 @@ Suite *echo_suite(void)
 	TCase *tc = util_tcase("echo");
 
 	tcase_add_unchecked_fixture(tc, NULL, restore_can0);
+	tcase_add_unchecked_fixture(tc, NULL, restore_can1);
 	tcase_add_test(tc, test_two_senders_interleaved);
 	tcase_add_test(tc, test_unsent_frame_captures_nothing);
+	tcase_add_test(tc, test_two_controllers_any_channel);
+	tcase_add_test(tc, test_unsent_on_can1_any_channel);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,8 +3,8 @@
  * tap), with their filters applied in userspace. These tests put several
  * clients with different options side by side on the same interface and
  * hold each to what a CAN_RAW socket of its own would get from the kernel:
- * a raw "twin" socket with the same filters, error mask and FD setting is
- * the reference wherever the kernel has the answer.
+ * a raw "twin" socket with the same filters, error mask and FD setting
+ * (twin.c) is the reference wherever the kernel has the answer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,86 +16,9 @@
 #include <linux/can/error.h>
 #include <linux/can/raw.h>
 
-#include "util.h"
+#include "twin.h"
 
 #define MAXF 64
-
-struct client {
-	const char *what;
-	struct cand_options o;
-	struct cand_filter f[4];
-	cand_t *h;
-	int twin; /* the kernel's answer */
-};
-
-/* A raw socket set up as python-can sets one up for these options. */
-static int twin_open(const struct cand_options *o)
-{
-	struct can_filter kf[8];
-	can_err_mask_t errs = o->ignore_rx_error_frames ? 0 : CAN_ERR_MASK;
-	int s = util_raw_open(o->channel, o->fd ? RAW_FD : 0);
-	size_t i;
-
-	for (i = 0; i < o->n_filters; i++) {
-		const struct cand_filter *f = &o->filters[i];
-
-		kf[i].can_id = f->id;
-		kf[i].can_mask = f->mask;
-		if (f->kind != CAND_FILTER_ANY)
-			kf[i].can_mask |= CAN_EFF_FLAG;
-		if (f->kind == CAND_FILTER_EXTENDED)
-			kf[i].can_id |= CAN_EFF_FLAG;
-		if (f->invert)
-			kf[i].can_id |= CAN_INV_FILTER;
-	}
-	if (o->n_filters > 0)
-		ck_assert_int_eq(
-			setsockopt(s, SOL_CAN_RAW, CAN_RAW_FILTER, kf,
-				   (socklen_t)(o->n_filters * sizeof(kf[0]))),
-			0);
-	ck_assert_int_eq(setsockopt(s, SOL_CAN_RAW, CAN_RAW_ERR_FILTER, &errs,
-				    sizeof(errs)),
-			 0);
-	return s;
-}
-
-static void client_open(struct client *c, const char *what, const char *channel,
-			int fd, int ignore_errors, const struct cand_filter *f,
-			size_t n)
-{
-	c->what = what;
-	cand_options_init(&c->o);
-	c->o.channel = channel;
-	c->o.fd = fd;
-	c->o.ignore_rx_error_frames = ignore_errors;
-	memcpy(c->f, f, n * sizeof(*f));
-	c->o.filters = n ? c->f : NULL;
-	c->o.n_filters = n;
-	c->h = util_open_opts(&c->o);
-	c->twin = twin_open(&c->o);
-}
-
-/* The client got exactly what its twin got, in the same order. */
-static void client_check(struct client *c)
-{
-	struct cand_frame want[MAXF], got[MAXF];
-	size_t n = 0, m, i;
-	char b1[192];
-
-	while (n < MAXF && util_raw_recv(c->twin, &want[n], SETTLE_MS) == 1)
-		n++;
-	m = util_collect(c->h, got, MAXF, n, SETTLE_MS);
-	for (i = 0; i < n && i < m; i++) {
-		util_assert_frame(&got[i], &want[i], c->what);
-		ck_assert_msg(!(got[i].flags & CAND_FRAME_OWN),
-			      "%s: %s marked OWN", c->what,
-			      util_frame_str(&got[i], b1, sizeof(b1)));
-	}
-	ck_assert_msg(m == n, "%s: %zu frames, the kernel's twin %zu", c->what,
-		      m, n);
-	cand_close(c->h);
-	close(c->twin);
-}
 
 static struct cand_frame err_frame(void)
 {
@@ -120,19 +43,19 @@ START_TEST(test_filters_as_the_kernel)
 	static const struct cand_filter exact[2] = {
 		{0x123, 0x7FF, CAND_FILTER_STANDARD, 0},
 		{0x123, 0x1FFFFFFF, CAND_FILTER_EXTENDED, 0}};
-	struct client c[7];
+	struct twin c[7];
 	struct cand_frame f[12];
 	int s = util_raw_open("vcan0", RAW_FD), i, nf = 0;
 
-	client_open(&c[0], "no filter, classic", "vcan0", 0, 0, NULL, 0);
-	client_open(&c[1], "no filter, FD", "vcan0", 1, 0, NULL, 0);
-	client_open(&c[2], "SFF-only 0x120/0x7F0", "vcan0", 0, 0, &sff, 1);
-	client_open(&c[3], "EFF 0x1234500/0x1FFFFF00, FD", "vcan0", 1, 0, &eff,
-		    1);
-	client_open(&c[4], "inverted ~0x123, no error frames", "vcan0", 1, 1,
-		    &inv, 1);
-	client_open(&c[5], "two overlapping", "vcan0", 0, 1, two, 2);
-	client_open(&c[6], "exact SFF and EFF 0x123", "vcan0", 1, 0, exact, 2);
+	twin_open(&c[0], "no filter, classic", "vcan0", 0, 0, NULL, 0);
+	twin_open(&c[1], "no filter, FD", "vcan0", 1, 0, NULL, 0);
+	twin_open(&c[2], "SFF-only 0x120/0x7F0", "vcan0", 0, 0, &sff, 1);
+	twin_open(&c[3], "EFF 0x1234500/0x1FFFFF00, FD", "vcan0", 1, 0, &eff,
+		  1);
+	twin_open(&c[4], "inverted ~0x123, no error frames", "vcan0", 1, 1,
+		  &inv, 1);
+	twin_open(&c[5], "two overlapping", "vcan0", 0, 1, two, 2);
+	twin_open(&c[6], "exact SFF and EFF 0x123", "vcan0", 1, 0, exact, 2);
 
 	f[nf++] = util_frame(0x123, 0, "11");
 	f[nf++] = util_frame(0x124, 0, "1122");
@@ -151,7 +74,7 @@ START_TEST(test_filters_as_the_kernel)
 	for (i = 0; i < nf; i++)
 		util_raw_send(s, &f[i]);
 	for (i = 0; i < 7; i++)
-		client_check(&c[i]);
+		twin_check(&c[i], MAXF, SETTLE_MS);
 	close(s);
 }
 END_TEST
@@ -166,18 +89,18 @@ START_TEST(test_exact_ids_as_the_kernel)
 		{0x125, 0x7FF, CAND_FILTER_STANDARD, 0}};
 	static const struct cand_filter wide = {0x120, 0x7F0, CAND_FILTER_ANY,
 						0};
-	struct client c[4];
+	struct twin c[4];
 	struct cand_frame sff[4], other[2];
 	int s = util_raw_open("vcan0", 0), i, round, ns = 0, no = 0;
 
-	client_open(&c[0], "exact 0x123", "vcan0", 0, 0, &one, 1);
-	client_open(&c[1], "exact 0x124 and 0x125", "vcan0", 0, 1, two, 2);
-	client_open(&c[2], "exact 0x123, changed to 0x120/0x7F0", "vcan0", 0, 0,
-		    &one, 1);
-	client_open(&c[3], "no filter", "vcan0", 0, 0, NULL, 0);
+	twin_open(&c[0], "exact 0x123", "vcan0", 0, 0, &one, 1);
+	twin_open(&c[1], "exact 0x124 and 0x125", "vcan0", 0, 1, two, 2);
+	twin_open(&c[2], "exact 0x123, changed to 0x120/0x7F0", "vcan0", 0, 0,
+		  &one, 1);
+	twin_open(&c[3], "no filter", "vcan0", 0, 0, NULL, 0);
 	/* Filters changed while open: the index must follow. */
 	ck_assert_int_eq(cand_set_filters(c[2].h, &wide, 1), 0);
-	ck_assert_int_eq(setsockopt(c[2].twin, SOL_CAN_RAW, CAN_RAW_FILTER,
+	ck_assert_int_eq(setsockopt(c[2].raw, SOL_CAN_RAW, CAN_RAW_FILTER,
 				    &(struct can_filter){0x120, 0x7F0},
 				    sizeof(struct can_filter)),
 			 0);
@@ -199,7 +122,7 @@ START_TEST(test_exact_ids_as_the_kernel)
 		util_msleep(50);
 	}
 	for (i = 0; i < 4; i++)
-		client_check(&c[i]);
+		twin_check(&c[i], MAXF, SETTLE_MS);
 	close(s);
 }
 END_TEST

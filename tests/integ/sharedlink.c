@@ -159,7 +159,7 @@ START_TEST(test_flood_every_loss_told)
 	struct cand_options o;
 	struct cand_frame f = util_frame(0x610, 0, "00000000"), end;
 	cand_t *h[3];
-	uint64_t backlog0 = softnet_drops(), backlog;
+	uint64_t backlog0 = softnet_drops(), backlog, told[3];
 	uint32_t i, got[3] = {0, 0, 0};
 	int s = util_raw_open("vcan0", 0), k;
 
@@ -186,10 +186,15 @@ START_TEST(test_flood_every_loss_told)
 	}
 	for (k = 0; k < 3; k++)
 		got[k] += drain(h[k]);
-	/* A last frame brings the final counts. */
+	backlog = softnet_drops() - backlog0;
+	/*
+	 * Told already, without a frame after the flood: drops after the
+	 * last frame the shared socket kept are asked for when it is empty.
+	 */
+	for (k = 0; k < 3; k++)
+		told[k] = cand_kernel_drops(h[k]);
 	end = util_frame(0x611, 0, "FF");
 	util_raw_send(s, &end);
-	backlog = softnet_drops() - backlog0;
 	for (k = 0; k < 3; k++) {
 		util_recv_ok(h[k], &end, "the marker after the flood");
 		ck_assert_uint_eq(end.id, 0x611);
@@ -204,6 +209,11 @@ START_TEST(test_flood_every_loss_told)
 			"%d",
 			k, got[k], (unsigned long long)cand_kernel_drops(h[k]),
 			(unsigned long long)backlog, FLOOD);
+		ck_assert_msg(cand_kernel_drops(h[k]) == told[k],
+			      "client %d was told of %llu drops only with a "
+			      "later frame, %llu before it",
+			      k, (unsigned long long)cand_kernel_drops(h[k]),
+			      (unsigned long long)told[k]);
 		cand_close(h[k]);
 	}
 	close(s);

@@ -43,6 +43,7 @@ Suite *sc_access_suite(void);
 Suite *sc_flow_suite(void);
 Suite *shared_suite(void);
 Suite *sharedlink_suite(void);
+Suite *sharedmany_suite(void);
 Suite *echo_suite(void);
 Suite *faults_suite(void);
 Suite *restart_suite(void);

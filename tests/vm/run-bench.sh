@@ -21,7 +21,11 @@ q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 bench=$(q "$BUILD/bench_can")
 cmd="$bench; rc=\$?; [ \$rc = 0 ] || echo \"run-bench.sh: bench_can exited with status \$rc\" >&2"
 # python-can through cand against its socketcan backend: rows into the same
-# table and results.json.
+# table and results.json, unless BENCH_ONLY (bench_can's -t) leaves out "p".
 pybench="/usr/bin/python3 $(q "$HERE/../../bench/python/bench_python.py") -b $(q "$BUILD")"
+case ${BENCH_ONLY:-p} in
+*p*) ;;
+*) pybench=: ;;
+esac
 cmd="$cmd; $pybench; rc=\$?; [ \$rc = 0 ] || echo \"run-bench.sh: bench_python exited with status \$rc\" >&2; exit 0"
 exec "$HERE/vm.sh" -b "$BUILD" -e BENCH_REPEAT -- "$cmd"
