@@ -6,11 +6,12 @@
  *
  * Raw mode's "< ok >" must reach the client alone: python-can reads it
  * with one recv() and compares the whole string, so a frame read with it
- * breaks the connection. The switch opens the channel's socket at once
- * (the kernel queues what comes) but reads it only when the peer has
- * surely read the ok: its next bytes prove that, and otherwise
- * SC_RAW_HOLD_MS after the ok has left our buffer. Nothing is lost
- * meanwhile; the first frames are only late.
+ * breaks the connection. The channel stays quiet until the ok has left
+ * our buffer; then it receives from the tap, and what it gets is queued
+ * but not written (outq_hold) until the peer has surely read the ok: its
+ * next bytes prove that, and otherwise SC_RAW_HOLD_MS have passed. Nothing
+ * is lost meanwhile (the watermarks count what waits); the first frames
+ * are only late, with their own timestamps.
  *
  * As in pb/conn.c, a connection is freed only from its own read callback
  * or at shutdown; sc_conn_kill() shuts the socket down so that the read
@@ -151,29 +152,44 @@ void sc_conn_refuse(struct sc_conn *c, const char *fmt, ...)
 
 void sc_conn_hold(struct sc_conn *c)
 {
-	c->holding = 1;
-	chan_pause(c->s->chan);
+	c->holding = SC_HOLD_OK;
 }
 
-/* Once the ok is out of our buffer, the moment starts. */
+/* The ok is out of our buffer: frames from now on, written later. */
 static void sc_conn_hold_arm(struct sc_conn *c)
 {
 	struct timeval tv = {0, SC_RAW_HOLD_MS * 1000};
+	int rc;
 
-	if (c->holding && !c->dead && outq_backlog(&c->s->q) == 0 &&
-	    !evtimer_pending(c->ev_hold, NULL))
-		evtimer_add(c->ev_hold, &tv);
+	if (c->holding != SC_HOLD_OK || c->dead || outq_backlog(&c->s->q) > 0)
+		return;
+	if ((rc = chan_set_quiet(c->s->chan, 0)) < 0) {
+		c->holding = SC_HOLD_NONE;
+		log_warn("client %u (%s): raw mode: %s", c->s->id, c->s->who,
+			 strerror(-rc));
+		sc_conn_error(c, "cannot receive frames: %s", strerror(-rc));
+		return;
+	}
+	c->holding = SC_HOLD_FRAMES;
+	outq_hold(&c->s->q, 1);
+	evtimer_add(c->ev_hold, &tv);
 }
 
 void sc_conn_release(struct sc_conn *c)
 {
-	if (!c->holding)
-		return;
-	c->holding = 0;
+	int was = c->holding, rc;
+
+	c->holding = SC_HOLD_NONE;
 	evtimer_del(c->ev_hold);
-	/* A full output resumes it itself when it drains. */
-	if (c->s->chan != NULL && !outq_full(&c->s->q))
-		chan_resume(c->s->chan);
+	if (was == SC_HOLD_FRAMES) {
+		outq_hold(&c->s->q, 0);
+	} else if (was == SC_HOLD_OK &&
+		   (rc = chan_set_quiet(c->s->chan, 0)) < 0) {
+		/* The peer sent more before the ok left: no wait needed. */
+		log_warn("client %u (%s): raw mode: %s", c->s->id, c->s->who,
+			 strerror(-rc));
+		sc_conn_error(c, "cannot receive frames: %s", strerror(-rc));
+	}
 }
 
 static void sc_conn_on_hold(evutil_socket_t fd, short what, void *arg)
@@ -213,8 +229,7 @@ static void sc_conn_on_low(void *owner)
 			sc_conn_kill(c, "refused");
 		return;
 	}
-	if (!c->holding)
-		sess_resume(c->s);
+	sess_resume(c->s);
 	sc_conn_hold_arm(c);
 	if (c->reading_paused && !c->sending && !c->closing) {
 		/* What waited in the buffer first; replies go out next round.
@@ -360,7 +375,10 @@ void sc_conn_shutdown_all(struct cand_ctx *ctx)
 			continue;
 		c->closing = 1;
 		event_del(c->ev_read);
+		/* What raw mode held goes, with the goodbye. */
 		evtimer_del(c->ev_hold);
+		c->holding = SC_HOLD_NONE;
+		outq_hold(&c->s->q, 0);
 		sc_stats_stop(c);
 		sess_shutdown(c->s);
 	}

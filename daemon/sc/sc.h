@@ -98,6 +98,13 @@ enum sc_mode {
 	SC_MODE_CONTROL,
 };
 
+/* Raw mode's ok on its way (conn.c): */
+enum sc_hold {
+	SC_HOLD_NONE,
+	SC_HOLD_OK,	/* queued: the channel stays quiet */
+	SC_HOLD_FRAMES, /* gone: frames are queued, not yet written */
+};
+
 /* A BCM-mode job: the protocol names it by CAN id, cand by its own id. */
 struct sc_job {
 	canid_t key; /* the id, with CAN_EFF_FLAG when 29-bit */
@@ -120,7 +127,7 @@ struct sc_conn {
 	int closing;	     /* the daemon is stopping: output only */
 	int reading_paused;  /* output too full, or a send waits */
 	int close_when_sent; /* refused: goes once the refusal is out */
-	int holding;	     /* RAW: the ok goes out alone, frames wait */
+	int holding;	     /* RAW: enum sc_hold, the ok goes out alone */
 	int skipping;	     /* in an over-long element: drop to its end */
 	int in_garbage;	     /* this run of garbage was reported */
 	int dispatching;     /* inside sc_cmd_run() */
