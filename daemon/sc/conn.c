@@ -260,71 +260,53 @@ static void sc_conn_garbage(struct sc_conn *c, const char *p, size_t len,
 		      n < len ? "..." : "");
 }
 
-/* One element: a command, or an error saying why it is none. */
-static void sc_conn_element(struct sc_conn *c, const char *el, size_t len)
+/* One item of the stream: a command, or an error saying why it is none. */
+static void sc_conn_item(struct sc_conn *c, const struct sc_item *it)
 {
-	struct sc_cmd cmd;
-	char detail[256];
-
-	c->in_garbage = 0;
-	if (sc_parse_cmd(el, len, &cmd, detail, sizeof(detail)) < 0) {
-		log_info("client %u (%s): bad command: %s", c->s->id, c->s->who,
-			 detail);
-		sc_conn_error(c, "%s", detail);
+	switch (it->kind) {
+	case SC_ITEM_GARBAGE:
+		sc_conn_garbage(c, it->text, it->len,
+				"bytes outside any element");
 		return;
+	case SC_ITEM_BROKEN:
+		sc_conn_garbage(c, it->text, it->len, "an unfinished element");
+		return;
+	default:
+		break;
 	}
-	c->dispatching = 1;
-	sc_cmd_run(c, &cmd);
-	c->dispatching = 0;
+	c->in_garbage = 0;
+	if (it->kind == SC_ITEM_TOO_LONG) {
+		log_info("client %u (%s): element over %d bytes ignored",
+			 c->s->id, c->s->who, SC_ELEMENT_MAX);
+		sc_conn_error(c,
+			      "element longer than %d bytes ignored up to "
+			      "its end",
+			      SC_ELEMENT_MAX);
+	} else if (it->kind == SC_ITEM_BAD) {
+		log_info("client %u (%s): bad command: %s", c->s->id, c->s->who,
+			 it->detail);
+		sc_conn_error(c, "%s", it->detail);
+	} else {
+		c->dispatching = 1;
+		sc_cmd_run(c, &it->cmd);
+		c->dispatching = 0;
+	}
 }
 
 static void sc_conn_process(struct sc_conn *c)
 {
-	struct sc_split sp;
-	const char *p;
-	size_t have;
-	int done;
+	struct sc_item it;
 
 	while (!c->dead && !c->sending && !c->close_when_sent &&
 	       !outq_full(&c->s->q) && c->in_off < c->in_len) {
-		p = c->in + c->in_off;
-		have = c->in_len - c->in_off;
-		if (c->skipping) {
-			c->in_off += sc_parse_skip(p, have, &done);
-			c->skipping = !done;
-			continue;
-		}
-		sc_parse_split(p, have, &sp);
-		c->in_off += sp.used;
-		if (sp.kind == SC_SPLIT_MORE)
+		c->in_off += sc_parse_next(&c->stream, c->in + c->in_off,
+					   c->in_len - c->in_off, &it);
+		if (it.kind == SC_ITEM_MORE)
 			break;
 		/* The peer sent more after rawmode: it has read the ok. */
 		if (c->holding)
 			sc_conn_release(c);
-		switch (sp.kind) {
-		case SC_SPLIT_GARBAGE:
-			sc_conn_garbage(c, p + sp.start, sp.len,
-					"bytes outside any element");
-			break;
-		case SC_SPLIT_BROKEN:
-			sc_conn_garbage(c, p + sp.start, sp.len,
-					"an unfinished element");
-			break;
-		case SC_SPLIT_TOO_LONG:
-			c->in_garbage = 0;
-			c->skipping = 1;
-			log_info(
-				"client %u (%s): element over %d bytes ignored",
-				c->s->id, c->s->who, SC_ELEMENT_MAX);
-			sc_conn_error(c,
-				      "element longer than %d bytes ignored up "
-				      "to its end",
-				      SC_ELEMENT_MAX);
-			break;
-		default:
-			sc_conn_element(c, p + sp.start, sp.len);
-			break;
-		}
+		sc_conn_item(c, &it);
 	}
 	sc_conn_update_reading(c);
 }
