@@ -36,18 +36,9 @@ static struct util_daemon d;
 static struct sc_peer *cl_peer(const char *mode)
 {
 	struct sc_peer *p = sc_try_connect(NULL, "127.0.0.1", CL_PORT);
-	char cmd[64];
 
 	ck_assert_ptr_nonnull(p);
-	sc_expect(p, "< hi >", "greeting");
-	sc_write(p, "< open vcan1 >");
-	sc_expect(p, "< ok >", "open");
-	if (mode != NULL) {
-		snprintf(cmd, sizeof(cmd), "< %s >", mode);
-		sc_write(p, cmd);
-		sc_expect(p, "< ok >", mode);
-	}
-	sc_sync(p);
+	sc_start(p, "vcan1", mode);
 	return p;
 }
 

@@ -42,12 +42,7 @@ static struct sc_peer *flow_client(int small)
 					       small ? 4096 : 0);
 
 	ck_assert_ptr_nonnull(p);
-	sc_expect(p, "< hi >", "greeting");
-	sc_write(p, "< open vcan1 >");
-	sc_expect(p, "< ok >", "open");
-	sc_write(p, "< rawmode >");
-	sc_expect(p, "< ok >", "rawmode");
-	sc_sync(p);
+	sc_start(p, "vcan1", "rawmode");
 	return p;
 }
 
