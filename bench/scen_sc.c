@@ -1,5 +1,5 @@
 /*
- * Scenario 7, the socketcand front-end: clients of socketcand's protocol
+ * Scenario 9, the socketcand front-end: clients of socketcand's protocol
  * over loopback TCP (sc_rx.c, parsing as python-can does) against the
  * direct CAN_RAW reader and cand's own protobuf path, in the same run:
  *
@@ -66,9 +66,9 @@ void scen_socketcand(struct bench *b)
 		   "TCP clients parsing as python-can; lost must be 0");
 	report_row("sc_flood_1", "9 socketcand flood x1",
 		   "ratio vs direct x1 (want >= 0.5)");
-	report_row("sc_lat_relay", "7 latency: minimal TCP relay",
+	report_row("sc_lat_relay", "9 latency: minimal TCP relay",
 		   "3's relay through loopback TCP; ratio vs cand protobuf");
-	report_row("sc_lat_pb", "7 latency: cand protobuf",
+	report_row("sc_lat_pb", "9 latency: cand protobuf",
 		   "the same as 3, measured just before socketcand's");
 	report_row("sc_lat", "9 socketcand latency",
 		   "ratio = p50 vs cand protobuf (want <= 1.5)");

@@ -234,6 +234,9 @@ struct cand_client {
 	unsigned tasks_refused; /* periodic tasks over its send budget */
 	char budgets[160];	/* "vcan0 100/s burst 10, ..."; "" none */
 	int send_pending;	/* a send is waiting for room or budget */
+	/* A network peer (socketcand): pid, uid, gid and comm are not its. */
+	char peer[64]; /* its address, "10.0.0.1" or "::1"; "" a local one */
+	unsigned peer_port;
 };
 
 /*

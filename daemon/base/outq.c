@@ -80,6 +80,12 @@ void outq_flush(struct outq *q)
 
 	if (q->dead)
 		return;
+	if (q->held) {
+		if (q->armed)
+			event_del(q->ev_write);
+		q->armed = 0;
+		return;
+	}
 	while ((left = evbuffer_get_length(q->buf)) > 0) {
 		n = evbuffer_write(q->buf, q->fd);
 		if (n > 0)
@@ -103,8 +109,15 @@ void outq_flush(struct outq *q)
 
 void outq_flush_later(struct outq *q)
 {
-	if (!q->dead && !q->armed)
+	if (!q->dead && !q->held && !q->armed)
 		q->armed = event_add(q->ev_write, NULL) == 0;
+}
+
+void outq_hold(struct outq *q, int on)
+{
+	q->held = on != 0;
+	if (!q->held && evbuffer_get_length(q->buf) > 0)
+		outq_flush_later(q);
 }
 
 void outq_fail(struct outq *q, const char *why)

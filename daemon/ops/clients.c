@@ -20,6 +20,11 @@ static void clients_one(struct sess *s, struct client_info *ci)
 	ci->pid = s->ident.pid;
 	ci->uid = s->ident.uid;
 	ci->gid = s->ident.gid;
+	/* A peer has no pid, uid or gid: what it is known by is this. */
+	if (s->ident.kind == IDENT_PEER) {
+		peer_format(&s->ident.peer, ci->peer, sizeof(ci->peer));
+		ci->peer_port = s->ident.peer.port;
+	}
 	memcpy(ci->comm, s->comm, sizeof(ci->comm));
 	if (s->chan != NULL) {
 		ci->open = 1;

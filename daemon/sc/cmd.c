@@ -228,7 +228,11 @@ int sc_cmd_mode(struct sc_conn *c, enum sc_mode mode, char *detail,
 
 	if (mode == c->mode)
 		return 0;
-	if ((rc = chan_set_quiet(c->s->chan, mode != SC_MODE_RAW)) < 0) {
+	/* Frames raw mode still holds go out ahead of the next ok. */
+	if (c->mode == SC_MODE_RAW)
+		sc_conn_release(c);
+	/* Raw mode receives once its ok has left (sc_conn_hold). */
+	if (mode != SC_MODE_RAW && (rc = chan_set_quiet(c->s->chan, 1)) < 0) {
 		detail_set(detail, dsize, "cannot switch its CAN socket: %s",
 			   strerror(-rc));
 		return rc;
@@ -238,8 +242,6 @@ int sc_cmd_mode(struct sc_conn *c, enum sc_mode mode, char *detail,
 		sc_bcm_clear(c);
 	else if (c->mode == SC_MODE_CONTROL)
 		sc_stats_stop(c);
-	else if (c->mode == SC_MODE_RAW)
-		sc_conn_release(c);
 	c->mode = mode;
 	return 0;
 }

@@ -6,11 +6,12 @@
  *
  * Raw mode's "< ok >" must reach the client alone: python-can reads it
  * with one recv() and compares the whole string, so a frame read with it
- * breaks the connection. The switch opens the channel's socket at once
- * (the kernel queues what comes) but reads it only when the peer has
- * surely read the ok: its next bytes prove that, and otherwise
- * SC_RAW_HOLD_MS after the ok has left our buffer. Nothing is lost
- * meanwhile; the first frames are only late.
+ * breaks the connection. The channel stays quiet until the ok has left
+ * our buffer; then it receives from the tap, and what it gets is queued
+ * but not written (outq_hold) until the peer has surely read the ok: its
+ * next bytes prove that, and otherwise SC_RAW_HOLD_MS have passed. Nothing
+ * is lost meanwhile (the watermarks count what waits); the first frames
+ * are only late, with their own timestamps.
  *
  * As in pb/conn.c, a connection is freed only from its own read callback
  * or at shutdown; sc_conn_kill() shuts the socket down so that the read
@@ -151,29 +152,44 @@ void sc_conn_refuse(struct sc_conn *c, const char *fmt, ...)
 
 void sc_conn_hold(struct sc_conn *c)
 {
-	c->holding = 1;
-	chan_pause(c->s->chan);
+	c->holding = SC_HOLD_OK;
 }
 
-/* Once the ok is out of our buffer, the moment starts. */
+/* The ok is out of our buffer: frames from now on, written later. */
 static void sc_conn_hold_arm(struct sc_conn *c)
 {
 	struct timeval tv = {0, SC_RAW_HOLD_MS * 1000};
+	int rc;
 
-	if (c->holding && !c->dead && outq_backlog(&c->s->q) == 0 &&
-	    !evtimer_pending(c->ev_hold, NULL))
-		evtimer_add(c->ev_hold, &tv);
+	if (c->holding != SC_HOLD_OK || c->dead || outq_backlog(&c->s->q) > 0)
+		return;
+	if ((rc = chan_set_quiet(c->s->chan, 0)) < 0) {
+		c->holding = SC_HOLD_NONE;
+		log_warn("client %u (%s): raw mode: %s", c->s->id, c->s->who,
+			 strerror(-rc));
+		sc_conn_error(c, "cannot receive frames: %s", strerror(-rc));
+		return;
+	}
+	c->holding = SC_HOLD_FRAMES;
+	outq_hold(&c->s->q, 1);
+	evtimer_add(c->ev_hold, &tv);
 }
 
 void sc_conn_release(struct sc_conn *c)
 {
-	if (!c->holding)
-		return;
-	c->holding = 0;
+	int was = c->holding, rc;
+
+	c->holding = SC_HOLD_NONE;
 	evtimer_del(c->ev_hold);
-	/* A full output resumes it itself when it drains. */
-	if (c->s->chan != NULL && !outq_full(&c->s->q))
-		chan_resume(c->s->chan);
+	if (was == SC_HOLD_FRAMES) {
+		outq_hold(&c->s->q, 0);
+	} else if (was == SC_HOLD_OK &&
+		   (rc = chan_set_quiet(c->s->chan, 0)) < 0) {
+		/* The peer sent more before the ok left: no wait needed. */
+		log_warn("client %u (%s): raw mode: %s", c->s->id, c->s->who,
+			 strerror(-rc));
+		sc_conn_error(c, "cannot receive frames: %s", strerror(-rc));
+	}
 }
 
 static void sc_conn_on_hold(evutil_socket_t fd, short what, void *arg)
@@ -213,8 +229,7 @@ static void sc_conn_on_low(void *owner)
 			sc_conn_kill(c, "refused");
 		return;
 	}
-	if (!c->holding)
-		sess_resume(c->s);
+	sess_resume(c->s);
 	sc_conn_hold_arm(c);
 	if (c->reading_paused && !c->sending && !c->closing) {
 		/* What waited in the buffer first; replies go out next round.
@@ -245,71 +260,53 @@ static void sc_conn_garbage(struct sc_conn *c, const char *p, size_t len,
 		      n < len ? "..." : "");
 }
 
-/* One element: a command, or an error saying why it is none. */
-static void sc_conn_element(struct sc_conn *c, const char *el, size_t len)
+/* One item of the stream: a command, or an error saying why it is none. */
+static void sc_conn_item(struct sc_conn *c, const struct sc_item *it)
 {
-	struct sc_cmd cmd;
-	char detail[256];
-
-	c->in_garbage = 0;
-	if (sc_parse_cmd(el, len, &cmd, detail, sizeof(detail)) < 0) {
-		log_info("client %u (%s): bad command: %s", c->s->id, c->s->who,
-			 detail);
-		sc_conn_error(c, "%s", detail);
+	switch (it->kind) {
+	case SC_ITEM_GARBAGE:
+		sc_conn_garbage(c, it->text, it->len,
+				"bytes outside any element");
 		return;
+	case SC_ITEM_BROKEN:
+		sc_conn_garbage(c, it->text, it->len, "an unfinished element");
+		return;
+	default:
+		break;
 	}
-	c->dispatching = 1;
-	sc_cmd_run(c, &cmd);
-	c->dispatching = 0;
+	c->in_garbage = 0;
+	if (it->kind == SC_ITEM_TOO_LONG) {
+		log_info("client %u (%s): element over %d bytes ignored",
+			 c->s->id, c->s->who, SC_ELEMENT_MAX);
+		sc_conn_error(c,
+			      "element longer than %d bytes ignored up to "
+			      "its end",
+			      SC_ELEMENT_MAX);
+	} else if (it->kind == SC_ITEM_BAD) {
+		log_info("client %u (%s): bad command: %s", c->s->id, c->s->who,
+			 it->detail);
+		sc_conn_error(c, "%s", it->detail);
+	} else {
+		c->dispatching = 1;
+		sc_cmd_run(c, &it->cmd);
+		c->dispatching = 0;
+	}
 }
 
 static void sc_conn_process(struct sc_conn *c)
 {
-	struct sc_split sp;
-	const char *p;
-	size_t have;
-	int done;
+	struct sc_item it;
 
 	while (!c->dead && !c->sending && !c->close_when_sent &&
 	       !outq_full(&c->s->q) && c->in_off < c->in_len) {
-		p = c->in + c->in_off;
-		have = c->in_len - c->in_off;
-		if (c->skipping) {
-			c->in_off += sc_parse_skip(p, have, &done);
-			c->skipping = !done;
-			continue;
-		}
-		sc_parse_split(p, have, &sp);
-		c->in_off += sp.used;
-		if (sp.kind == SC_SPLIT_MORE)
+		c->in_off += sc_parse_next(&c->stream, c->in + c->in_off,
+					   c->in_len - c->in_off, &it);
+		if (it.kind == SC_ITEM_MORE)
 			break;
 		/* The peer sent more after rawmode: it has read the ok. */
 		if (c->holding)
 			sc_conn_release(c);
-		switch (sp.kind) {
-		case SC_SPLIT_GARBAGE:
-			sc_conn_garbage(c, p + sp.start, sp.len,
-					"bytes outside any element");
-			break;
-		case SC_SPLIT_BROKEN:
-			sc_conn_garbage(c, p + sp.start, sp.len,
-					"an unfinished element");
-			break;
-		case SC_SPLIT_TOO_LONG:
-			c->in_garbage = 0;
-			c->skipping = 1;
-			log_info(
-				"client %u (%s): element over %d bytes ignored",
-				c->s->id, c->s->who, SC_ELEMENT_MAX);
-			sc_conn_error(c,
-				      "element longer than %d bytes ignored up "
-				      "to its end",
-				      SC_ELEMENT_MAX);
-			break;
-		default:
-			sc_conn_element(c, p + sp.start, sp.len);
-			break;
-		}
+		sc_conn_item(c, &it);
 	}
 	sc_conn_update_reading(c);
 }
@@ -360,7 +357,10 @@ void sc_conn_shutdown_all(struct cand_ctx *ctx)
 			continue;
 		c->closing = 1;
 		event_del(c->ev_read);
+		/* What raw mode held goes, with the goodbye. */
 		evtimer_del(c->ev_hold);
+		c->holding = SC_HOLD_NONE;
+		outq_hold(&c->s->q, 0);
 		sc_stats_stop(c);
 		sess_shutdown(c->s);
 	}

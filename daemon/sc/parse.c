@@ -109,6 +109,50 @@ size_t sc_parse_skip(const char *buf, size_t len, int *done)
 	return len;
 }
 
+size_t sc_parse_next(struct sc_stream *st, const char *buf, size_t len,
+		     struct sc_item *it)
+{
+	struct sc_split sp;
+	size_t used = 0;
+	int done;
+
+	it->kind = SC_ITEM_MORE;
+	it->text = buf;
+	it->len = 0;
+	it->detail[0] = '\0';
+	if (st->skipping) {
+		used = sc_parse_skip(buf, len, &done);
+		st->skipping = !done;
+		if (!done)
+			return used;
+	}
+	sc_parse_split(buf + used, len - used, &sp);
+	it->text = buf + used + sp.start;
+	it->len = sp.len;
+	used += sp.used;
+	switch (sp.kind) {
+	case SC_SPLIT_MORE:
+		break;
+	case SC_SPLIT_GARBAGE:
+		it->kind = SC_ITEM_GARBAGE;
+		break;
+	case SC_SPLIT_BROKEN:
+		it->kind = SC_ITEM_BROKEN;
+		break;
+	case SC_SPLIT_TOO_LONG:
+		it->kind = SC_ITEM_TOO_LONG;
+		st->skipping = 1;
+		break;
+	case SC_SPLIT_ELEMENT:
+		it->kind = sc_parse_cmd(it->text, it->len, &it->cmd, it->detail,
+					sizeof(it->detail)) == 0
+				   ? SC_ITEM_CMD
+				   : SC_ITEM_BAD;
+		break;
+	}
+	return used;
+}
+
 /* ---- tokens ---- */
 
 struct sc_toks {

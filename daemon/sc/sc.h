@@ -89,6 +89,37 @@ const char *sc_op_name(enum sc_op op);
 int sc_parse_cmd(const char *el, size_t len, struct sc_cmd *cmd, char *detail,
 		 size_t dsize);
 
+/* What a peer's byte stream carries from one read to the next. */
+struct sc_stream {
+	int skipping; /* inside an over-long element: dropped to its end */
+};
+
+enum sc_item_kind {
+	SC_ITEM_MORE,	  /* nothing complete: read more */
+	SC_ITEM_CMD,	  /* a command, in cmd */
+	SC_ITEM_BAD,	  /* an element that is no command: why in detail */
+	SC_ITEM_GARBAGE,  /* text: bytes outside any element */
+	SC_ITEM_BROKEN,	  /* text: a '<' with another '<' before its '>' */
+	SC_ITEM_TOO_LONG, /* no '>' within SC_ELEMENT_MAX; skipped to its end */
+};
+
+struct sc_item {
+	enum sc_item_kind kind;
+	const char *text; /* in the buffer: the element, garbage, ... */
+	size_t len;
+	struct sc_cmd cmd;
+	char detail[256];
+};
+
+/*
+ * The next item of what a peer sent, buf[0, len), on stream st: the
+ * bytes it used, which the caller drops before the next call. conn.c
+ * reads a connection with it, and it is the fuzz target's entry: any
+ * bytes in, items out, no socket.
+ */
+size_t sc_parse_next(struct sc_stream *st, const char *buf, size_t len,
+		     struct sc_item *it);
+
 /* ---- conn.c: one TCP connection ---- */
 
 enum sc_mode {
@@ -96,6 +127,13 @@ enum sc_mode {
 	SC_MODE_BCM,
 	SC_MODE_RAW,
 	SC_MODE_CONTROL,
+};
+
+/* Raw mode's ok on its way (conn.c): */
+enum sc_hold {
+	SC_HOLD_NONE,
+	SC_HOLD_OK,	/* queued: the channel stays quiet */
+	SC_HOLD_FRAMES, /* gone: frames are queued, not yet written */
 };
 
 /* A BCM-mode job: the protocol names it by CAN id, cand by its own id. */
@@ -120,8 +158,7 @@ struct sc_conn {
 	int closing;	     /* the daemon is stopping: output only */
 	int reading_paused;  /* output too full, or a send waits */
 	int close_when_sent; /* refused: goes once the refusal is out */
-	int holding;	     /* RAW: the ok goes out alone, frames wait */
-	int skipping;	     /* in an over-long element: drop to its end */
+	int holding;	     /* RAW: enum sc_hold, the ok goes out alone */
 	int in_garbage;	     /* this run of garbage was reported */
 	int dispatching;     /* inside sc_cmd_run() */
 	/* A send waiting for TX room; the next commands wait behind it. */
@@ -132,6 +169,7 @@ struct sc_conn {
 	struct sc_job *tasks, *monitors;
 	size_t n_tasks, n_monitors;
 	uint32_t stats_ms;
+	struct sc_stream stream;
 	size_t in_off, in_len; /* unread input: in[in_off, in_len) */
 	char in[SC_IN_SIZE];
 };

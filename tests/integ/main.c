@@ -41,6 +41,7 @@ int main(void)
 	srunner_add_suite(sr, sc_bcm_suite());
 	srunner_add_suite(sr, sc_access_suite());
 	srunner_add_suite(sr, sc_flow_suite());
+	srunner_add_suite(sr, sc_clients_suite());
 	srunner_add_suite(sr, shared_suite());
 	srunner_add_suite(sr, sharedlink_suite());
 	srunner_add_suite(sr, sharedmany_suite());

@@ -300,6 +300,44 @@ START_TEST(test_ok_alone_with_traffic)
 }
 END_TEST
 
+/*
+ * Modes on the shared tap: raw mode's frames stop in BCM mode (the
+ * channel leaves the tap) and start again with the next rawmode, and the
+ * frames sent while its ok is on the way (the 200 ms the output is held)
+ * all come, in order, with no word of a loss.
+ */
+START_TEST(test_mode_switches)
+{
+	struct sc_peer *p = sc_open_bus(SC_PEER, "vcan0", "rawmode");
+	int s = util_raw_open("vcan0", 0);
+	struct cand_frame f = util_frame(0x5B1, 0, "01");
+	char tail[16];
+	int i;
+
+	util_raw_send(s, &f);
+	sc_expect_frame(p, "< frame 5B1 ", " 01 >", "raw mode");
+	sc_write(p, "< bcmmode >");
+	sc_expect(p, "< ok >", "bcmmode");
+	f.id = 0x5B2;
+	util_raw_send(s, &f);
+	sc_expect_none(p, 300, "a raw frame in BCM mode");
+	sc_write(p, "< rawmode >");
+	sc_expect(p, "< ok >", "rawmode again");
+	f.id = 0x5B3;
+	for (i = 0; i < 10; i++) {
+		f.data[0] = (uint8_t)i;
+		util_raw_send(s, &f);
+	}
+	for (i = 0; i < 10; i++) {
+		snprintf(tail, sizeof(tail), " %02X >", i);
+		sc_expect_frame(p, "< frame 5B3 ", tail, "sent behind the ok");
+	}
+	sc_expect_none(p, 300, "nothing more");
+	close(s);
+	sc_close(p);
+}
+END_TEST
+
 /* Both front-ends on one bus: each sees what the other sends. */
 START_TEST(test_both_frontends)
 {
@@ -332,6 +370,7 @@ Suite *sc_proto_suite(void)
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_ok_alone_with_traffic);
 	tcase_add_test(tc, test_both_frontends);
+	tcase_add_test(tc, test_mode_switches);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -237,6 +237,13 @@ void sc_sync(struct sc_peer *p)
 struct sc_peer *sc_open_bus(const char *src, const char *bus, const char *mode)
 {
 	struct sc_peer *p = sc_connect(src);
+
+	sc_start(p, bus, mode);
+	return p;
+}
+
+void sc_start(struct sc_peer *p, const char *bus, const char *mode)
+{
 	char cmd[64];
 
 	sc_expect(p, "< hi >", "greeting");
@@ -249,7 +256,6 @@ struct sc_peer *sc_open_bus(const char *src, const char *bus, const char *mode)
 		sc_expect(p, "< ok >", cmd);
 	}
 	sc_sync(p);
-	return p;
 }
 
 size_t sc_read_raw(struct sc_peer *p, char *out, size_t size, int timeout_ms)

@@ -56,6 +56,8 @@ void sc_expect_eof(struct sc_peer *p, const char *what);
  * then an echo answered: everything before it has been done.
  */
 struct sc_peer *sc_open_bus(const char *src, const char *bus, const char *mode);
+/* The same on a peer connected to some daemon. */
+void sc_start(struct sc_peer *p, const char *bus, const char *mode);
 /*
  * The next element is head, a timestamp SEC.USEC within 10 s of now, and
  * tail: "< frame 123 " and " 1122 >" for "< frame 123 1.000000 1122 >".

@@ -69,6 +69,70 @@ START_TEST(test_split_too_long)
 }
 END_TEST
 
+/*
+ * A stream through sc_parse_next() as conn.c reads one, cut into pieces of
+ * step bytes: the kinds of items it yields, one letter each (C command,
+ * B bad, G a run of garbage, U unfinished, L too long).
+ */
+static void stream(const char *in, size_t n, size_t step, char *out)
+{
+	static struct sc_item it;
+	struct sc_stream st = {0};
+	static char buf[2 * SC_ELEMENT_MAX + 64];
+	size_t off = 0, have = 0, fed = 0, k = 0;
+
+	while (fed < n || off < have) {
+		if (fed < n) {
+			size_t m = n - fed < step ? n - fed : step;
+
+			memmove(buf, buf + off, have - off);
+			have -= off;
+			off = 0;
+			memcpy(buf + have, in + fed, m);
+			have += m;
+			fed += m;
+		}
+		while (off < have) {
+			off += sc_parse_next(&st, buf + off, have - off, &it);
+			if (it.kind == SC_ITEM_MORE)
+				break;
+			/* A run of garbage, as conn.c says it: once. */
+			if (it.kind != SC_ITEM_GARBAGE || k == 0 ||
+			    out[k - 1] != 'G')
+				out[k++] = "?CBGUL"[it.kind];
+		}
+		if (fed == n && it.kind == SC_ITEM_MORE)
+			break;
+	}
+	out[k] = '\0';
+}
+
+START_TEST(test_stream)
+{
+	static const char in[] = " < echo ><open vcan0>junk< sen< send 1 0 >"
+				 "< frobnicate ><echo>";
+	static char big[SC_ELEMENT_MAX + 40];
+	size_t step;
+	char got[64];
+
+	/* Whatever TCP made of it, the same items. */
+	for (step = 1; step <= sizeof(in); step++) {
+		stream(in, sizeof(in) - 1, step, got);
+		ck_assert_msg(strcmp(got, "CCGUCBC") == 0,
+			      "in pieces of %zu: %s", step, got);
+	}
+	/* Over-long: reported once, then skipped to its end, then on. */
+	memset(big, 'a', sizeof(big));
+	big[0] = '<';
+	memcpy(big + sizeof(big) - 11, "a>< echo >", 10);
+	for (step = 1000; step <= sizeof(big); step += 3000) {
+		stream(big, sizeof(big) - 1, step, got);
+		ck_assert_msg(strcmp(got, "LC") == 0, "in pieces of %zu: %s",
+			      step, got);
+	}
+}
+END_TEST
+
 static void parse_ok(const char *el, struct sc_cmd *c)
 {
 	char detail[256] = "";
@@ -267,6 +331,7 @@ Suite *sc_suite(void)
 
 	tcase_add_test(tc, test_split);
 	tcase_add_test(tc, test_split_too_long);
+	tcase_add_test(tc, test_stream);
 	tcase_add_test(tc, test_parse_frames);
 	tcase_add_test(tc, test_parse_control);
 	tcase_add_test(tc, test_parse_errors);
