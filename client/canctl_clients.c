@@ -10,8 +10,11 @@
 
 static void canctl_clients_print(const struct cand_client *c)
 {
-	printf("client %u: pid %ld (%s) uid %lu gid %lu, ", c->id, c->pid,
-	       c->comm, c->uid, c->gid);
+	if (c->peer[0] != '\0')
+		printf("client %u: socketcand peer %s, ", c->id, c->peer);
+	else
+		printf("client %u: pid %ld (%s) uid %lu gid %lu, ", c->id,
+		       c->pid, c->comm, c->uid, c->gid);
 	if (c->open)
 		printf("channel \"%s\", filters %s", c->channel, c->filters);
 	else
@@ -54,8 +57,9 @@ static int canctl_clients(const char *sock, int argc, char **argv)
 const struct canctl_cmd canctl_clients_cmd = {
 	"clients",
 	"",
-	"show every client of the daemon: pid, command, uid, channel,\n"
-	"filters, tasks; frames received (rx) and sent (tx), kernel drops,\n"
+	"show every client of the daemon: pid, command, uid (or a socketcand\n"
+	"peer's address and port), channel, filters, tasks; frames received "
+	"(rx) and sent (tx), kernel drops,\n"
 	"output backlog in bytes, and frames refused or delayed by its send\n"
 	"budget (root, or the 'admin' right on every interface)\n",
 	canctl_clients,

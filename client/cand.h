@@ -234,6 +234,11 @@ struct cand_client {
 	unsigned tasks_refused; /* periodic tasks over its send budget */
 	char budgets[160];	/* "vcan0 100/s burst 10, ..."; "" none */
 	int send_pending;	/* a send is waiting for room or budget */
+	/*
+	 * A network peer (the socketcand front-end): "ADDR port N", and then
+	 * pid, uid and gid mean nothing; "" for a local client.
+	 */
+	char peer[64];
 };
 
 /*

@@ -29,6 +29,7 @@ static void libcand_clients_one(struct cand_client *v,
 	v->tasks_refused = p->tasks_refused;
 	libcand_pb_get_str(v->budgets, sizeof(v->budgets), p->budgets);
 	v->send_pending = p->send_pending ? 1 : 0;
+	libcand_pb_get_str(v->peer, sizeof(v->peer), p->peer);
 }
 
 static int libcand_clients_take(struct cand_result *res, const Cand__Reply *r)

@@ -4,6 +4,7 @@
  * is (the kernel's word at connect, and the command it ran then), its
  * channel, filters, tasks and monitors, and what its frames came to.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 static void clients_one(struct sess *s, struct client_info *ci)
 {
+	char addr[INET6_ADDRSTRLEN];
 	const struct bcm_op *op;
 
 	memset(ci, 0, sizeof(*ci));
@@ -40,6 +42,11 @@ static void clients_one(struct sess *s, struct client_info *ci)
 	ci->send_pending = s->send != NULL;
 	ci->stats = s->stats;
 	budget_describe(s, ci->budgets, sizeof(ci->budgets));
+	if (s->ident.kind == IDENT_PEER) {
+		peer_format(&s->ident.peer, addr, sizeof(addr));
+		snprintf(ci->peer, sizeof(ci->peer), "%s port %u", addr,
+			 s->ident.peer.port);
+	}
 }
 
 int clients_list(struct cand_ctx *ctx, struct client_info **out, size_t *n)

@@ -211,7 +211,8 @@ struct client_info {
 	size_t backlog; /* bytes of output not yet written */
 	int send_pending;
 	struct sess_stats stats;
-	char budgets[160]; /* "vcan0 100/s burst 10"; "" none */
+	char budgets[160];	       /* "vcan0 100/s burst 10"; "" none */
+	char peer[IDENT_WHO_MAX + 16]; /* "127.0.0.1 port 4711"; "" local */
 };
 
 /* Every client of every front-end into *out (malloc'd, free()). */

@@ -47,6 +47,7 @@ int op_clients_list(struct conn *c, Cand__Request *req,
 		it[i].tasks_refused = (uint32_t)v[i].stats.tasks_refused;
 		it[i].budgets = v[i].budgets;
 		it[i].send_pending = v[i].send_pending;
+		it[i].peer = v[i].peer;
 		r->clients.clients[i] = &it[i];
 	}
 	r->clients.n_clients = n;

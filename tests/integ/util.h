@@ -41,6 +41,7 @@ Suite *sc_proto_suite(void); /* sc_*.c: the socketcand front-end */
 Suite *sc_bcm_suite(void);
 Suite *sc_access_suite(void);
 Suite *sc_flow_suite(void);
+Suite *sc_budget_suite(void);
 Suite *shared_suite(void);
 Suite *sharedlink_suite(void);
 Suite *echo_suite(void);
