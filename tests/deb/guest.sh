@@ -167,6 +167,7 @@ check "python-can, as candtest, on interface cand from python3-can-cand ($got)" 
 on_host() { ip link show dev "$1" >/dev/null 2>&1; }
 in_ns() { ip -n cand link show dev "$1" >/dev/null 2>&1; }
 isolated() { in_ns "$1" && ! on_host "$1"; }
+both_isolated() { isolated vcan1 && isolated vcan8; }
 cat >>/etc/cand.conf <<'CONF'
 
 [isolate]
@@ -179,7 +180,8 @@ check "vcan1 is in cand's namespace, not on the host" isolated vcan1
 ip link add vcan8 type vcan
 check "a vcan8 created on the host is moved in (packaged udev rule and cand-netns-add@)" \
 	wait_for 60 isolated vcan8
-check "canctl sees it through cand" sh -c "as candtest timeout 60 canctl list | grep -q '^vcan8 '"
+lists_vcan8() { as candtest timeout 60 canctl list | grep -q '^vcan8 '; }
+check "canctl sees it through cand" lists_vcan8
 
 # ---- upgrade over a changed /etc/cand.conf ----
 # The administrator takes send away from group can.
@@ -212,7 +214,7 @@ send_refused() {
 }
 check "and applies the administrator's rules (send refused)" send_refused
 check "vcan1 and vcan8 stayed in cand's namespace through the upgrade" \
-	sh -c "$(declare -f on_host in_ns isolated); isolated vcan1 && isolated vcan8"
+	both_isolated
 
 # ---- remove ----
 check "apt-get remove cand" run "$T/remove.log" "${APT[@]}" remove cand
