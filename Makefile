@@ -218,6 +218,7 @@ install: $(BINS) install-python
 	$(INSTALL_SED) systemd/cand.socket >$(DESTDIR)$(UNITDIR)/cand.socket
 	$(INSTALL_SED) systemd/cand-socketcand.socket >$(DESTDIR)$(UNITDIR)/cand-socketcand.socket
 	$(INSTALL_SED) systemd/cand-netns.service >$(DESTDIR)$(UNITDIR)/cand-netns.service
+	$(INSTALL_SED) systemd/cand-netns-add@.service >$(DESTDIR)$(UNITDIR)/cand-netns-add@.service
 	$(INSTALL_SED) systemd/cand-netns >$(DESTDIR)$(LIBEXECDIR)/cand/cand-netns
 	$(INSTALL_SED) systemd/cand.rules >$(DESTDIR)$(UDEVRULESDIR)/60-cand.rules
 	chmod 755 $(DESTDIR)$(LIBEXECDIR)/cand/cand-netns
@@ -225,8 +226,8 @@ install: $(BINS) install-python
 	install -m 644 systemd/cand.sysusers $(DESTDIR)$(SYSUSERSDIR)/cand.conf
 	chmod 644 $(DESTDIR)$(UNITDIR)/cand.service $(DESTDIR)$(UNITDIR)/cand.socket \
 		$(DESTDIR)$(UNITDIR)/cand-socketcand.socket \
-		$(DESTDIR)$(UNITDIR)/cand-netns.service $(DESTDIR)$(UDEVRULESDIR)/60-cand.rules \
-		$(DESTDIR)$(TMPFILESDIR)/cand.conf $(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc
+		$(DESTDIR)$(UNITDIR)/cand-netns.service $(DESTDIR)$(UNITDIR)/cand-netns-add@.service \
+		$(DESTDIR)$(UDEVRULESDIR)/60-cand.rules $(DESTDIR)$(TMPFILESDIR)/cand.conf $(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc
 	install -m 644 etc/cand.conf $(DESTDIR)$(DATADIR)/cand/cand.conf
 	@# Never over an administrator's file: it is theirs once there.
 	if [ -e $(DESTDIR)$(SYSCONFDIR)/cand.conf ]; then \
@@ -246,8 +247,8 @@ uninstall: uninstall-python
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc \
 		$(DESTDIR)$(UNITDIR)/cand.service $(DESTDIR)$(UNITDIR)/cand.socket \
 		$(DESTDIR)$(UNITDIR)/cand-socketcand.socket \
-		$(DESTDIR)$(UNITDIR)/cand-netns.service $(DESTDIR)$(LIBEXECDIR)/cand/cand-netns \
-		$(DESTDIR)$(UDEVRULESDIR)/60-cand.rules \
+		$(DESTDIR)$(UNITDIR)/cand-netns.service $(DESTDIR)$(UNITDIR)/cand-netns-add@.service \
+		$(DESTDIR)$(LIBEXECDIR)/cand/cand-netns $(DESTDIR)$(UDEVRULESDIR)/60-cand.rules \
 		$(DESTDIR)$(SYSUSERSDIR)/cand.conf $(DESTDIR)$(TMPFILESDIR)/cand.conf \
 		$(DESTDIR)$(MANDIR)/man8/cand.8 $(DESTDIR)$(MANDIR)/man1/canctl.1 \
 		$(DESTDIR)$(MANDIR)/man5/cand.conf.5

@@ -9,9 +9,10 @@
 # the maintainer scripts did (user, group, cand.socket enabled and
 # started, the conffile); tests/integ/systemd.sh --installed on what they
 # put in; a program built against libcand-dev; python-can on
-# python3-can-cand; the upgrade to NEXTDIR's
-# build over an administrator's changed /etc/cand.conf; remove; purge, and
-# nothing of cand left. The last line is "deb: N passed, N failed".
+# python3-can-cand; [isolate] and a hot-plugged vcan through the packaged
+# units and udev rule; the upgrade to NEXTDIR's build over an
+# administrator's changed /etc/cand.conf; remove (the interfaces back on
+# the host, the namespace gone); purge, and nothing of cand left. The last line is "deb: N passed, N failed".
 set -u
 
 DEB=$(cd "${1:?usage: $0 DEBDIR NEXTDIR}" && pwd)
@@ -170,6 +171,28 @@ check "it loads libcand.so.1 through the loader" \
 check "python3-can-cand depends on libcand1 and python3-can" \
 	sh -c "dpkg-query -W -f '\${Depends}' python3-can-cand | grep -q 'libcand1.*python3-can'"
 
+# ---- [isolate] on the packaged units and udev rule ----
+# on-stop = stay: only cand-netns.service's stop (the prerm on remove)
+# hands them back, which is what removing the package must do.
+on_host() { ip link show dev "$1" >/dev/null 2>&1; }
+in_ns() { ip -n cand link show dev "$1" >/dev/null 2>&1; }
+isolated() { in_ns "$1" && ! on_host "$1"; }
+both_isolated() { isolated vcan1 && isolated vcan8; }
+cat >>/etc/cand.conf <<'CONF'
+
+[isolate]
+interfaces = vcan1 vcan8
+on-stop = stay
+CONF
+check "systemctl restart cand-netns makes cand's namespace" systemctl restart cand-netns.service
+check "a client starts cand again" as candtest timeout 60 canctl list >/dev/null
+check "vcan1 is in cand's namespace, not on the host" isolated vcan1
+ip link add vcan8 type vcan
+check "a vcan8 created on the host is moved in (packaged udev rule and cand-netns-add@)" \
+	wait_for 60 isolated vcan8
+lists_vcan8() { as candtest timeout 60 canctl list | grep -q '^vcan8 '; }
+check "canctl sees it through cand" lists_vcan8
+
 # ---- upgrade over a changed /etc/cand.conf ----
 # The administrator takes send away from group can.
 sed -i 's/^rights = read send periodic monitor$/rights = read/' /etc/cand.conf
@@ -200,6 +223,8 @@ send_refused() {
 	! as candtest timeout 30 canctl send vcan0 123#01 2>"$T/err" && grep -q "'send' right" "$T/err"
 }
 check "and applies the administrator's rules (send refused)" send_refused
+check "vcan1 and vcan8 stayed in cand's namespace through the upgrade" \
+	both_isolated
 
 # ---- remove ----
 check "apt-get remove cand" run "$T/remove.log" "${APT[@]}" remove cand
@@ -208,6 +233,10 @@ check "cand.socket is not active" test "$(systemctl is-active cand.socket)" != a
 check "the program is gone" test ! -e /usr/sbin/cand
 check "the configuration stays (dpkg: config-files)" test "$(status_of cand)" = config-files
 check "the administrator's, unchanged" cmp -s "$T/admin.conf" /etc/cand.conf
+check "vcan1 and vcan8 are back on the host" sh -c "ip link show vcan1 && ip link show vcan8" >/dev/null
+left=$(ls -d /run/netns/cand /run/cand 2>/dev/null)
+check "cand-netns.service stopped: no namespace, no state${left:+ (left: $left)}" test -z "$left"
+check "it is not active" test "$(systemctl is-active cand-netns.service)" != active
 
 # ---- purge ----
 rm -rf /run/systemd/system/cand.service.d # systemd.sh's short watchdog
@@ -227,6 +256,8 @@ check "no enablement left (symlinks, deb-systemd-helper state)${left:+: $left}" 
 left=$(systemctl list-unit-files --no-legend cand.service cand.socket)
 check "systemd knows no cand unit${left:+: $left}" test -z "$left"
 check "no process of user cand, no /run/cand.sock, nothing listens" stopped
+left=$(systemctl list-units --all --no-legend 'cand*' | grep -v 'not-found.*inactive')
+check "no cand unit loaded or failed${left:+: $left}" test -z "$left"
 # (dpkg's and apt's own trees are root's alone, and slow to walk over 9p.)
 left=$(find /etc /run /tmp /var -xdev \( -path /var/lib/dpkg -o -path /var/cache/apt \) -prune \
 	-o -user cand -print 2>/dev/null | head -n 5)

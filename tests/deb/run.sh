@@ -55,4 +55,4 @@ echo "deb: built $next for the upgrade test"
 
 q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 exec "$HERE/../vm/vm.sh" --systemd --writable-root -b "$VM_BUILD" -s "$DEB" \
-	-t "${CAND_VM_DEB_TIMEOUT:-600}" -- "bash tests/deb/guest.sh $(q "$DEB") $(q "$N")"
+	-t "${CAND_VM_DEB_TIMEOUT:-900}" -- "bash tests/deb/guest.sh $(q "$DEB") $(q "$N")"

@@ -81,7 +81,8 @@ if [ -n "$BUILD" ]; then
 	check "systemd-tmpfiles puts the packaged /etc/cand.conf in place" \
 		sh -c "systemd-tmpfiles --create $P/lib/tmpfiles.d/cand.conf && cmp -s $REPO/etc/cand.conf /etc/cand.conf"
 	cp "$P/lib/systemd/system/cand.service" "$P/lib/systemd/system/cand.socket" \
-		"$P/lib/systemd/system/cand-netns.service" /run/systemd/system/
+		"$P/lib/systemd/system/cand-netns.service" \
+		"$P/lib/systemd/system/cand-netns-add@.service" /run/systemd/system/
 	mkdir -p /run/udev/rules.d
 	cp "$P/lib/udev/rules.d/60-cand.rules" /run/udev/rules.d/
 	udevadm control --reload

@@ -16,6 +16,14 @@ interfaces = *
 groups = can
 rights = read send periodic monitor
 
+[rule socketcand-local]
+interfaces = can0
+peers = 127.0.0.1
+rights = read send
+
+[socketcand]
+interfaces = can0
+
 [isolate]
 interfaces = can0 can1 vcan*
 CONF
@@ -48,8 +56,10 @@ s.bind(('$iface',))" 2>&1)
 }
 
 iso_conf
-check "cand -n reads [isolate]" sh -c "$P/sbin/cand -n -c /etc/cand.conf | grep -q 'OK, 1 rule'"
+check "cand -n reads [isolate]" sh -c "$P/sbin/cand -n -c /etc/cand.conf | grep -q 'OK, 2 rules'"
 check "systemctl restart cand-netns makes cand's own namespace" systemctl restart cand-netns.service
+# systemd binds it in its own namespace, the host's: cand only accepts.
+check "cand-socketcand.socket starts, on the host" systemctl start cand-socketcand.socket
 # Moving four interfaces takes a while in the emulated VM: no client waits.
 check "systemctl start cand.service moves them in" systemctl start cand.service
 check "clients get through" list_as candtest
@@ -72,17 +82,65 @@ wait_for 20 ns_more_receivers can1 "$before"
 check "canctl send on can0" as candtest timeout 30 "$CANCTL" send can0 2A1#CAFE
 wait "$dumper"
 check "canctl dump on can1 gets it across the emulated bus ($(cat "$T/iso-can1"))" grep -q '2A1' "$T/iso-can1"
+before=$(ns_receivers can1)
+as candtest timeout 30 "$CANCTL" dump -n 1 -T 20000 can1 >"$T/iso-sc" 2>&1 &
+dumper=$!
+wait_for 20 ns_more_receivers can1 "$before"
+sc_talk 127.0.0.1 "< open can0 >" "< rawmode >" "< send 2B2 1 b2 >< echo >" >"$T/sc-iso" 2>&1
+check "a socketcand peer on the host's 127.0.0.1 gets in ($(tr '\n' ' ' <"$T/sc-iso"))" \
+	sh -c "head -n 3 $T/sc-iso | tr '\n' ' ' | grep -q '^< hi > < ok > < ok > '"
+wait "$dumper"
+check "and its frame crosses the emulated bus to can1 ($(cat "$T/iso-sc"))" grep -q '2B2' "$T/iso-sc"
 check "canctl set can0 bitrate 250000 through cand" timeout 30 "$CANCTL" set can0 bitrate 250000
 check "canctl state can0 says so" sh -c "timeout 30 $CANCTL state can0 | grep -q 'bitrate 250000'"
 
 # ---- hot-plug: created on the host, moved in by the udev rule ----
-t0=$(date +%s%N)
-ip link add vcan9 type vcan
-while on_host vcan9 && [ $((($(date +%s%N) - t0) / 1000000)) -lt 20000 ]; do sleep 0.01; done
-window=$((($(date +%s%N) - t0) / 1000000))
-check "a vcan9 created on the host is moved in (window ${window} ms: created -> gone from the host)" \
-	sh -c "! ip link show dev vcan9 >/dev/null 2>&1 && ip -n cand link show dev vcan9 >/dev/null"
-echo "systemd: hot-plug window: vcan9 left the host ${window} ms after ip link add returned"
+# hotplug NAME: creates NAME on the host, binds a raw socket on it at once
+# as a program racing cand would, and prints the ms from before "ip link
+# add" to the interface gone from the host (sysfs, polled every ms), then
+# what became of the socket: "bound-cut" (it lost the device: ENODEV),
+# "too-late" (gone before the bind) or what went wrong.
+hotplug() {
+	/usr/bin/python3 - "$1" <<'PY'
+import errno, os, socket, subprocess, sys, time
+name = sys.argv[1]
+t0 = time.monotonic()
+subprocess.run(["ip", "link", "add", name, "type", "vcan"], check=True)
+s = socket.socket(socket.AF_CAN, socket.SOCK_RAW, socket.CAN_RAW)
+try:
+    s.bind((name,))
+    fate = "bound"
+except OSError as e:
+    fate = "too-late" if e.errno == errno.ENODEV else "bind: " + str(e)
+while os.path.exists("/sys/class/net/" + name) and time.monotonic() - t0 < 20:
+    time.sleep(0.001)
+ms = (time.monotonic() - t0) * 1000
+if fate == "bound":
+    s.settimeout(2)
+    try:
+        s.recv(72)
+        fate = "bound-still-receives"
+    except OSError as e:
+        fate = "bound-cut" if e.errno == errno.ENODEV else "bound: " + str(e)
+print("%.0f %s" % (ms, fate))
+PY
+}
+windows=()
+for i in 1 2 3 4 5; do
+	read -r ms fate <<<"$(hotplug vcan9)"
+	check "hot-plug $i: a vcan9 created on the host is moved in within ${ms:-?} ms" \
+		sh -c "! ip link show dev vcan9 >/dev/null 2>&1 && ip -n cand link show dev vcan9 >/dev/null"
+	check "hot-plug $i: a raw socket bound on it at once is cut off by the move ($fate)" \
+		test "$fate" = bound-cut -o "$fate" = too-late
+	windows+=("${ms:-99999}")
+	[ $i = 5 ] || ip -n cand link del vcan9
+done
+check "cand-netns-add@vcan9.service did the move" \
+	test "$(prop cand-netns-add@vcan9.service Result)" = success
+read -r wmin wmed wmax <<<"$(printf '%s\n' "${windows[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[1], v[3], v[5] }')"
+moves=$(journalctl --no-pager -o cat -u cand-netns-add@vcan9.service -g 'is in namespace' |
+	sed -n 's/.*(\([0-9]*\) ms)$/\1/p' | xargs)
+echo "systemd: hot-plug window (ip link add -> gone from the host), 5 runs: min $wmin ms, median $wmed ms, max $wmax ms (${windows[*]}); of which cand-netns add's move: ${moves:-?} ms"
 check "canctl set vcan9 up through cand" timeout 30 "$CANCTL" set vcan9 up
 before=$(ns_receivers vcan9)
 as candtest timeout 30 "$CANCTL" dump -n 1 -T 20000 vcan9 >"$T/iso-vcan9" 2>&1 &
@@ -120,6 +178,7 @@ cp "$REPO/etc/cand.conf" /etc/cand.conf
 check "systemctl restart cand-netns without [isolate]" systemctl restart cand-netns.service
 check "/run/netns/cand is the host's namespace" \
 	test "$(stat -L -c %i /run/netns/cand)" = "$(stat -L -c %i /proc/1/ns/net)"
+systemctl stop cand-socketcand.socket
 ip link del vcan9
 ip link set can0 down && ip link set can0 type can bitrate 500000 && ip link set can0 up
 check "clients get through after all that" list_as candtest

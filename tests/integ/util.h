@@ -42,6 +42,7 @@ Suite *sc_bcm_suite(void);
 Suite *sc_access_suite(void);
 Suite *sc_flow_suite(void);
 Suite *sc_clients_suite(void);
+Suite *sc_budget_suite(void);
 Suite *shared_suite(void);
 Suite *sharedlink_suite(void);
 Suite *sharedmany_suite(void);

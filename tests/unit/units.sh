@@ -22,12 +22,15 @@ trap 'rm -rf "$T"' EXIT
 sed -e "s|/usr/sbin/cand|$BUILD/cand|g" -e "s|/usr/libexec/cand/|$REPO/systemd/|g" \
 	"$REPO/systemd/cand.service" >"$T/cand.service"
 sed -e "s|/usr/libexec/cand/|$REPO/systemd/|g" "$REPO/systemd/cand-netns.service" >"$T/cand-netns.service"
+# A template is verified as one of its instances.
+sed -e "s|/usr/libexec/cand/|$REPO/systemd/|g" "$REPO/systemd/cand-netns-add@.service" \
+	>"$T/cand-netns-add@vcan0.service"
 cp "$REPO/systemd/cand.socket" "$REPO/systemd/cand-socketcand.socket" "$T/"
 
 rc=0
 # The man pages are checked by install.sh, where they are installed.
 if ! systemd-analyze verify --man=no "$T/cand.socket" "$T/cand-socketcand.socket" \
-	"$T/cand.service" "$T/cand-netns.service"; then
+	"$T/cand.service" "$T/cand-netns.service" "$T/cand-netns-add@vcan0.service"; then
 	echo "FAIL: units: systemd-analyze verify" >&2
 	rc=1
 fi

@@ -75,7 +75,7 @@ if [ "${CAND_VM_SYSTEMD:-1}" != 0 ]; then
 	echo "==== systemd.sh (systemd as PID 1) ===="
 	# systemd_restart.sh uses the units systemd.sh installed.
 	part systemd '^systemd(-restart)?: [0-9]+ passed, [0-9]+ failed$' \
-		"$HERE/vm.sh" --systemd -t "${CAND_VM_SYSTEMD_TIMEOUT:-600}" -b "$BUILD" -- \
+		"$HERE/vm.sh" --systemd -t "${CAND_VM_SYSTEMD_TIMEOUT:-1200}" -b "$BUILD" -- \
 		"bash tests/integ/systemd.sh $(q "$BUILD"); s=\$?;" \
 		"bash tests/integ/systemd_restart.sh $(q "$BUILD") || s=1; exit \$s"
 fi
