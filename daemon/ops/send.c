@@ -100,8 +100,7 @@ static int send_refused(struct sess *s, size_t sent, size_t n, char *detail,
 {
 	s->stats.refused += n - sent;
 	detail_append(detail, dsize, "; %zu of %zu frames sent", sent, n);
-	log_info("client %u (uid %lu): send over budget: %s", s->id,
-		 (unsigned long)s->ident.uid, detail);
+	log_info("client %u (%s): send over budget: %s", s->id, s->who, detail);
 	return -EDQUOT;
 }
 

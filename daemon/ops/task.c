@@ -96,9 +96,8 @@ static int task_run(struct bcm_op *op, char *detail, size_t dsize)
 	int rc;
 
 	if ((rc = task_budget(op, detail, dsize)) < 0) {
-		log_info("client %u (uid %lu): periodic task refused: %s",
-			 op->sess->id, (unsigned long)op->sess->ident.uid,
-			 detail);
+		log_info("client %u (%s): periodic task refused: %s",
+			 op->sess->id, op->sess->who, detail);
 		return rc;
 	}
 	bcmsock_tx_setup(op->msg, op->id, op->nframes, op->cfsiz, op->count,
