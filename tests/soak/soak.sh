@@ -33,6 +33,8 @@ RATE=8000
 STEADY=8
 SOCK=/run/cand-soak/cand.sock
 T=$(mktemp -d /tmp/cand-soak.XXXXXX)
+# The daemon, user cand, reads its cand.conf here.
+chmod 755 "$T"
 LOG=$T/cand.log
 SC_PORT=29537
 SOAK=$BUILD/soak_can
