@@ -59,8 +59,13 @@ rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"; }
 # Descriptors close while find reads them: it says so, and is right.
 fds() { find "/proc/$pid/fd" -mindepth 1 2>/dev/null | wc -l; }
 # One read of the log: two would count the churn between them.
-# libcand's clients only: socketcand's say "client N (peer ...)".
-clients() { awk '/client [0-9]+ connected: pid / { n++ } /client [0-9]+ disconnected$/ { n-- } END { print n + 0 }' "$LOG"; }
+# libcand's clients only: socketcand's say "client N (peer ...)" when they
+# come, but "client N disconnected" alike when they go.
+clients() {
+	awk '/client [0-9]+ connected: pid / { c[$2] = 1; n++ }
+	/client [0-9]+ disconnected$/ && ($2 in c) { delete c[$2]; n-- }
+	END { print n + 0 }' "$LOG"
+}
 bcm_sockets() {
 	local n=0 ino
 	for ino in $(find "/proc/$pid/fd" -mindepth 1 -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n'); do
