@@ -33,6 +33,8 @@ RATE=8000
 STEADY=8
 SOCK=/run/cand-soak/cand.sock
 T=$(mktemp -d /tmp/cand-soak.XXXXXX)
+# The daemon, user cand, reads its cand.conf here.
+chmod 755 "$T"
 LOG=$T/cand.log
 SC_PORT=29537
 SOAK=$BUILD/soak_can
@@ -57,7 +59,13 @@ rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"; }
 # Descriptors close while find reads them: it says so, and is right.
 fds() { find "/proc/$pid/fd" -mindepth 1 2>/dev/null | wc -l; }
 # One read of the log: two would count the churn between them.
-clients() { awk '/ connected: pid / { n++ } / disconnected$/ { n-- } END { print n + 0 }' "$LOG"; }
+# libcand's clients only: socketcand's say "client N (peer ...)" when they
+# come, but "client N disconnected" alike when they go.
+clients() {
+	awk '/client [0-9]+ connected: pid / { c[$2] = 1; n++ }
+	/client [0-9]+ disconnected$/ && ($2 in c) { delete c[$2]; n-- }
+	END { print n + 0 }' "$LOG"
+}
 bcm_sockets() {
 	local n=0 ino
 	for ino in $(find "/proc/$pid/fd" -mindepth 1 -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n'); do
