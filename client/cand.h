@@ -62,6 +62,8 @@ enum cand_error {
 #define CAND_FRAME_BRS	    0x10u /* FD bit rate switch */
 #define CAND_FRAME_ESI	    0x20u /* FD error state indicator */
 #define CAND_FRAME_OWN	    0x40u /* received: this handle sent it */
+/* Received: a socket of this host sent it (python-can's is_rx false). */
+#define CAND_FRAME_LOCAL 0x80u
 
 struct cand_frame {
 	uint32_t id;

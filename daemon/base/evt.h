@@ -17,7 +17,8 @@
 struct rx_frame {
 	const struct canfd_frame *cf;
 	uint8_t is_fd;
-	uint8_t own; /* this socket sent it (MSG_CONFIRM) */
+	uint8_t own;   /* this socket sent it (MSG_CONFIRM) */
+	uint8_t local; /* a socket of this host sent it (MSG_DONTROUTE) */
 	int ifindex;
 	const char *ifname;
 	uint64_t timestamp_ns;

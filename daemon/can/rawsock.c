@@ -256,6 +256,7 @@ static void rawsock_parse(struct rx_scratch *s, int i, const char *ifname,
 
 	rx->is_fd = m->msg_len == CANFD_MTU;
 	rx->own = (m->msg_hdr.msg_flags & MSG_CONFIRM) != 0;
+	rx->local = (m->msg_hdr.msg_flags & MSG_DONTROUTE) != 0;
 	rx->ifindex = s->addrs[i].can_ifindex;
 	rx->ifname = ifname != NULL ? ifname : rawsock_ifname(s, rx->ifindex);
 	rx->timestamp_ns = 0;

@@ -141,6 +141,8 @@ int encode_frames(struct outq *q, const struct rx_batch *b)
 				((cf->flags & CANFD_ESI) ? FRAMEPACK_ESI : 0);
 		if (rx->own)
 			rec.flags |= FRAMEPACK_OWN;
+		if (rx->local)
+			rec.flags |= FRAMEPACK_LOCAL;
 		if (b->ifname == NULL)
 			rec.ifname = encode_batch_ifname(s, &n_names, rx);
 		size += framepack_put(s->packed + size, &rec);
