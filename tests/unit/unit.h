@@ -7,6 +7,7 @@
 #include "pb/pb.h"
 
 Suite *frametext_suite(void);
+Suite *candump_suite(void);
 Suite *proto_suite(void);
 Suite *status_suite(void);
 Suite *bcm_suite(void);
