@@ -1,0 +1,35 @@
+#!/bin/bash
+# canctl's can-utils tools against a running cand, each beside its
+# can-utils counterpart on the same bus:
+#
+#   tests/integ/tools.sh BUILDDIR
+#
+# Needs CAND_SOCKET (run-all.sh exports it) and root. The tests are in a
+# file per tool: cli_candump.sh (dump's candump options), with
+# cli_lib.sh's helpers. CAND_TOOLS_ONLY="candump ..." narrows the run. The
+# last line is "tools: N passed, N failed".
+set -u
+
+BUILD=${1:?usage: $0 BUILDDIR}
+BUILD=$(cd "$BUILD" && pwd) || exit 2
+CANCTL="$BUILD/canctl"
+SOCK=${CAND_SOCKET:?CAND_SOCKET is not set}
+T=$(mktemp -d /tmp/cand-tools.XXXXXX)
+passed=0
+failed=0
+trap 'rm -rf "$T"' EXIT
+HERE=$(cd "$(dirname "$0")" && pwd)
+export CAND_SOCKET="$SOCK"
+
+# shellcheck source=tests/integ/cli_lib.sh
+. "$HERE/cli_lib.sh"
+# shellcheck source=tests/integ/cli_candump.sh
+. "$HERE/cli_candump.sh"
+
+only=${CAND_TOOLS_ONLY:-candump}
+for family in $only; do
+	"cli_${family}_tests"
+done
+
+echo "tools: $passed passed, $failed failed"
+[ "$failed" = 0 ]
