@@ -48,7 +48,8 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 # Everything but main(), so unit tests can link daemon modules.
 DAEMON_LIB_OBJ := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJ))
 
-LIB_SRC := $(wildcard client/libcand*.c) client/frametext.c client/timetext.c
+LIB_SRC := $(wildcard client/libcand*.c) client/frametext.c client/timetext.c \
+	client/framelen.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(BUILD)/pic/%.o) $(BUILD)/pic/proto/cand.pb-c.o
 CANCTL_SRC := $(wildcard client/canctl*.c)
