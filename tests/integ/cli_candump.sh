@@ -16,28 +16,6 @@ candump_mix() {
 }
 CANDUMP_MIX_N=7
 
-# back_to IFACE COUNT: waits until IFACE has COUNT receivers again. The
-# daemon closes a gone client's socket a moment after the client exits,
-# and a listener started meanwhile would seem bound before it is.
-back_to() {
-	local _
-	for _ in $(seq 200); do
-		[ "$(receivers "$1")" -le "$2" ] && return 0
-		sleep 0.02
-	done
-	err "$1 still has $(receivers "$1") receivers, want $2"
-}
-
-# at_least IFACE COUNT: waits until IFACE has COUNT receivers or more.
-at_least() {
-	local _
-	for _ in $(seq 200); do
-		[ "$(receivers "$1")" -ge "$2" ] && return 0
-		sleep 0.02
-	done
-	err "$1 has $(receivers "$1") receivers, want $2"
-}
-
 # same_as_candump "OPTIONS" IFACE... : canctl dump and candump with the
 # options on the interfaces, the mix sent on vcan0, their outputs equal.
 same_as_candump() {
