@@ -5,8 +5,8 @@
 #   tests/integ/tools.sh BUILDDIR
 #
 # Needs CAND_SOCKET (run-all.sh exports it) and root. The tests are in a
-# file per tool: cli_candump.sh (dump's candump options), cli_busload.sh
-# (canbusload), with cli_lib.sh's and tools_lib.sh's helpers. CAND_TOOLS_ONLY="candump ..." narrows the run. The
+# file per tool: cli_candump.sh (dump's candump options), cli_play.sh
+# (canplayer), cli_busload.sh (canbusload), with cli_lib.sh's and tools_lib.sh's helpers. CAND_TOOLS_ONLY="candump ..." narrows the run. The
 # last line is "tools: N passed, N failed".
 set -u
 
@@ -27,10 +27,12 @@ export CAND_SOCKET="$SOCK"
 . "$HERE/tools_lib.sh"
 # shellcheck source=tests/integ/cli_candump.sh
 . "$HERE/cli_candump.sh"
+# shellcheck source=tests/integ/cli_play.sh
+. "$HERE/cli_play.sh"
 # shellcheck source=tests/integ/cli_busload.sh
 . "$HERE/cli_busload.sh"
 
-only=${CAND_TOOLS_ONLY:-candump busload}
+only=${CAND_TOOLS_ONLY:-candump play busload}
 for family in $only; do
 	"cli_${family}_tests"
 done
