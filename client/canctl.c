@@ -15,7 +15,7 @@
 #include "canctl.h"
 
 extern const struct canctl_cmd canctl_list_cmd, canctl_send_cmd,
-	canctl_dump_cmd, canctl_play_cmd, canctl_busload_cmd,
+	canctl_dump_cmd, canctl_play_cmd, canctl_gen_cmd, canctl_busload_cmd,
 	canctl_periodic_cmd, canctl_monitor_cmd, canctl_bus_state_cmd,
 	canctl_bus_set_cmd, canctl_bus_restart_cmd, canctl_events_cmd;
 static const struct canctl_cmd canctl_help_cmd;
@@ -26,6 +26,7 @@ static const struct canctl_cmd *const canctl_cmds[] = {
 	&canctl_send_cmd,	 /* canctl_send.c */
 	&canctl_dump_cmd,	 /* canctl_dump.c, candump */
 	&canctl_play_cmd,	 /* canctl_play.c, canplayer */
+	&canctl_gen_cmd,	 /* canctl_gen.c, cangen */
 	&canctl_busload_cmd,	 /* canctl_busload.c, canbusload */
 	&canctl_periodic_cmd,	 /* canctl_periodic.c */
 	&canctl_monitor_cmd,	 /* canctl_monitor.c */

@@ -18,17 +18,6 @@ play_log() {
 	EOF
 }
 
-# record OUT IFACE N CMD...: candump -L of N frames on IFACE while CMD
-# runs; CMD's output in OUT.cmd, its status in $RC.
-record() {
-	local out=$1 dev=$2 n=$3
-	shift 3
-	start_candump "$out" "$dev" -L -n "$n" -T 15000 "$dev" || return 1
-	"$@" >"$out.cmd" 2>&1
-	RC=$?
-	wait_exit "$BGPID" 20 || err "candump did not see $n frames: $(cat "$out")"
-}
-
 t_play_same_frames_as_canplayer() {
 	play_log >"$T/log"
 	record "$T/want" vcan0 5 canplayer -t -I "$T/log" || return 1
@@ -147,11 +136,6 @@ t_play_loops_count_gap_skip() {
 	record "$T/got" vcan0 3 timeout 10 "$CANCTL" play -g 100ms -I "$T/log" || return 1
 	span=$(log_ms "$T/got")
 	[ "$span" -ge 195 ] && [ "$span" -lt 1000 ] || err "-g 100ms: 3 frames in $span ms"
-}
-
-# log_ms FILE: milliseconds from the first candump -L line to the last.
-log_ms() {
-	awk -F'[()]' 'NR == 1 { f = $2 } { l = $2 } END { printf "%d\n", (l - f) * 1000 }' "$1"
 }
 
 # Line 3 is malformed: lines 1 and 2 go out, nothing after; -k skips it.

@@ -6,7 +6,7 @@
 #
 # Needs CAND_SOCKET (run-all.sh exports it) and root. The tests are in a
 # file per tool: cli_candump.sh (dump's candump options), cli_play.sh
-# (canplayer), cli_busload.sh (canbusload), with cli_lib.sh's and tools_lib.sh's helpers. CAND_TOOLS_ONLY="candump ..." narrows the run. The
+# (canplayer), cli_gen.sh (cangen), cli_busload.sh (canbusload), with cli_lib.sh's and tools_lib.sh's helpers. CAND_TOOLS_ONLY="candump ..." narrows the run. The
 # last line is "tools: N passed, N failed".
 set -u
 
@@ -29,10 +29,12 @@ export CAND_SOCKET="$SOCK"
 . "$HERE/cli_candump.sh"
 # shellcheck source=tests/integ/cli_play.sh
 . "$HERE/cli_play.sh"
+# shellcheck source=tests/integ/cli_gen.sh
+. "$HERE/cli_gen.sh"
 # shellcheck source=tests/integ/cli_busload.sh
 . "$HERE/cli_busload.sh"
 
-only=${CAND_TOOLS_ONLY:-candump play busload}
+only=${CAND_TOOLS_ONLY:-candump play gen busload}
 for family in $only; do
 	"cli_${family}_tests"
 done

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # What the tools' tests share beyond cli_lib.sh: waiting for the kernel's
-# receiver lists to settle, and a command's exit status and message.
+# receiver lists to settle, recording what a command put on the bus, and
+# a command's exit status and message.
 # Sourced by tools.sh.
 
 # back_to IFACE COUNT: waits until IFACE has COUNT receivers again. The
@@ -34,4 +35,20 @@ fails_with() {
 	rc=$?
 	[ "$rc" = "$want" ] || err "canctl $*: exit $rc, want $want: $(cat "$T/err")" || return 1
 	grep -Eqi "$pat" "$T/err" || err "canctl $*: no '$pat' in: $(cat "$T/err")"
+}
+
+# record OUT IFACE N CMD...: candump -L of N frames on IFACE while CMD
+# runs; CMD's output in OUT.cmd, its status in $RC.
+record() {
+	local out=$1 dev=$2 n=$3
+	shift 3
+	start_candump "$out" "$dev" -L -n "$n" -T 15000 "$dev" || return 1
+	"$@" >"$out.cmd" 2>&1
+	RC=$?
+	wait_exit "$BGPID" 20 || err "candump did not see $n frames: $(cat "$out")"
+}
+
+# log_ms FILE: milliseconds from the first candump -L line to the last.
+log_ms() {
+	awk -F'[()]' 'NR == 1 { f = $2 } { l = $2 } END { printf "%d\n", (l - f) * 1000 }' "$1"
 }
