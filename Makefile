@@ -5,6 +5,7 @@
 #   make check      unit tests on the host, then integration tests in a VM
 #   make bench      throughput/latency against a direct CAN_RAW reader, in the VM
 #   make asan       build with ASan/UBSan into build-asan/
+#   make deb        Debian packages (debian/) into build/deb/, lintian-clean
 #   make install    DESTDIR=... PREFIX=... (binaries, library, units, config, man pages)
 #   make uninstall  the same DESTDIR and PREFIX
 
@@ -62,7 +63,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BINS := $(BUILD)/cand $(BUILD)/canctl $(BUILD)/libcand.so $(BUILD)/libcand.a $(BUILD)/libcand.pc
 
 .PHONY: all deps run check check-unit check-layers check-install check-units check-vm bench asan \
-	check-asan valgrind install uninstall clean format format-check
+	check-asan valgrind install uninstall clean format format-check deb check-deb
 all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can)
 
 # Installs the Debian 12 packages the build and the VM tests need, once.
@@ -96,7 +97,7 @@ $(BUILD)/libcand.a: $(LIB_OBJ) $(PROTO_O)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libcand.so: $(LIB_PIC)
-	$(CC) $(CFLAGS) -shared -Wl,-soname,libcand.so.$(SOVERSION) -o $@ $^ $(PROTOBUF_LIBS)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,libcand.so.$(SOVERSION) -o $@ $^ $(PROTOBUF_LIBS) $(LDFLAGS)
 
 $(BUILD)/libcand.pc: client/libcand.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
@@ -118,7 +119,8 @@ $(BUILD)/bench_can: $(BENCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
 check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
-	$(MAKE) check-vm
+	$(MAKE) deb
+	CAND_VM_DEB=$(BUILD)/deb $(MAKE) check-vm
 
 check-unit: $(BUILD)/test_unit
 	CK_FORK=yes $(BUILD)/test_unit
@@ -153,6 +155,15 @@ valgrind: all
 	CAND_VM_SYSTEMD=0 CAND_DAEMON_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		tests/vm/run-tests.sh $(BUILD)
 
+# dpkg-buildpackage on a copy of the tree; the .debs, .buildinfo and
+# .changes land in $(BUILD)/deb.
+deb: deps
+	debian/make-deb.sh $(BUILD)/deb
+
+# The packages installed, used, upgraded, removed and purged in a VM.
+check-deb: deb
+	tests/deb/run.sh $(BUILD)/deb
+
 bench: deps
 	$(MAKE) all
 	tests/vm/run-bench.sh $(BUILD)
@@ -179,7 +190,8 @@ install: $(BINS)
 	install -m 755 $(BUILD)/libcand.so $(DESTDIR)$(LIBDIR)/libcand.so.$(SOVERSION)
 	ln -sf libcand.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libcand.so
 	install -m 644 client/cand.h $(DESTDIR)$(INCLUDEDIR)/cand.h
-	sed -e 's|@PREFIX@|$(PREFIX)|g' client/libcand.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|^libdir=.*|libdir=$(LIBDIR)|' client/libcand.pc.in \
+		>$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc
 	$(INSTALL_SED) systemd/cand.service >$(DESTDIR)$(UNITDIR)/cand.service
 	$(INSTALL_SED) systemd/cand.socket >$(DESTDIR)$(UNITDIR)/cand.socket
 	$(INSTALL_SED) systemd/cand.tmpfiles >$(DESTDIR)$(TMPFILESDIR)/cand.conf
@@ -230,4 +242,5 @@ format-check:
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (Not the packages' build tree under $(BUILD)/deb: its own objects.)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -135,6 +135,19 @@ int bcmop_remove(struct sess *s, uint32_t id, enum bcm_kind kind, char *detail,
 	return 0;
 }
 
+void bcmop_free_kind(struct sess *s, enum bcm_kind kind)
+{
+	struct bcm_op *op, *next;
+
+	if (s->bcm == NULL)
+		return;
+	for (op = TAILQ_FIRST(&s->bcm->ops); op != NULL; op = next) {
+		next = TAILQ_NEXT(op, entry);
+		if (op->kind == kind)
+			bcmop_free(op);
+	}
+}
+
 void bcmop_free_all(struct sess *s)
 {
 	struct bcm_op *op;

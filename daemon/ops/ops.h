@@ -225,6 +225,8 @@ struct bcm_op *bcmop_find(struct sess *s, uint32_t id, enum bcm_kind kind,
 /* Stops and forgets a task or a monitor of the session. */
 int bcmop_remove(struct sess *s, uint32_t id, enum bcm_kind kind, char *detail,
 		 size_t dsize);
+/* Stops and forgets every task or every monitor of the session. */
+void bcmop_free_kind(struct sess *s, enum bcm_kind kind);
 void bcmop_free_all(struct sess *s);
 void bcmop_resume(struct sess *s);
 /* task.c and monitor.c hear of their notifications here. */

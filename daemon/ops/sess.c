@@ -101,6 +101,11 @@ void sess_reload(struct sess *s)
 	if (chan_set_rx(s->chan, (now & POLICY_RIGHT_BIT(RIGHT_READ)) != 0) < 0)
 		outq_fail(&s->q,
 			  "cannot change its CAN filters after a reload");
+	/* What a lost right covered stops now, not at the next request. */
+	if (revoked & POLICY_RIGHT_BIT(RIGHT_PERIODIC))
+		task_stop_all(s, NULL, 0);
+	if (revoked & POLICY_RIGHT_BIT(RIGHT_MONITOR))
+		bcmop_free_kind(s, BCM_MONITOR);
 	if (revoked != 0)
 		sess_rights_event(s, revoked, channel);
 	outq_flush(&s->q);

@@ -36,6 +36,7 @@ int main(void)
 	srunner_add_suite(sr, reload_suite());
 	srunner_add_suite(sr, limits_suite());
 	srunner_add_suite(sr, policy_tasks_suite());
+	srunner_add_suite(sr, reload_bcm_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -2,44 +2,36 @@
 # The real units under a real systemd (PID 1 of the VM: vm.sh --systemd):
 #
 #   tests/vm/vm.sh --systemd -- tests/integ/systemd.sh BUILDDIR
+#   tests/integ/systemd.sh --installed   (tests/deb: what the packages put in)
 #
 # make install (PREFIX=/run/cand-prefix: the host's / is read-only here),
 # the units into /run/systemd/system, the sysusers and tmpfiles entries
-# applied; then socket activation, READY=1 and STATUS=, the sandbox (user,
+# applied (or, --installed, the package's /usr and units as they are);
+# then socket activation, READY=1 and STATUS=, the sandbox (user,
 # capabilities, seccomp, and cand still doing its job under all of it),
 # reload (good and broken files), the watchdog restarting a stopped daemon,
 # and a clean stop that tells clients. The last line is
 # "systemd: N passed, N failed".
 set -u
 
-BUILD=$(cd "${1:?usage: $0 BUILDDIR}" && pwd)
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-P=/run/cand-prefix
+if [ "${1:?usage: $0 BUILDDIR | --installed}" = --installed ]; then
+	BUILD=
+	P=/usr
+else
+	BUILD=$(cd "$1" && pwd)
+	P=/run/cand-prefix
+fi
 CANCTL=$P/bin/canctl
 SOCK=/run/cand.sock
 T=$(mktemp -d /tmp/cand-systemd.XXXXXX)
 chmod 755 "$T"
-passed=0
-failed=0
 bg_pids=()
 trap 'for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 
-# Seconds since boot on each line: the emulated VM is slow, so say where.
-up() { cut -d' ' -f1 /proc/uptime; }
-pass() {
-	passed=$((passed + 1))
-	echo "PASS: systemd: $* [$(up)s]"
-}
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL: systemd: $* [$(up)s]"
-}
-# check WHAT CMD...: passes when CMD succeeds.
-check() {
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
+CHECKS_NAME=systemd
+# shellcheck source=tests/integ/checks.sh
+. "$REPO/tests/integ/checks.sh"
 finish() {
 	if [ "$failed" -gt 0 ]; then
 		echo "---- journalctl -u cand.service -u cand.socket ----"
@@ -47,14 +39,7 @@ finish() {
 		echo "---- systemctl status cand ----"
 		systemctl --no-pager status cand.service cand.socket 2>&1 | tail -n 30
 	fi
-	echo "systemd: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
-as() {
-	local u=$1
-	shift
-	setpriv --reuid="$u" --regid="$u" --init-groups -- "$@"
+	checks_summary
 }
 prop() { systemctl show -P "$2" "$1"; }
 list_as() { as "$1" timeout 60 "$CANCTL" list >/dev/null; }
@@ -90,20 +75,22 @@ has_clients() { prop cand.service StatusText | grep -Eq '^[1-9][0-9]* clients?,'
 pass "systemd is PID 1 ($(systemctl --version | head -n 1))"
 
 # ---- install ----
-# BINS= : install what make all built, never rebuild in here.
-if make -s --no-print-directory -C "$REPO" install BINS= BUILD="$BUILD" PREFIX="$P" \
-	SYSCONFDIR=/etc >"$T/install.log" 2>&1; then
-	pass "make install PREFIX=$P"
-else
-	fail "make install: $(cat "$T/install.log")"
-	finish
+if [ -n "$BUILD" ]; then
+	# BINS= : install what make all built, never rebuild in here.
+	if make -s --no-print-directory -C "$REPO" install BINS= BUILD="$BUILD" PREFIX="$P" \
+		SYSCONFDIR=/etc >"$T/install.log" 2>&1; then
+		pass "make install PREFIX=$P"
+	else
+		fail "make install: $(cat "$T/install.log")"
+		finish
+	fi
+	check "systemd-sysusers makes user cand" \
+		sh -c "systemd-sysusers $P/lib/sysusers.d/cand.conf && id cand >/dev/null"
+	rm -f /etc/cand.conf
+	check "systemd-tmpfiles puts the packaged /etc/cand.conf in place" \
+		sh -c "systemd-tmpfiles --create $P/lib/tmpfiles.d/cand.conf && cmp -s $REPO/etc/cand.conf /etc/cand.conf"
+	cp "$P/lib/systemd/system/cand.service" "$P/lib/systemd/system/cand.socket" /run/systemd/system/
 fi
-check "systemd-sysusers makes user cand" \
-	sh -c "systemd-sysusers $P/lib/sysusers.d/cand.conf && id cand >/dev/null"
-rm -f /etc/cand.conf
-check "systemd-tmpfiles puts the packaged /etc/cand.conf in place" \
-	sh -c "systemd-tmpfiles --create $P/lib/tmpfiles.d/cand.conf && cmp -s $REPO/etc/cand.conf /etc/cand.conf"
-cp "$P/lib/systemd/system/cand.service" "$P/lib/systemd/system/cand.socket" /run/systemd/system/
 # A short watchdog, so that a stopped daemon is caught within seconds.
 mkdir -p /run/systemd/system/cand.service.d
 printf '[Service]\nWatchdogSec=4s\nRestartSec=1s\n' >/run/systemd/system/cand.service.d/test.conf

@@ -36,6 +36,7 @@ Suite *policy_suite(void);
 Suite *reload_suite(void);
 Suite *limits_suite(void);
 Suite *policy_tasks_suite(void);
+Suite *reload_bcm_suite(void);
 
 /* A test case with the timeout every integration test gets. */
 TCase *util_tcase(const char *name);

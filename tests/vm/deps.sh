@@ -16,12 +16,15 @@ set -eu
 #          procps (ps/pkill in tests), valgrind (make valgrind),
 #          systemd (PID 1 of the systemd test, systemd-analyze,
 #          systemd-sysusers), man-db (man page checks)
+# deb:     debhelper and lintian (make deb: debian/control's Build-Depends
+#          are the build line above plus debhelper)
 PACKAGES="
 build-essential pkg-config
 libevent-dev libprotobuf-c-dev protobuf-c-compiler libsocketcan-dev
 libsystemd-dev check libinih-dev
 qemu-system-x86 linux-image-amd64 busybox-static cpio gzip kmod
 iproute2 can-utils util-linux coreutils procps valgrind systemd man-db
+debhelper lintian
 "
 
 missing=

@@ -5,6 +5,8 @@
 # initramfs; everything else comes from the host:
 #
 #   9p "host"   the host's / (read-only)  -> /host, later the chroot
+#               (with cand.rootrw=1 the lower layer of an overlay whose
+#               upper layer is a tmpfs: all of / writable, the host intact)
 #   9p "vmrun"  vm.sh's per-run directory -> /run/vm in the chroot
 #               (cmd, env, shares, guest-setup.sh)
 #   9p "shareN" read-write directories (the repo, maybe the build dir),
@@ -30,11 +32,13 @@ mount -t devtmpfs devtmpfs /dev
 verbose=0
 interactive=0
 systemd=0
+rootrw=0
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	cand.verbose=1) verbose=1 ;;
 	cand.interactive=1) interactive=1 ;;
 	cand.systemd=1) systemd=1 ;;
+	cand.rootrw=1) rootrw=1 ;;
 	esac
 done
 [ $verbose = 1 ] && set -x
@@ -63,7 +67,18 @@ o9p=trans=virtio,version=9p2000.L,msize=262144
 H=/host
 # The host's root does not change under us while we run (the writable shares
 # are separate mounts), so let the guest cache it: much faster exec/ld.so.
-mount -t 9p -o ro,$o9p,cache=loose host $H || fail "cannot mount the host's / over 9p"
+if [ $rootrw = 1 ]; then
+	# Package tests write all over / (dpkg, apt, maintainer scripts): an
+	# overlay whose upper layer lives in a tmpfs outside the new root.
+	mkdir -p /lower /rw
+	mount -t 9p -o ro,$o9p,cache=loose host /lower || fail "cannot mount the host's / over 9p"
+	mount -t tmpfs -o mode=755 tmpfs /rw
+	mkdir -p /rw/upper /rw/work
+	mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work $H ||
+		fail "cannot mount a writable overlay on the host's / (cand.rootrw=1)"
+else
+	mount -t 9p -o ro,$o9p,cache=loose host $H || fail "cannot mount the host's / over 9p"
+fi
 mkdir -p /vmrun
 mount -t 9p -o $o9p vmrun /vmrun || fail "cannot mount the run directory over 9p"
 
@@ -89,18 +104,21 @@ mount --bind /vmrun $H/run/vm
 
 # /etc writable (tests add users, groups, hosts entries): an overlay whose
 # upper layer lives in a tmpfs outside the chroot. Fallback: writable copies
-# of just the files guest-setup.sh edits.
-mkdir -p /ovl
-mount -t tmpfs -o mode=755 tmpfs /ovl
-mkdir -p /ovl/upper /ovl/work
-if ! mount -t overlay overlay -o lowerdir=$H/etc,upperdir=/ovl/upper,workdir=/ovl/work $H/etc; then
+# of just the files guest-setup.sh edits. (cand.rootrw=1: all of / is.)
+etc_overlay() {
+	mkdir -p /ovl
+	mount -t tmpfs -o mode=755 tmpfs /ovl
+	mkdir -p /ovl/upper /ovl/work
+	mount -t overlay overlay -o lowerdir=$H/etc,upperdir=/ovl/upper,workdir=/ovl/work $H/etc &&
+		return 0
 	echo "cand-vm init: warning: no overlay on /etc; only passwd, group, shadow, gshadow, hosts are writable" >&2
 	mkdir -p /ovl/files
 	for f in passwd group shadow gshadow hosts; do
 		[ -f $H/etc/$f ] || continue
 		cp $H/etc/$f /ovl/files/$f && mount --bind /ovl/files/$f $H/etc/$f
 	done
-fi
+}
+[ $rootrw = 1 ] || etc_overlay
 
 # Writable shares last, so that the tmpfs mounts above cannot hide them
 # (CI may clone the repo under /tmp).
@@ -116,12 +134,15 @@ done </vmrun/shares
 [ $interactive = 1 ] || stty -onlcr
 
 if [ $systemd = 1 ]; then
-	# systemd wants a writable /var as on a fresh boot (journal, random seed).
-	mount -t tmpfs -o mode=755 tmpfs $H/var || fail "cannot mount /var"
-	mkdir -p $H/var/tmp $H/var/lib $H/var/log $H/var/cache $H/var/spool
-	chmod 1777 $H/var/tmp
-	ln -s /run $H/var/run
-	ln -s /run/lock $H/var/lock
+	# systemd wants a writable /var as on a fresh boot (journal, random
+	# seed). A writable root has one: the host's, with dpkg's database.
+	if [ $rootrw = 0 ]; then
+		mount -t tmpfs -o mode=755 tmpfs $H/var || fail "cannot mount /var"
+		mkdir -p $H/var/tmp $H/var/lib $H/var/log $H/var/cache $H/var/spool
+		chmod 1777 $H/var/tmp
+		ln -s /run $H/var/run
+		ln -s /run/lock $H/var/lock
+	fi
 	# Runtime units, read at boot: a target with nothing but our service.
 	mkdir -p $H/run/systemd/system
 	cat >$H/run/systemd/system/cand-vm.target <<-'UNIT'

@@ -5,8 +5,10 @@
 # CAN stack exists: in the test VM, or natively in namespaces when we are root
 # on a host with CAN (see vm.sh). Then, unless CAND_VM_SYSTEMD=0, the units
 # under a real systemd: tests/integ/systemd.sh in a VM booted with systemd
-# as PID 1 (vm.sh --systemd). The last line sums both: "N passed, N failed";
-# the exit status is non-zero if either failed.
+# as PID 1 (vm.sh --systemd). With CAND_VM_DEB=DIR (make check: make deb's
+# output) also the Debian packages, tests/deb/run.sh DIR. The last line
+# sums them all: "N passed, N failed"; the exit status is non-zero if any
+# part failed.
 # CAND_DAEMON_WRAPPER (e.g. "valgrind --error-exitcode=99 ...") and the
 # other CAND_*, CK_* variables reach the suite unchanged.
 set -euo pipefail
@@ -40,34 +42,40 @@ counts() {
 	tr -d '\r' <"$1" | grep -E "$2" | tail -n 1 | tr -cs '0-9' ' '
 }
 
-set +e
-"$HERE/vm.sh" -b "$BUILD" -e CAND_DAEMON_WRAPPER -- "$cmd" 2>&1 | tee "$OUT"
-rc=${PIPESTATUS[0]}
-set -e
-read -r passed failed <<<"$(counts "$OUT" '^[0-9]+ passed, [0-9]+ failed$')" || true
-if [ -z "${passed:-}" ]; then
-	echo "run-tests.sh: the integration suite ended without a summary (vm.sh status $rc)"
-	passed=0 failed=1
-elif [ "$rc" != 0 ] && [ "$failed" = 0 ]; then
-	failed=1
-fi
-
-if [ "${CAND_VM_SYSTEMD:-1}" != 0 ]; then
-	echo "==== systemd.sh (systemd as PID 1) ===="
+# part NAME PATTERN CMD...: runs CMD, whose output ends in a summary line
+# matching PATTERN, and adds its counts to the totals; no summary or a
+# failed CMD with none failing counts as one failure.
+passed=0
+failed=0
+part() {
+	local name=$1 pattern=$2 rc p f
+	shift 2
 	set +e
-	"$HERE/vm.sh" --systemd -t "${CAND_VM_SYSTEMD_TIMEOUT:-600}" -b "$BUILD" -- \
-		"bash tests/integ/systemd.sh $(q "$BUILD")" 2>&1 | tee "$OUT"
+	"$@" 2>&1 | tee "$OUT"
 	rc=${PIPESTATUS[0]}
 	set -e
-	read -r sp sf <<<"$(counts "$OUT" '^systemd: [0-9]+ passed, [0-9]+ failed$')" || true
-	if [ -z "${sp:-}" ]; then
-		echo "run-tests.sh: the systemd test ended without a summary (vm.sh status $rc)"
-		sp=0 sf=1
-	elif [ "$rc" != 0 ] && [ "$sf" = 0 ]; then
-		sf=1
+	read -r p f <<<"$(counts "$OUT" "$pattern")" || true
+	if [ -z "${p:-}" ]; then
+		echo "run-tests.sh: the $name tests ended without a summary (status $rc)"
+		p=0 f=1
+	elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		f=1
 	fi
-	passed=$((passed + sp))
-	failed=$((failed + sf))
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+part integration '^[0-9]+ passed, [0-9]+ failed$' \
+	"$HERE/vm.sh" -b "$BUILD" -e CAND_DAEMON_WRAPPER -- "$cmd"
+if [ "${CAND_VM_SYSTEMD:-1}" != 0 ]; then
+	echo "==== systemd.sh (systemd as PID 1) ===="
+	part systemd '^systemd: [0-9]+ passed, [0-9]+ failed$' \
+		"$HERE/vm.sh" --systemd -t "${CAND_VM_SYSTEMD_TIMEOUT:-600}" -b "$BUILD" -- \
+		"bash tests/integ/systemd.sh $(q "$BUILD")"
+fi
+if [ -n "${CAND_VM_DEB:-}" ]; then
+	echo "==== tests/deb (the Debian packages, systemd as PID 1) ===="
+	part deb '^deb: [0-9]+ passed, [0-9]+ failed$' "$REPO/tests/deb/run.sh" "$CAND_VM_DEB"
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -50,6 +50,10 @@ options:
   --systemd   in the VM, boot the host's systemd as PID 1 and run COMMAND
               as a service of it (cand-vm-command.service); for tests of
               the real units (implies --vm, not with -i)
+  --writable-root
+              in the VM, all of / writable: an overlay on the host's /
+              whose changes live in the VM's memory and go with it (for
+              installing packages; implies --vm)
   --check-native
               exit 0 if a native run is possible here, else 1
   -h          this help
@@ -85,6 +89,7 @@ VERBOSE=${CAND_VM_VERBOSE:-0}
 INTERACTIVE=0
 CHECK_NATIVE=0
 SYSTEMD=0
+ROOTRW=0
 declare -a SHARES=() ENVS=()
 
 while [ $# -gt 0 ]; do
@@ -98,6 +103,7 @@ while [ $# -gt 0 ]; do
 	--vm) MODE=vm; shift ;;
 	--native) MODE=native; shift ;;
 	--systemd) SYSTEMD=1; shift ;;
+	--writable-root) ROOTRW=1; shift ;;
 	--check-native) CHECK_NATIVE=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; break ;;
@@ -111,6 +117,11 @@ if [ "$SYSTEMD" = 1 ]; then
 	# systemd must be PID 1, which only the VM can give it.
 	[ "$MODE" != native ] || die "--systemd needs the VM; it cannot run natively"
 	[ "$INTERACTIVE" = 0 ] || die "--systemd does not go with -i"
+	MODE=vm
+fi
+if [ "$ROOTRW" = 1 ]; then
+	# Only the VM's root can be an overlay that the host never sees.
+	[ "$MODE" != native ] || die "--writable-root needs the VM; it cannot run natively"
 	MODE=vm
 fi
 
@@ -360,6 +371,7 @@ else
 	append+=" quiet loglevel=3"
 fi
 if [ "$SYSTEMD" = 1 ]; then append+=" cand.systemd=1"; fi
+if [ "$ROOTRW" = 1 ]; then append+=" cand.rootrw=1"; fi
 append+=${CAND_VM_APPEND:+ $CAND_VM_APPEND} # extra kernel parameters, for debugging
 if [ "$INTERACTIVE" = 1 ]; then console=mon:stdio; else console=stdio; fi
 
