@@ -42,6 +42,8 @@
 #define CAND_SEND_CHUNK 4096
 /* How much longer than its own work a request may take to be answered. */
 #define CAND_RPC_GRACE_MS 30000
+/* cand_send_async(): sends on their way at once, not yet answered. */
+#define CAND_SEND_AHEAD 4
 /* Frames of one task, masks of one monitor: the daemon's limit is lower. */
 #define CAND_MAX_ITEMS 4096
 
@@ -142,6 +144,17 @@ struct cand {
 
 	uint64_t kernel_drops;
 
+	/* cand_send_async()'s requests without a reply, oldest first. */
+	struct {
+		uint32_t id;
+		uint32_t n;	  /* frames in it */
+		int64_t deadline; /* its reply is overdue after this */
+	} ahead[CAND_SEND_AHEAD];
+	size_t n_ahead;
+	int ahead_err;	     /* the first of their failures, or 0 */
+	uint64_t ahead_sent; /* frames they sent */
+	char ahead_detail[CAND_DETAIL_MAX];
+
 	unsigned char *out;
 	size_t out_cap;
 	Cand__Frame *tx;
@@ -159,6 +172,9 @@ int libcand_rpc_until(struct cand *h, Cand__Request *req,
 		      struct cand_result *res, int64_t deadline);
 int libcand_rpc_list(struct cand *h, Cand__Request *req, cand_take_fn take,
 		     size_t size, void **out);
+int libcand_rpc_ahead(struct cand *h, Cand__Request *req, uint32_t n,
+		      int64_t deadline);
+int libcand_rpc_drain(struct cand *h, size_t max);
 
 /* libcand_conn.c */
 struct cand *libcand_conn_new(void);

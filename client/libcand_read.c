@@ -119,9 +119,46 @@ int libcand_read_room(struct cand *h, size_t min)
 	return 0;
 }
 
+/*
+ * The oldest send ahead has its answer (replies come in order, ahead of
+ * any call's made after it): its first failure is kept for the caller.
+ */
+static void libcand_read_ahead(struct cand *h, const Cand__Reply *r)
+{
+	int has_sent =
+		r->result_case == CAND__REPLY__RESULT_SEND && r->send != NULL;
+	uint32_t want = h->ahead[0].n, n = want;
+
+	if (has_sent && r->send->sent < n)
+		n = r->send->sent;
+	else if (!has_sent && r->status != CAND__STATUS__OK)
+		n = 0;
+	/* Counted up to the first failure, so the count says where it was. */
+	if (h->ahead_err == 0) {
+		h->ahead_sent += n;
+		/* Status N is CAND_E* -N; a short count is a full queue. */
+		if (r->status != CAND__STATUS__OK)
+			h->ahead_err = (int)r->status > 0 ? -(int)r->status
+							  : CAND_EPROTO;
+		else if (n < want)
+			h->ahead_err = CAND_ETXFULL;
+		if (h->ahead_err != 0)
+			libcand_pb_get_str(h->ahead_detail,
+					   sizeof(h->ahead_detail), r->detail);
+	}
+	memmove(&h->ahead[0], &h->ahead[1],
+		(h->n_ahead - 1) * sizeof(h->ahead[0]));
+	h->n_ahead--;
+}
+
 static void libcand_read_reply(struct cand *h, const Cand__Reply *r,
 			       struct cand_result *res)
 {
+	/* An id of 0 is an undecodable request: the oldest one sent. */
+	if (h->n_ahead > 0 && (r->id == h->ahead[0].id || r->id == 0)) {
+		libcand_read_ahead(h, r);
+		return;
+	}
 	/*
 	 * Replies to requests that timed out are dropped. An id of 0 is the
 	 * daemon's answer to a request it could not decode, which can only be

@@ -1,8 +1,10 @@
 /*
- * One request and its reply. Only one request is ever in flight: it gets
+ * One request and its reply. A call has one request in flight: it gets
  * the next id, goes out whole, and the reader is run until the reply with
  * that id has come. Events that arrive meanwhile are queued on the way,
- * so the receive calls still see every frame in order.
+ * so the receive calls still see every frame in order. Sends may also go
+ * ahead (cand_send_async()): a few requests out before their replies,
+ * which the daemon answers in order, ahead of any call's.
  */
 #include <limits.h>
 #include <poll.h>
@@ -12,26 +14,20 @@
 #include "libcand_int.h"
 #include "wire.h"
 
-/*
- * Sends req and waits for its reply until deadline (< 0: never); take, if
- * not NULL, copies the call's own results out of an OK reply.
- */
-static int libcand_rpc(struct cand *h, Cand__Request *req,
-		       struct cand_result *res, int64_t deadline,
-		       cand_take_fn take, void *take_arg)
+/* Gives req the next id and writes it whole; res keeps a reply meanwhile. */
+static int libcand_rpc_write(struct cand *h, Cand__Request *req,
+			     struct cand_result *res, int64_t deadline)
 {
 	unsigned char *out;
 	size_t len;
-	int rc;
 
-	memset(res, 0, sizeof(*res));
-	res->take = take;
-	res->take_arg = take_arg;
 	if (h->dead)
 		return libcand_err_dead(h);
 	if (++h->last_id == 0)
 		h->last_id = 1;
-	req->id = res->want = h->last_id;
+	req->id = h->last_id;
+	if (res != NULL)
+		res->want = h->last_id;
 
 	len = cand__request__get_packed_size(req);
 	if (len > CAND_MAX_MSG)
@@ -48,8 +44,24 @@ static int libcand_rpc(struct cand *h, Cand__Request *req,
 	}
 	wire_put_len(h->out, (uint32_t)len);
 	cand__request__pack(req, h->out + CAND_WIRE_HDR);
-	if ((rc = libcand_conn_write(h, h->out, CAND_WIRE_HDR + len, res,
-				     deadline)) < 0)
+	return libcand_conn_write(h, h->out, CAND_WIRE_HDR + len, res,
+				  deadline);
+}
+
+/*
+ * Sends req and waits for its reply until deadline (< 0: never); take, if
+ * not NULL, copies the call's own results out of an OK reply.
+ */
+static int libcand_rpc(struct cand *h, Cand__Request *req,
+		       struct cand_result *res, int64_t deadline,
+		       cand_take_fn take, void *take_arg)
+{
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->take = take;
+	res->take_arg = take_arg;
+	if ((rc = libcand_rpc_write(h, req, res, deadline)) < 0)
 		return rc;
 
 	while (!res->done) {
@@ -119,4 +131,43 @@ int libcand_rpc_list(struct cand *h, Cand__Request *req, cand_take_fn take,
 	}
 	*out = list.v;
 	return (int)list.n;
+}
+
+/*
+ * Sends req, a send of n frames, without waiting for its reply; deadline
+ * is when that reply is overdue. There must be room ahead.
+ */
+int libcand_rpc_ahead(struct cand *h, Cand__Request *req, uint32_t n,
+		      int64_t deadline)
+{
+	int rc;
+
+	if ((rc = libcand_rpc_write(h, req, NULL, deadline)) < 0)
+		return rc;
+	h->ahead[h->n_ahead].id = req->id;
+	h->ahead[h->n_ahead].n = n;
+	h->ahead[h->n_ahead].deadline = deadline;
+	h->n_ahead++;
+	return 0;
+}
+
+/* Reads replies until at most max of the sends ahead are unanswered. */
+int libcand_rpc_drain(struct cand *h, size_t max)
+{
+	int rc;
+
+	while (h->n_ahead > max) {
+		if ((rc = libcand_read_msg(h, NULL)) < 0)
+			return rc;
+		if (rc > 0)
+			continue;
+		if (h->dead)
+			return libcand_err_dead(h);
+		if ((rc = libcand_conn_fill(h)) != 0)
+			continue;
+		if (libcand_conn_wait(h, POLLIN, h->ahead[0].deadline) == 0)
+			return libcand_err_kill(h, CAND_ETIMEOUT,
+						"no reply to a send in time");
+	}
+	return 0;
 }

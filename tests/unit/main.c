@@ -9,6 +9,7 @@ int main(void)
 
 	srunner_add_suite(sr, candump_suite());
 	srunner_add_suite(sr, framelen_suite());
+	srunner_add_suite(sr, ahead_suite());
 	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, status_suite());
 	srunner_add_suite(sr, bcm_suite());
