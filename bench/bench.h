@@ -239,6 +239,7 @@ void scen_bus(struct bench *b);
 void scen_latency(struct bench *b);
 void scen_scale(struct bench *b);
 void scen_slow(struct bench *b);
+void scen_gen(struct bench *b); /* scen_gen.c */
 
 /* ---- report.c ---- */
 

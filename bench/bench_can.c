@@ -57,7 +57,8 @@ static void usage(FILE *f)
 		"  -t LIST    only these scenarios, e.g. 13 (0 environment, "
 		"1 flood and\n"
 		"             4 CPU, 2 full bus, 3 latency, 5 scale, 6 slow "
-		"client)\n"
+		"client,\n"
+		"             7 canctl gen vs cangen)\n"
 		"  -q         quick: smaller counts, for a smoke test\n"
 		"  -v         verbose: time and cand CPU per phase\n"
 		"  -W         add a direct reader beside the cand clients, "
@@ -206,6 +207,8 @@ int main(int argc, char **argv)
 			scen_scale(&b);
 		if (wanted(&b, '6'))
 			scen_slow(&b);
+		if (wanted(&b, '7'))
+			scen_gen(&b);
 	}
 
 	printf("\ncand vs direct CAN_RAW on %s, median of %u run(s)\n",

@@ -1,9 +1,10 @@
 /*
  * canctl gen: cangen through cand. Frames with random, incrementing or
- * fixed ids, lengths and data, one burst every gap, or as fast as cand
- * takes them (-g 0): then in batches, one cand_send() each, so a
- * request carries many frames. A full TX queue is waited out: for -p's
- * timeout and again, as cangen polls; for the daemon's retry without it.
+ * fixed ids, lengths and data, a burst and then a gap, or as fast as
+ * cand takes them (-g 0): then in batches, one request each, sent ahead
+ * of the replies so the next is made while cand sends this one. A full
+ * TX queue is waited out: for -p's timeout and again, as cangen polls;
+ * for the daemon's retry without it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -153,6 +154,12 @@ static int canctl_gen_send(struct canctl_gen *g, const struct cand_frame *f,
 			  : g->poll_ms >= 0 ? (int)g->poll_ms
 					    : CANCTL_GEN_TIMEOUT_MS;
 
+	/* Without -p or -i nothing is resent: the next batch can go ahead. */
+	if (!g->ignore_full && g->poll_ms < 0) {
+		if ((rc = cand_send_async(g->h, f, n, timeout)) < 0)
+			return canctl_util_fail(g->h, rc, "send");
+		return 0;
+	}
 	while (done < n) {
 		rc = cand_send(g->h, f + done, n - done, timeout);
 		if (rc >= 0)
@@ -173,7 +180,7 @@ static int canctl_gen_send(struct canctl_gen *g, const struct cand_frame *f,
 	return 0;
 }
 
-/* Waits until the timer's next expiry or a stop signal. */
+/* Waits until the timer expires or a stop signal comes. */
 static int canctl_gen_wait(struct canctl_gen *g)
 {
 	struct pollfd pfd = {.fd = g->timer, .events = POLLIN};
@@ -194,29 +201,30 @@ static int canctl_gen_wait(struct canctl_gen *g)
 	return 0;
 }
 
+/* Arms the timer for one gap from now, as cangen sleeps after a write. */
+static int canctl_gen_arm(struct canctl_gen *g)
+{
+	struct itimerspec its = {{0, 0}, {0, 0}};
+
+	its.it_value.tv_sec = (time_t)(g->gap_ns / 1000000000u);
+	its.it_value.tv_nsec = (long)(g->gap_ns % 1000000000u);
+	if (timerfd_settime(g->timer, 0, &its, NULL) < 0) {
+		perror("canctl: timerfd");
+		return 1;
+	}
+	return 0;
+}
+
 static int canctl_gen_run(struct canctl_gen *g, struct cand_frame *batch)
 {
-	struct itimerspec its;
+	unsigned long left = g->burst; /* frames of this burst still to go */
 	size_t n, max;
 	int rc;
 
-	/*
-	 * A periodic timer keeps the pace without drifting; a wakeup late by
-	 * several gaps sends one burst, not all that were missed.
-	 */
-	max = g->gap_ns > 0 ? g->burst : CANCTL_GEN_BATCH;
-	if (max > CANCTL_GEN_BATCH)
-		max = CANCTL_GEN_BATCH;
-	if (g->gap_ns > 0) {
-		its.it_interval.tv_sec = (time_t)(g->gap_ns / 1000000000u);
-		its.it_interval.tv_nsec = (long)(g->gap_ns % 1000000000u);
-		its.it_value = its.it_interval;
-		if (timerfd_settime(g->timer, 0, &its, NULL) < 0) {
-			perror("canctl: timerfd");
-			return 1;
-		}
-	}
 	while (g->count != 0 && !canctl_util_stopped()) {
+		max = CANCTL_GEN_BATCH;
+		if (g->gap_ns > 0 && left < max)
+			max = left;
 		for (n = 0; n < max && g->count != 0; n++) {
 			canctl_gen_frame(g, &batch[n]);
 			if (g->verbose)
@@ -229,10 +237,15 @@ static int canctl_gen_run(struct canctl_gen *g, struct cand_frame *batch)
 			return errno == EPIPE ? 0 : 1;
 		if ((rc = canctl_gen_send(g, batch, n)) != 0)
 			return rc;
-		if (g->gap_ns > 0 && g->count != 0 &&
-		    (rc = canctl_gen_wait(g)) != 0)
+		if (g->gap_ns == 0 || (left -= n) > 0)
+			continue;
+		left = g->burst;
+		if (g->count != 0 && ((rc = canctl_gen_arm(g)) != 0 ||
+				      (rc = canctl_gen_wait(g)) != 0))
 			return rc;
 	}
+	if ((rc = cand_send_wait(g->h, NULL)) < 0)
+		return canctl_util_fail(g->h, rc, "send");
 	if (g->enobufs > 0)
 		printf("\nCounted %llu ENOBUFS return values on write().\n\n",
 		       g->enobufs);

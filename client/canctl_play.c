@@ -3,7 +3,8 @@
  * interfaces it names, or as canplayer's write-if=log-if assignments
  * say, at the log's own pace: each frame has an absolute deadline from
  * the first one (a timerfd, so Ctrl-C is never lost while waiting), and
- * the frames due together go to each interface in one cand_send().
+ * the frames due together go to each interface in one request, sent
+ * ahead of its reply.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,28 +25,46 @@
 #define CANCTL_PLAY_TIMEOUT_MS 1000	     /* for room in a full TX queue */
 #define CANCTL_PLAY_MAX_GAP_US 3600000000ull /* -g: an hour */
 
-/* Frames waiting for their interface's next cand_send(). */
+/*
+ * What the daemon said of o's frames sent ahead: when one failed, the
+ * line it came from. wait: all replies, else only those already in.
+ */
+static int canctl_play_settle(struct canctl_play *p, struct canctl_play_out *o,
+			      int rc)
+{
+	char what[PATH_MAX + 64];
+	size_t sent = 0;
+	int err;
+
+	err = cand_send_wait(o->h, &sent);
+	o->confirmed += sent;
+	if (rc == 0)
+		rc = err;
+	if (rc == 0)
+		return 0;
+	snprintf(what, sizeof(what), "%s:%lu: send on %s", p->in_name,
+		 o->ring[o->confirmed % CANCTL_PLAY_RING], o->name);
+	return canctl_util_fail(o->h, rc, what);
+}
+
+/*
+ * The frames due for o go out in one request, ahead of its reply, so the
+ * next frame is not held up by this one's round trip.
+ */
 static int canctl_play_flush(struct canctl_play *p, struct canctl_play_out *o)
 {
-	char text[FRAMETEXT_MAX], what[PATH_MAX + 64];
+	char text[FRAMETEXT_MAX];
 	size_t i;
 	int rc;
 
 	if (o->n == 0)
 		return 0;
-	rc = cand_send(o->h, o->batch, o->n, CANCTL_PLAY_TIMEOUT_MS);
-	if (rc < 0) {
-		snprintf(what, sizeof(what), "%s:%lu: send on %s", p->in_name,
-			 o->lines[0], o->name);
-		return canctl_util_fail(o->h, rc, what);
-	}
-	if ((size_t)rc < o->n) {
-		/* The daemon's detail says why the rest did not go. */
-		fprintf(stderr, "canctl: %s:%lu: not sent on %s: %s\n",
-			p->in_name, o->lines[rc], o->name,
-			cand_last_detail(o->h));
-		return 1;
-	}
+	for (i = 0; i < o->n; i++)
+		o->ring[(o->submitted + i) % CANCTL_PLAY_RING] = o->lines[i];
+	o->submitted += o->n;
+	if ((rc = cand_send_async(o->h, o->batch, o->n,
+				  CANCTL_PLAY_TIMEOUT_MS)) < 0)
+		return canctl_play_settle(p, o, rc);
 	for (i = 0; i < o->n && p->verbose; i++) {
 		frametext_format_long(text, sizeof(text), &o->batch[i],
 				      FRAMETEXT_INDENT);
@@ -89,7 +108,8 @@ static int canctl_play_take(struct canctl_play *p, struct canctl_play_out *o,
 	p->pending = o;
 	o->batch[o->n] = pf->f;
 	memcpy(o->logged[o->n], pf->f.ifname, CAND_IFNAMSIZ);
-	memcpy(o->batch[o->n].ifname, o->name, CAND_IFNAMSIZ);
+	/* The channel names the interface; a name would cost every frame. */
+	o->batch[o->n].ifname[0] = '\0';
 	o->lines[o->n] = pf->line;
 	if (++o->n == CANCTL_PLAY_BATCH)
 		return canctl_play_flush(p, o);
@@ -199,7 +219,7 @@ static int canctl_play_pass(struct canctl_play *p)
 
 static int canctl_play_run(struct canctl_play *p)
 {
-	int rc = 0;
+	int i, rc = 0, end;
 
 	while (p->loops != 0 && !p->done && !canctl_util_stopped()) {
 		if (p->loops > 0)
@@ -209,6 +229,12 @@ static int canctl_play_run(struct canctl_play *p)
 		if ((rc = canctl_play_pass(p)) != 0)
 			break;
 	}
+	/* The last replies: a failure there is the play's too. */
+	for (i = 0; i < p->n_outs; i++)
+		if (p->outs[i].h != NULL &&
+		    (end = canctl_play_settle(p, &p->outs[i], 0)) != 0 &&
+		    rc == 0)
+			rc = end;
 	return rc;
 }
 

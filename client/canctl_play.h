@@ -14,6 +14,8 @@
 
 #define CANCTL_PLAY_MAX_OUTS 20 /* interfaces, as canplayer */
 #define CANCTL_PLAY_BATCH    256
+/* The lines of the frames sent ahead (4 requests) and not yet answered. */
+#define CANCTL_PLAY_RING (4 * CANCTL_PLAY_BATCH)
 
 /* An interface frames go to, with the frames due for it now. */
 struct canctl_play_out {
@@ -23,6 +25,9 @@ struct canctl_play_out {
 	unsigned long *lines;	       /* where each came from in the log */
 	char (*logged)[CAND_IFNAMSIZ]; /* and the interface it names */
 	size_t n;
+	/* The line of every frame sent and not yet known to be on the bus. */
+	unsigned long *ring;
+	uint64_t submitted, confirmed;
 };
 
 /* canplayer's write-if=log-if. */

@@ -45,6 +45,7 @@ void canctl_playlog_close(struct canctl_play *p)
 		free(p->outs[i].batch);
 		free(p->outs[i].lines);
 		free(p->outs[i].logged);
+		free(p->outs[i].ring);
 	}
 }
 
@@ -81,8 +82,10 @@ static struct canctl_play_out *canctl_playlog_out(struct canctl_play *p,
 	o->batch = calloc(CANCTL_PLAY_BATCH, sizeof(*o->batch));
 	o->lines = calloc(CANCTL_PLAY_BATCH, sizeof(*o->lines));
 	o->logged = calloc(CANCTL_PLAY_BATCH, sizeof(*o->logged));
+	o->ring = calloc(CANCTL_PLAY_RING, sizeof(*o->ring));
 	p->n_outs++;
-	if (o->batch == NULL || o->lines == NULL || o->logged == NULL) {
+	if (o->batch == NULL || o->lines == NULL || o->logged == NULL ||
+	    o->ring == NULL) {
 		fprintf(stderr, "canctl: out of memory\n");
 		return NULL;
 	}

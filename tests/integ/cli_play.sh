@@ -177,7 +177,7 @@ t_play_unknown_interface() {
 	fails_with 1 "$T/log:2:.*nosuchcan9|nosuchcan9.*$T/log:2" play -t -I "$T/log" || return 1
 	# An FD frame for a classic interface: the line that failed.
 	printf '(1.0) vcan0 111#01\n(1.0) vcan0 222##1AABB\n' >"$T/log"
-	fails_with 1 "$T/log:2: not sent on vcan1" play -t -I "$T/log" vcan1=vcan0
+	fails_with 1 "$T/log:2: send on vcan1" play -t -I "$T/log" vcan1=vcan0
 }
 
 t_play_bad_numbers() {
