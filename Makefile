@@ -4,9 +4,12 @@
 #   make run        start the daemon (in a VM with vcan when the host has no CAN)
 #   make check      unit tests on the host, then integration tests in a VM
 #   make bench      throughput/latency against a direct CAN_RAW reader, in the VM
+#   make soak       SOAK_MINUTES (10) of load and churn on one daemon, in the VM
 #   make asan       build with ASan/UBSan into build-asan/
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (tests/fuzz/)
 #   make deb        Debian packages (debian/) into build/deb/, lintian-clean
-#   make install    DESTDIR=... PREFIX=... (binaries, library, units, config, man pages)
+#   make install    DESTDIR=... PREFIX=... (binaries, library, units, config, man pages,
+#                   the python-can interface into PYTHONDIR)
 #   make uninstall  the same DESTDIR and PREFIX
 
 PREFIX ?= /usr/local
@@ -21,6 +24,9 @@ DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 # systemd searches /usr/local/lib/... as well as /usr/lib/...
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# cand-netns, which the units run as root.
+LIBEXECDIR ?= $(PREFIX)/libexec
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 BUILD ?= build
@@ -50,7 +56,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 DAEMON_LIB_OBJ := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJ))
 
 LIB_SRC := $(wildcard client/libcand*.c) client/frametext.c client/timetext.c \
-	client/framelen.c
+	client/filtertext.c client/framelen.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(BUILD)/pic/%.o) $(BUILD)/pic/proto/cand.pb-c.o
 CANCTL_SRC := $(wildcard client/canctl*.c)
@@ -59,12 +65,17 @@ SOVERSION := 1
 UNIT_SRC := $(wildcard tests/unit/*.c)
 INTEG_SRC := $(wildcard tests/integ/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
+SOAK_SRC := $(wildcard tests/soak/*.c)
 
 BINS := $(BUILD)/cand $(BUILD)/canctl $(BUILD)/libcand.so $(BUILD)/libcand.a $(BUILD)/libcand.pc
 
-.PHONY: all deps run check check-unit check-layers check-install check-units check-vm bench asan \
+.PHONY: all deps run check check-unit check-layers check-install check-units check-vm bench soak asan \
 	check-asan valgrind install uninstall clean format format-check deb check-deb
-all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can)
+all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can) \
+	$(BUILD)/soak_can python
+
+# python-can's interface "cand": BUILD/python, install-python, uninstall-python.
+include client/python/python.mk
 
 # Installs the Debian 12 packages the build and the VM tests need, once.
 deps:
@@ -114,11 +125,15 @@ $(BUILD)/test_integ: $(INTEG_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
 $(BUILD)/bench_can: $(BENCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PROTOBUF_LIBS) -lm
 
+$(BUILD)/soak_can: $(SOAK_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcand.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PROTOBUF_LIBS)
+
 # Unit tests need no CAN; integration tests run in a throwaway VM (or
 # natively as root when the host kernel has CAN).
 check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
+	$(MAKE) check-fuzz
 	$(MAKE) deb
 	CAND_VM_DEB=$(BUILD)/deb $(MAKE) check-vm
 
@@ -135,7 +150,7 @@ check-units: $(BUILD)/cand
 	tests/unit/units.sh $(BUILD)
 
 # make install into a scratch DESTDIR, then make uninstall leaves it empty.
-check-install: $(BINS)
+check-install: $(BINS) python
 	tests/unit/install.sh $(BUILD)
 
 check-vm: all
@@ -149,10 +164,10 @@ asan:
 # Sanitizers and valgrind are for the daemon's code: the sandboxed systemd
 # run (no ptrace for LeakSanitizer, no time for valgrind) is check-vm's.
 check-asan: deps asan
-	CAND_VM_SYSTEMD=0 tests/vm/run-tests.sh build-asan
+	CAND_VM_SYSTEMD=0 CAND_VM_SOAK=0 tests/vm/run-tests.sh build-asan
 
 valgrind: all
-	CAND_VM_SYSTEMD=0 CAND_DAEMON_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	CAND_VM_SYSTEMD=0 CAND_VM_SOAK=0 CAND_DAEMON_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		tests/vm/run-tests.sh $(BUILD)
 
 # dpkg-buildpackage on a copy of the tree; the .debs, .buildinfo and
@@ -168,6 +183,11 @@ bench: deps
 	$(MAKE) all
 	tests/vm/run-bench.sh $(BUILD)
 
+# make check runs a minute of it (tests/vm/run-tests.sh).
+soak: deps
+	$(MAKE) all
+	tests/vm/run-soak.sh $(BUILD) $${SOAK_MINUTES:-10}
+
 run: deps
 	$(MAKE) all
 	tests/vm/run-daemon.sh $(BUILD)
@@ -175,15 +195,17 @@ run: deps
 # The units, tmpfiles and man pages name installed paths; install writes
 # them with this PREFIX's.
 INSTALL_SED = sed -e 's|/usr/sbin/cand|$(SBINDIR)/cand|g' \
+	-e 's|/usr/libexec/cand/|$(LIBEXECDIR)/cand/|g' \
 	-e 's|/etc/cand.conf|$(SYSCONFDIR)/cand.conf|g' \
 	-e 's|/usr/share/cand/|$(DATADIR)/cand/|g'
 MANPAGES := docs/man/cand.8 docs/man/canctl.1 docs/man/cand.conf.5
 
-install: $(BINS)
+install: $(BINS) install-python
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DATADIR)/cand $(DESTDIR)$(SYSCONFDIR) \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(LIBEXECDIR)/cand $(DESTDIR)$(UDEVRULESDIR)
 	install -m 755 $(BUILD)/cand $(DESTDIR)$(SBINDIR)/cand
 	install -m 755 $(BUILD)/canctl $(DESTDIR)$(BINDIR)/canctl
 	install -m 644 $(BUILD)/libcand.a $(DESTDIR)$(LIBDIR)/libcand.a
@@ -194,9 +216,16 @@ install: $(BINS)
 		>$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc
 	$(INSTALL_SED) systemd/cand.service >$(DESTDIR)$(UNITDIR)/cand.service
 	$(INSTALL_SED) systemd/cand.socket >$(DESTDIR)$(UNITDIR)/cand.socket
+	$(INSTALL_SED) systemd/cand-socketcand.socket >$(DESTDIR)$(UNITDIR)/cand-socketcand.socket
+	$(INSTALL_SED) systemd/cand-netns.service >$(DESTDIR)$(UNITDIR)/cand-netns.service
+	$(INSTALL_SED) systemd/cand-netns >$(DESTDIR)$(LIBEXECDIR)/cand/cand-netns
+	$(INSTALL_SED) systemd/cand.rules >$(DESTDIR)$(UDEVRULESDIR)/60-cand.rules
+	chmod 755 $(DESTDIR)$(LIBEXECDIR)/cand/cand-netns
 	$(INSTALL_SED) systemd/cand.tmpfiles >$(DESTDIR)$(TMPFILESDIR)/cand.conf
 	install -m 644 systemd/cand.sysusers $(DESTDIR)$(SYSUSERSDIR)/cand.conf
 	chmod 644 $(DESTDIR)$(UNITDIR)/cand.service $(DESTDIR)$(UNITDIR)/cand.socket \
+		$(DESTDIR)$(UNITDIR)/cand-socketcand.socket \
+		$(DESTDIR)$(UNITDIR)/cand-netns.service $(DESTDIR)$(UDEVRULESDIR)/60-cand.rules \
 		$(DESTDIR)$(TMPFILESDIR)/cand.conf $(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc
 	install -m 644 etc/cand.conf $(DESTDIR)$(DATADIR)/cand/cand.conf
 	@# Never over an administrator's file: it is theirs once there.
@@ -210,12 +239,15 @@ install: $(BINS)
 		chmod 644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; \
 	done
 
-uninstall:
+uninstall: uninstall-python
 	rm -f $(DESTDIR)$(SBINDIR)/cand $(DESTDIR)$(BINDIR)/canctl \
 		$(DESTDIR)$(LIBDIR)/libcand.a $(DESTDIR)$(LIBDIR)/libcand.so \
 		$(DESTDIR)$(LIBDIR)/libcand.so.$(SOVERSION) $(DESTDIR)$(INCLUDEDIR)/cand.h \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc \
 		$(DESTDIR)$(UNITDIR)/cand.service $(DESTDIR)$(UNITDIR)/cand.socket \
+		$(DESTDIR)$(UNITDIR)/cand-socketcand.socket \
+		$(DESTDIR)$(UNITDIR)/cand-netns.service $(DESTDIR)$(LIBEXECDIR)/cand/cand-netns \
+		$(DESTDIR)$(UDEVRULESDIR)/60-cand.rules \
 		$(DESTDIR)$(SYSUSERSDIR)/cand.conf $(DESTDIR)$(TMPFILESDIR)/cand.conf \
 		$(DESTDIR)$(MANDIR)/man8/cand.8 $(DESTDIR)$(MANDIR)/man1/canctl.1 \
 		$(DESTDIR)$(MANDIR)/man5/cand.conf.5
@@ -226,12 +258,12 @@ uninstall:
 		echo "uninstall: keeping the changed $(DESTDIR)$(SYSCONFDIR)/cand.conf"; \
 	fi
 	rm -f $(DESTDIR)$(DATADIR)/cand/cand.conf
-	-rmdir $(DESTDIR)$(DATADIR)/cand 2>/dev/null
+	-rmdir $(DESTDIR)$(DATADIR)/cand $(DESTDIR)$(LIBEXECDIR)/cand 2>/dev/null
 
 # Every C file we write; the generated protobuf code is not ours to style.
-FORMAT_FILES := $(DAEMON_SRC) $(UNIT_SRC) $(INTEG_SRC) $(BENCH_SRC) \
+FORMAT_FILES := $(DAEMON_SRC) $(UNIT_SRC) $(INTEG_SRC) $(BENCH_SRC) $(SOAK_SRC) \
 	$(wildcard client/*.c daemon/*.h daemon/*/*.h client/*.h proto/*.h bench/*.h \
-		tests/unit/*.h tests/integ/*.h)
+		tests/unit/*.h tests/integ/*.h tests/fuzz/*.c tests/fuzz/*.h tests/soak/*.h)
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -240,7 +272,9 @@ format-check:
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
+
+include tests/fuzz/fuzz.mk
 
 # (Not the packages' build tree under $(BUILD)/deb: its own objects.)
 -include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

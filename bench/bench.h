@@ -21,13 +21,17 @@
 
 #include "cand.h"
 
-#define BENCH_MAX_RX	 16   /* receivers in one phase */
+#define BENCH_MAX_RX	 160  /* receivers in one phase */
+#define BENCH_MAX_TX	 4    /* senders in one phase, each on its bus */
 #define BENCH_LAT_MAX	 4096 /* latency probes in one phase */
 #define BENCH_MAX_REPEAT 20
 #define BENCH_RCVBUF	 (4 << 20) /* as the daemon's limits.rcvbuf */
 /* The scale scenario's pace: what the VM holds with 1000 clients. */
 #define BENCH_MATCH_RATE   20000
 #define BENCH_MATCH_RATE_S "20000"
+
+/* The socketcand front-end's port in scenario 9 (scen_sc.c). */
+#define BENCH_SC_PORT 29536
 
 /* Receivers poll this often, and stop this long after the sender ends. */
 #define RX_POLL_MS 100
@@ -43,7 +47,8 @@ struct bench {
 	const char *sock_path;
 	const char *json_path;
 	const char *log_path;
-	const char *only; /* scenario digits to run, NULL: all */
+	const char *only;      /* scenario digits to run, NULL: all */
+	const char *conf_path; /* the daemon's -c FILE; NULL: none */
 	unsigned repeat;
 	unsigned rep; /* the repetition being run, from 0 */
 	unsigned flood_n;
@@ -118,6 +123,8 @@ enum rx_kind {
 	RX_CAND,	 /* libcand: cand_recv(h, f, 0), poll() when empty */
 	RX_CAND_TIMEOUT, /* libcand: cand_recv(h, f, RX_POLL_MS) per frame */
 	RX_RELAY, /* a child read()s CAN_RAW and write()s each frame to us */
+	RX_SOCKETCAND, /* socketcand's protocol over TCP (sc_rx.c) */
+	RX_TCP_RELAY,  /* RX_RELAY through loopback TCP (sc_rx.c) */
 };
 
 struct rx_result {
@@ -135,7 +142,10 @@ struct rx_result {
 struct phase {
 	/* Set by the parent before forking. */
 	uint32_t tag; /* data[4..7]: frames of another phase are ignored */
-	uint32_t n;   /* frames to send */
+	int n_tx;     /* senders, sender k on ifnames[k] */
+	char ifnames[BENCH_MAX_TX][16];
+	int iface[BENCH_MAX_RX]; /* the bus of each receiver */
+	uint32_t n;		 /* frames to send */
 	uint32_t can_id;
 	double rate;	     /* frames/s, 0: as fast as possible */
 	uint64_t quantum_ns; /* paced: sends what is due this often */
@@ -153,10 +163,11 @@ struct phase {
 	/* Handshake, accessed with __atomic builtins. */
 	int ready;
 	int go;
-	int sender_done;
+	int sender_done; /* senders that finished */
 
-	/* Sender results. */
+	/* Sender results (sender 0's; sent_k: each sender's count). */
 	uint64_t sent, enobufs, send_t0, send_t1, sender_cpu_ns;
+	uint64_t sent_k[BENCH_MAX_TX];
 	int capped; /* stopped by max_ns before n frames */
 	int send_err;
 	char send_msg[160];
@@ -184,6 +195,8 @@ struct phase_spec {
 	int witness;	/* one more receiver, direct, after the others */
 	int latency;
 	int use_daemon;
+	int n_tx; /* 0 or 1: one sender on the bench interface; more: each
+		     on its bus, receivers dealt out round robin */
 };
 
 struct phase_out {
@@ -205,12 +218,30 @@ int phase_run(struct bench *b, const struct phase_spec *sp,
 void phase_reset(struct bench *b, uint32_t n, double rate, unsigned timeout_s);
 /* Waits for *flag to be set, until deadline (now_ns()); 0 or -1. */
 int wait_flag(int *flag, uint64_t deadline);
+/* Every sender is done. */
+int senders_done(struct phase *ph);
+/* What the sender of receiver i's bus sent. */
+uint64_t sent_for(const struct phase *ph, int i);
 /* Children: a receiver, the flood or paced sender, the scale holder. */
 void rx_main(struct bench *b, int idx);
 void sender_main(struct bench *b, int arg);
 void holder_main(struct bench *b, int arg);
 /* Frames/s of one receiver from its first to its last stamped frame. */
 double rx_rate(const struct rx_result *r);
+
+/* ---- sc_rx.c: a client of the socketcand front-end ---- */
+
+struct scrx;
+/* Connected, the bus open in raw mode; NULL with msg set. */
+struct scrx *scrx_open(const struct bench *b, char *msg, size_t msize);
+void scrx_close(struct scrx *s);
+/* One frame's data: 1; 0 when none came for RX_POLL_MS; -1 on an error. */
+int scrx_next(struct scrx *s, uint8_t *data, unsigned *len, char *msg,
+	      size_t msize);
+/* The frames cand said it lost for this client ("< error ... >"). */
+uint64_t scrx_drops(const struct scrx *s);
+/* Two ends of a loopback TCP connection, TCP_NODELAY: 0, or -1. */
+int scrx_tcp_pair(int sv[2], char *msg, size_t msize);
 
 /* ---- measure.c ---- */
 
@@ -239,6 +270,10 @@ void scen_bus(struct bench *b);
 void scen_latency(struct bench *b);
 void scen_scale(struct bench *b);
 void scen_slow(struct bench *b);
+void scen_socketcand(struct bench *b); /* scen_sc.c */
+/* scen_fan.c */
+void scen_fanout(struct bench *b);
+void scen_multibus(struct bench *b);
 void scen_gen(struct bench *b); /* scen_gen.c */
 
 /* ---- report.c ---- */
@@ -284,6 +319,10 @@ enum metric {
 	M_CLOCK_US,
 	M_W_LOST,
 	M_W_REORDER,
+	M_VS_CAND1,
+	M_CPU_RX,
+	M_MARGINAL,
+	M_MARGINAL_RATIO,
 	M_COUNT
 };
 

@@ -13,6 +13,12 @@
  *                frame that matches one client of 10 or of 1000, at the
  *                same pace
  *   6 slow       a client that stops reading must cost the others nothing
+ *   7 fan-out    a paced 8000 frames/s and 1, 8, 32, 64, 128 readers, cand
+ *                and direct: loss, cand's CPU per frame received and
+ *                delivered, and what one more client costs
+ *   8 many buses four vcans, each with a paced 8000/s sender and 8 readers
+ *   9 socketcand clients of the socketcand front-end over TCP: 8 on the
+ *                8000/s bus, 1 in a flood, latency (scen_sc.c)
  *
  * Prints one row per scenario and variant (medians over BENCH_REPEAT runs)
  * and writes them to bench/results.json. Exits 0 whatever the figures; 1
@@ -58,7 +64,8 @@ static void usage(FILE *f)
 		"1 flood and\n"
 		"             4 CPU, 2 full bus, 3 latency, 5 scale, 6 slow "
 		"client,\n"
-		"             7 canctl gen vs cangen)\n"
+		"             7 fan-out, 8 four buses, 9 socketcand, a canctl "
+		"gen vs cangen)\n"
 		"  -q         quick: smaller counts, for a smoke test\n"
 		"  -v         verbose: time and cand CPU per phase\n"
 		"  -W         add a direct reader beside the cand clients, "
@@ -189,7 +196,7 @@ int main(int argc, char **argv)
 	}
 	daemon_stop(&b);
 	/* Everything below is bounded; this catches what is not. */
-	alarm(b.repeat * 600 + 60);
+	alarm(b.repeat * 1200 + 60);
 
 	fprintf(stderr,
 		"bench_can: cand %s, %s, %u repetition(s), flood %u frames\n",
@@ -208,6 +215,12 @@ int main(int argc, char **argv)
 		if (wanted(&b, '6'))
 			scen_slow(&b);
 		if (wanted(&b, '7'))
+			scen_fanout(&b);
+		if (wanted(&b, '8'))
+			scen_multibus(&b);
+		if (wanted(&b, '9'))
+			scen_socketcand(&b);
+		if (wanted(&b, 'a'))
 			scen_gen(&b);
 	}
 

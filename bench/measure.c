@@ -29,7 +29,9 @@ static void aggregate(const struct phase *ph, int from, int to, struct agg *a)
 	memset(a, 0, sizeof(*a));
 	for (i = from; i < to; i++) {
 		r = &ph->rx[i];
-		lost = ph->sent > r->received ? ph->sent - r->received : 0;
+		lost = sent_for(ph, i) > r->received
+			       ? sent_for(ph, i) - r->received
+			       : 0;
 		a->received += r->received;
 		a->lost += lost;
 		if (lost > a->lost_max)
@@ -200,7 +202,8 @@ double percentile(const double *v, size_t n, double p)
 
 void latency(struct bench *b, const char *id, enum rx_kind kind)
 {
-	int via_cand = kind == RX_CAND || kind == RX_CAND_TIMEOUT;
+	int via_cand = kind == RX_CAND || kind == RX_CAND_TIMEOUT ||
+		       kind == RX_SOCKETCAND;
 	struct phase_spec sp = {
 		.what = id,
 		.n_rx = 1,
@@ -239,7 +242,7 @@ void latency(struct bench *b, const char *id, enum rx_kind kind)
 	report_set(id, M_PROBES_LOST, (double)(ph->sent - n), rep);
 	/* At one frame per wakeup: nothing to batch. */
 	/* The relay's CPU is its child's: not measured, not shown. */
-	if (kind != RX_RELAY)
+	if (kind != RX_RELAY && kind != RX_TCP_RELAY)
 		report_set(id, M_CPU,
 			   per_frame_us(via_cand ? po.daemon_cpu_ns
 						 : ph->rx[0].cpu_ns,

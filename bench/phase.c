@@ -48,6 +48,10 @@ void phase_reset(struct bench *b, uint32_t n, double rate, unsigned timeout_s)
 	STORE(&ph->ready, 0);
 	STORE(&ph->go, 0);
 	STORE(&ph->sender_done, 0);
+	ph->n_tx = 1;
+	snprintf(ph->ifnames[0], sizeof(ph->ifnames[0]), "%s", b->ifname);
+	memset(ph->iface, 0, sizeof(ph->iface));
+	memset(ph->sent_k, 0, sizeof(ph->sent_k));
 	ph->sent = ph->enobufs = ph->send_t0 = ph->send_t1 = 0;
 	ph->sender_cpu_ns = 0;
 	ph->send_err = 0;
@@ -61,13 +65,14 @@ int phase_run(struct bench *b, const struct phase_spec *sp,
 	      struct phase_out *out)
 {
 	struct phase *ph = b->ph;
-	pid_t pids[BENCH_MAX_RX + 1];
+	pid_t pids[BENCH_MAX_RX + BENCH_MAX_TX];
 	uint64_t c0 = 0, s0 = 0, c1, s1, t;
 	int i, n = sp->n_rx + (sp->witness ? 1 : 0), ack[2] = {-1, -1}, status;
+	int n_tx = sp->n_tx > 1 ? sp->n_tx : 1;
 
 	memset(out, 0, sizeof(*out));
 	out->rss_start_kib = out->rss_end_kib = out->hwm_kib = -1;
-	if (n < 1 || n > BENCH_MAX_RX ||
+	if (n < 1 || n > BENCH_MAX_RX || n_tx > BENCH_MAX_TX ||
 	    (sp->latency && (n != 1 || sp->n > BENCH_LAT_MAX))) {
 		fmt_msg(out->msg, sizeof(out->msg), "bad phase");
 		out->failed = 1;
@@ -78,9 +83,14 @@ int phase_run(struct bench *b, const struct phase_spec *sp,
 		ph->max_ns = (uint64_t)sp->max_s * 1000000000u;
 	ph->n_rx = n;
 	ph->latency = sp->latency;
+	ph->n_tx = n_tx;
+	for (i = 1; i < n_tx; i++)
+		snprintf(ph->ifnames[i], sizeof(ph->ifnames[i]), "vcan%d",
+			 i + 1);
 	for (i = 0; i < sp->n_rx; i++) {
 		ph->kind[i] = (int)sp->kind;
 		ph->stall[i] = sp->stall_last && i == sp->n_rx - 1;
+		ph->iface[i] = i % n_tx;
 	}
 	if (sp->witness)
 		ph->kind[sp->n_rx] = RX_DIRECT;
@@ -110,9 +120,10 @@ int phase_run(struct bench *b, const struct phase_spec *sp,
 		sleep_us(2000);
 	if (b->daemon_pid > 0)
 		proc_cpu_ns(b->daemon_pid, &c0, &s0);
-	pids[n] = spawn(b, sender_main, 0);
+	for (i = 0; i < n_tx; i++)
+		pids[n + i] = spawn(b, sender_main, i);
 	STORE(&ph->go, 1);
-	out->killed = wait_pids(pids, n + 1, ph->deadline + 3000000000u);
+	out->killed = wait_pids(pids, n + n_tx, ph->deadline + 3000000000u);
 	if (b->daemon_pid > 0 &&
 	    waitpid(b->daemon_pid, &status, WNOHANG) == b->daemon_pid) {
 		fmt_msg(out->msg, sizeof(out->msg),
@@ -135,4 +146,14 @@ out:
 		close(ack[1]);
 	}
 	return out->failed ? -1 : 0;
+}
+
+int senders_done(struct phase *ph)
+{
+	return LOAD(&ph->sender_done) >= ph->n_tx;
+}
+
+uint64_t sent_for(const struct phase *ph, int i)
+{
+	return ph->n_tx > 1 ? ph->sent_k[ph->iface[i]] : ph->sent;
 }

@@ -14,7 +14,7 @@
 
 #include "bench.h"
 
-#define MAX_ROWS 48
+#define MAX_ROWS 64
 
 struct row {
 	char id[32];
@@ -76,6 +76,14 @@ static const struct metric_info minfo[M_COUNT] = {
 	[M_CLOCK_US] = {"clock_gettime_us", "clock_gettime() ", " us", 2, 0},
 	[M_W_LOST] = {"witness_lost", "direct witness lost ", "", 0, 0},
 	[M_W_REORDER] = {"witness_reordered", "witness reordered ", "", 0, 0},
+	[M_VS_CAND1] = {"per_client_vs_cand_1", "per client vs cand x1 ", "", 2,
+			0},
+	[M_CPU_RX] = {"cpu_us_per_frame_received", "cand ", " us/f received", 2,
+		      0},
+	[M_MARGINAL] = {"marginal_cpu_us_per_client_frame", "k-th client ",
+			" us/f", 3, 0},
+	[M_MARGINAL_RATIO] = {"marginal_vs_first_client", "k-th/first ", "", 3,
+			      0},
 };
 
 static struct row rows[MAX_ROWS];

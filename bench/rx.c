@@ -27,7 +27,8 @@ struct rx_src {
 	enum rx_kind kind;
 	int fd;
 	cand_t *h;
-	pid_t relay; /* RX_RELAY: the child between CAN and fd */
+	pid_t relay;	 /* RX_RELAY: the child between CAN and fd */
+	struct scrx *sc; /* RX_SOCKETCAND */
 };
 
 static uint32_t get_u32(const uint8_t *p)
@@ -50,7 +51,7 @@ static int payload(const uint8_t *data, unsigned len, uint32_t *seq,
 }
 
 /* Connects and opens the bench interface, with one filter or none. */
-static int cand_handle(struct bench *b, cand_t **out,
+static int cand_handle(struct bench *b, const char *ifname, cand_t **out,
 		       const struct cand_filter *flt, char *msg, size_t msize)
 {
 	struct cand_options o;
@@ -63,14 +64,14 @@ static int cand_handle(struct bench *b, cand_t **out,
 		return -1;
 	}
 	cand_options_init(&o);
-	o.channel = b->ifname;
+	o.channel = ifname;
 	if (flt != NULL) {
 		o.filters = flt;
 		o.n_filters = 1;
 	}
 	rc = cand_open(h, &o);
 	if (rc < 0) {
-		fmt_msg(msg, msize, "cand_open %s: %s (%s)", b->ifname,
+		fmt_msg(msg, msize, "cand_open %s: %s (%s)", ifname,
 			cand_strerror(rc), cand_last_detail(h));
 		cand_close(h);
 		return -1;
@@ -100,15 +101,22 @@ static void relay_main(int can_fd, int out_fd)
 	}
 }
 
-static int relay_open(struct bench *b, struct rx_src *s, struct rx_result *r)
+/* tcp: through loopback TCP, the floor of a network front-end. */
+static int relay_open(const char *ifname, struct rx_src *s, struct rx_result *r,
+		      int tcp)
 {
 	int sv[2], can_fd;
 
-	can_fd = raw_socket(b->ifname, BENCH_RCVBUF, &r->rcvbuf, 0, r->msg,
+	can_fd = raw_socket(ifname, BENCH_RCVBUF, &r->rcvbuf, 0, r->msg,
 			    sizeof(r->msg));
 	if (can_fd < 0)
 		return -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+	if (tcp && scrx_tcp_pair(sv, r->msg, sizeof(r->msg)) < 0) {
+		close(can_fd);
+		return -1;
+	}
+	if (!tcp &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		fmt_msg(r->msg, sizeof(r->msg), "socketpair: %s",
 			strerror(errno));
 		close(can_fd);
@@ -130,8 +138,8 @@ static int relay_open(struct bench *b, struct rx_src *s, struct rx_result *r)
 	return 0;
 }
 
-static int src_open(struct bench *b, struct rx_src *s, enum rx_kind kind,
-		    struct rx_result *r)
+static int src_open(struct bench *b, const char *ifname, struct rx_src *s,
+		    enum rx_kind kind, struct rx_result *r)
 {
 	struct timeval tv = {0, RX_POLL_MS * 1000};
 
@@ -139,14 +147,19 @@ static int src_open(struct bench *b, struct rx_src *s, enum rx_kind kind,
 	s->fd = -1;
 	s->h = NULL;
 	s->relay = -1;
-	if (kind == RX_RELAY) {
-		if (relay_open(b, s, r) < 0)
+	s->sc = NULL;
+	if (kind == RX_SOCKETCAND) {
+		s->sc = scrx_open(b, r->msg, sizeof(r->msg));
+		return s->sc != NULL ? 0 : -1;
+	} else if (kind == RX_RELAY || kind == RX_TCP_RELAY) {
+		if (relay_open(ifname, s, r, kind == RX_TCP_RELAY) < 0)
 			return -1;
 	} else if (kind != RX_DIRECT) {
-		return cand_handle(b, &s->h, NULL, r->msg, sizeof(r->msg));
+		return cand_handle(b, ifname, &s->h, NULL, r->msg,
+				   sizeof(r->msg));
 	} else {
-		s->fd = raw_socket(b->ifname, BENCH_RCVBUF, &r->rcvbuf, 0,
-				   r->msg, sizeof(r->msg));
+		s->fd = raw_socket(ifname, BENCH_RCVBUF, &r->rcvbuf, 0, r->msg,
+				   sizeof(r->msg));
 		if (s->fd < 0)
 			return -1;
 	}
@@ -166,6 +179,8 @@ static void src_close(struct rx_src *s)
 		close(s->fd);
 	if (s->h != NULL)
 		cand_close(s->h);
+	scrx_close(s->sc);
+	s->sc = NULL;
 	if (s->relay > 0) {
 		kill(s->relay, SIGKILL);
 		waitpid(s->relay, NULL, 0);
@@ -185,12 +200,17 @@ static int rx_one(struct rx_src *s, uint32_t *seq, uint32_t *tag, char *msg,
 	struct can_frame cf;
 	struct cand_frame f;
 	struct pollfd pfd;
+	unsigned len;
 	ssize_t n;
 	int rc;
 
 	switch (s->kind) {
+	case RX_SOCKETCAND:
+		rc = scrx_next(s->sc, cf.data, &len, msg, msize);
+		return rc > 0 ? payload(cf.data, len, seq, tag) : rc;
 	case RX_DIRECT:
 	case RX_RELAY:
+	case RX_TCP_RELAY:
 		n = read(s->fd, &cf, sizeof(cf));
 		if (n == (ssize_t)sizeof(cf))
 			return payload(cf.data, cf.len, seq, tag);
@@ -233,9 +253,9 @@ int wait_flag(int *flag, uint64_t deadline)
 }
 
 /* Counts this phase's frames until all came, or the bus fell silent. */
-static void rx_loop(struct phase *ph, struct rx_result *r, struct rx_src *s,
-		    int stall)
+static void rx_loop(struct phase *ph, int idx, struct rx_src *s, int stall)
 {
+	struct rx_result *r = &ph->rx[idx];
 	uint8_t *seen = calloc(ph->n / 8 + 1, 1);
 	uint32_t seq, tag, last = 0;
 	uint64_t cpu0, t;
@@ -273,8 +293,9 @@ static void rx_loop(struct phase *ph, struct rx_result *r, struct rx_src *s,
 			if (++r->received == 1)
 				r->t_first = now_ns();
 			/* All there is: all, or all the sender got out. */
-			all = r->received == ph->n || (LOAD(&ph->sender_done) &&
-						       r->received >= ph->sent);
+			all = r->received == ph->n ||
+			      (senders_done(ph) &&
+			       r->received >= sent_for(ph, idx));
 			if ((r->received & 255) == 0 || seq == ph->n - 1 ||
 			    all) {
 				t = now_ns();
@@ -293,8 +314,8 @@ static void rx_loop(struct phase *ph, struct rx_result *r, struct rx_src *s,
 			r->err = 1;
 			break;
 		}
-		if (LOAD(&ph->sender_done)) {
-			if (r->received >= ph->sent)
+		if (senders_done(ph)) {
+			if (r->received >= sent_for(ph, idx))
 				break;
 			idle += RX_POLL_MS;
 			if (idle >= RX_IDLE_MS)
@@ -308,6 +329,8 @@ static void rx_loop(struct phase *ph, struct rx_result *r, struct rx_src *s,
 	r->cpu_ns = self_cpu_ns() - cpu0;
 	if (s->h != NULL)
 		r->kernel_drops = cand_kernel_drops(s->h);
+	if (s->sc != NULL)
+		r->kernel_drops = scrx_drops(s->sc);
 	free(seen);
 }
 
@@ -365,7 +388,8 @@ void rx_main(struct bench *b, int idx)
 	struct rx_result *r = &ph->rx[idx];
 	struct rx_src s;
 
-	if (src_open(b, &s, (enum rx_kind)ph->kind[idx], r) < 0) {
+	if (src_open(b, ph->ifnames[ph->iface[idx]], &s,
+		     (enum rx_kind)ph->kind[idx], r) < 0) {
 		r->err = 1;
 		__atomic_fetch_add(&ph->ready, 1, __ATOMIC_ACQ_REL);
 		return;
@@ -374,7 +398,7 @@ void rx_main(struct bench *b, int idx)
 	if (ph->latency)
 		lat_rx_loop(ph, r, &s);
 	else
-		rx_loop(ph, r, &s, ph->stall[idx]);
+		rx_loop(ph, idx, &s, ph->stall[idx]);
 	src_close(&s);
 }
 
@@ -408,7 +432,7 @@ void holder_main(struct bench *b, int arg)
 		_exit(1);
 	for (i = 0; i < n; i++) {
 		flt.id = 0x100 + i;
-		if (cand_handle(b, &h[i], &flt, ph->hold_msg,
+		if (cand_handle(b, b->ifname, &h[i], &flt, ph->hold_msg,
 				sizeof(ph->hold_msg)) < 0)
 			break;
 	}
@@ -419,7 +443,7 @@ void holder_main(struct bench *b, int arg)
 			/* Drops are counted since open: this phase's only. */
 			drops = cand_kernel_drops(h[0]);
 			s.h = h[0];
-			rx_loop(ph, &ph->rx[0], &s, 0);
+			rx_loop(ph, 0, &s, 0);
 			ph->rx[0].kernel_drops -= drops;
 		} else if (cmd == 's') {
 			for (i = 10; i < ph->held; i++) {

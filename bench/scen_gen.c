@@ -1,5 +1,5 @@
 /*
- * Scenario 7: canctl gen against cangen, each flooding the vcan with the
+ * Scenario a: canctl gen against cangen, each flooding the vcan with the
  * flood's count of frames (-g 0: as fast as it goes). The
  * rate is what the interface's TX counter gained over the sender's whole
  * life, connecting included; the CPU is the sender's, plus the daemon's
@@ -121,9 +121,9 @@ void scen_gen(struct bench *b)
 		"-n",	count, (char *)b->ifname,    NULL};
 	double theirs, ours;
 
-	report_row("gen_cangen", "7 gen flood: cangen",
+	report_row("gen_cangen", "a gen flood: cangen",
 		   "cangen -g 0, a write() per frame");
-	report_row("gen_canctl", "7 gen flood: canctl gen",
+	report_row("gen_canctl", "a gen flood: canctl gen",
 		   "through cand, 512 frames a request, 4 ahead; ratio vs "
 		   "cangen; CPU with cand's");
 	snprintf(canctl, sizeof(canctl), "%s/canctl", b->builddir);

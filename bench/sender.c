@@ -142,12 +142,11 @@ void sender_main(struct bench *b, int arg)
 	uint32_t i = 0;
 	int fd;
 
-	(void)arg;
-	fd = raw_socket(b->ifname, 0, NULL, 1, ph->send_msg,
+	fd = raw_socket(ph->ifnames[arg], 0, NULL, 1, ph->send_msg,
 			sizeof(ph->send_msg));
 	if (fd < 0) {
 		ph->send_err = 1;
-		STORE(&ph->sender_done, 1);
+		__atomic_fetch_add(&ph->sender_done, 1, __ATOMIC_ACQ_REL);
 		return;
 	}
 	prctl(PR_SET_TIMERSLACK, 1UL);
@@ -158,13 +157,14 @@ void sender_main(struct bench *b, int arg)
 	if (wait_flag(&ph->go, ph->deadline) < 0) {
 		fmt_msg(ph->send_msg, sizeof(ph->send_msg), "never started");
 		ph->send_err = 1;
-		STORE(&ph->sender_done, 1);
+		__atomic_fetch_add(&ph->sender_done, 1, __ATOMIC_ACQ_REL);
 		close(fd);
 		return;
 	}
 	cpu0 = self_cpu_ns();
 	t0 = now_ns();
-	ph->send_t0 = t0;
+	if (arg == 0)
+		ph->send_t0 = t0;
 	if (ph->latency) {
 		lat_sender(ph, fd, &cf);
 	} else {
@@ -181,11 +181,14 @@ void sender_main(struct bench *b, int arg)
 			i = paced_send(ph, fd, &cf, t0, end);
 		else
 			i = flood_send(ph, fd, &cf, end);
-		ph->sent = i;
-		ph->sent = i;
+		ph->sent_k[arg] = i;
+		if (arg == 0)
+			ph->sent = i;
 	}
-	ph->send_t1 = now_ns();
-	ph->sender_cpu_ns = self_cpu_ns() - cpu0;
-	STORE(&ph->sender_done, 1);
+	if (arg == 0) {
+		ph->send_t1 = now_ns();
+		ph->sender_cpu_ns = self_cpu_ns() - cpu0;
+	}
+	__atomic_fetch_add(&ph->sender_done, 1, __ATOMIC_ACQ_REL);
 	close(fd);
 }

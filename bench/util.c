@@ -302,8 +302,10 @@ int daemon_start(struct bench *b)
 		if (wrap != NULL && wrap[0] != '\0')
 			execl("/bin/sh", "sh", "-c", "exec $0 \"$@\"", wrap,
 			      b->cand_path, "-f", "-s", b->sock_path,
+			      b->conf_path ? "-c" : (char *)NULL, b->conf_path,
 			      (char *)NULL);
 		execl(b->cand_path, "cand", "-f", "-s", b->sock_path,
+		      b->conf_path ? "-c" : (char *)NULL, b->conf_path,
 		      (char *)NULL);
 		fprintf(stderr, "bench_can: exec %s: %s\n", b->cand_path,
 			strerror(errno));

@@ -17,7 +17,8 @@
 extern const struct canctl_cmd canctl_list_cmd, canctl_send_cmd,
 	canctl_dump_cmd, canctl_play_cmd, canctl_gen_cmd, canctl_busload_cmd,
 	canctl_periodic_cmd, canctl_monitor_cmd, canctl_bus_state_cmd,
-	canctl_bus_set_cmd, canctl_bus_restart_cmd, canctl_events_cmd;
+	canctl_bus_set_cmd, canctl_bus_restart_cmd, canctl_events_cmd,
+	canctl_clients_cmd;
 static const struct canctl_cmd canctl_help_cmd;
 
 /* In the order canctl --help shows them. */
@@ -34,6 +35,7 @@ static const struct canctl_cmd *const canctl_cmds[] = {
 	&canctl_bus_set_cmd,	 /* canctl_bus.c */
 	&canctl_bus_restart_cmd, /* canctl_bus.c */
 	&canctl_events_cmd,	 /* canctl_events.c */
+	&canctl_clients_cmd,	 /* canctl_clients.c */
 	&canctl_help_cmd,	 /* here */
 	NULL,
 };

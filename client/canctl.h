@@ -39,8 +39,6 @@ int canctl_util_open_quiet(const char *sock, const char *iface, int fd,
 int canctl_util_timeout(const char *s, int *ms);
 /* A count, 1 or more; 0 or a usage error (2). */
 int canctl_util_count(const char *s, long *count);
-/* A non-empty run of at most 8 hex digits ending at end; 0 or -1. */
-int canctl_util_hex32(const char *s, const char *end, uint32_t *out);
 /* A duration option into microseconds; 0 or a usage error (2). */
 int canctl_util_duration(const char *opt, const char *s, uint64_t *us);
 /* One interface, not "" and not "any"; 0 or a usage error (2). */
@@ -51,6 +49,8 @@ int canctl_util_iface(const char *cmd, const char *iface);
  */
 int canctl_util_frames(const char *cmd, int argc, char **argv,
 		       struct cand_frame **out, int *fd);
+/* A line to stderr, after what stdout has so far. */
+void canctl_util_note(const char *what);
 /* Blocks the stop signals; *waitmask lets them through in ppoll(). */
 void canctl_util_signals(sigset_t *waitmask);
 /* A stop signal came. */
@@ -58,7 +58,8 @@ int canctl_util_stopped(void);
 /*
  * Hands every event to handle() until a stop signal, until handle()
  * returns nonzero (its value minus one is the exit status), until
- * idle_ms (>= 0) pass without any, or until receiving fails (what).
+ * idle_ms (>= 0) pass without any, or until receiving fails (what). A
+ * reconnection is said on stderr (and handed on).
  */
 int canctl_util_events(cand_t *h, int idle_ms, const sigset_t *waitmask,
 		       const char *what,

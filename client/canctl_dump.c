@@ -80,11 +80,10 @@ static int canctl_dump_drain(struct canctl_dump *d, struct canctl_dump_if *di,
 		r = cand_recv(di->h, &f, 0);
 		if (r == CAND_ETIMEOUT)
 			return 0;
-		if (r == CAND_ENETDOWN || r == CAND_ENODEV) {
+		if (r == CAND_ENETDOWN || r == CAND_ENODEV ||
+		    r == CAND_ERECONNECTED) {
 			/* The handle stays usable; so does the dump. */
-			fflush(stdout);
-			fprintf(stderr, "canctl: %s\n",
-				cand_last_detail(di->h));
+			canctl_util_note(cand_last_detail(di->h));
 			continue;
 		}
 		if (r < 0) {

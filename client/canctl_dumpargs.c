@@ -9,57 +9,13 @@
 
 #include "canctl.h"
 #include "canctl_dump.h"
-
-#define CANCTL_DUMPARGS_EFF  0x80000000u
-#define CANCTL_DUMPARGS_ERR  0x20000000u
-#define CANCTL_DUMPARGS_MASK 0x1fffffffu
+#include "filtertext.h"
 
 /* A filter, or one of candump's filter forms cand has no use for. */
 static int canctl_dumpargs_is_filter(const char *s)
 {
 	return strpbrk(s, ":~") != NULL || s[0] == '#' ||
 	       ((s[0] == 'j' || s[0] == 'J') && s[1] == '\0');
-}
-
-/*
- * candump's filter rules: the id and mask are raw SocketCAN values, an
- * 8-digit id gets CAN_EFF_FLAG, and only a mask holding CAN_EFF_FLAG makes
- * the frame format matter. The RTR bit of a mask has no cand equivalent.
- */
-static int canctl_dumpargs_filter(const char *s, struct cand_filter *f,
-				  const char **why)
-{
-	const char *sep;
-	uint32_t id, mask;
-
-	memset(f, 0, sizeof(*f));
-	if (s[0] == '#') {
-		*why = "error mask filters (#mask) are not supported; error "
-		       "frames come unless -E";
-		return -1;
-	}
-	if ((s[0] == 'j' || s[0] == 'J') && s[1] == '\0') {
-		*why = "joined filters (j) are not supported";
-		return -1;
-	}
-	sep = s + strcspn(s, ":~");
-	if (canctl_util_hex32(s, sep, &id) < 0 ||
-	    canctl_util_hex32(sep + 1, sep + 1 + strlen(sep + 1), &mask) < 0) {
-		*why = "id and mask are 1 to 8 hex digits";
-		return -1;
-	}
-	mask &= ~CANCTL_DUMPARGS_ERR;
-	if (sep - s == 8)
-		id |= CANCTL_DUMPARGS_EFF;
-	f->id = id & CANCTL_DUMPARGS_MASK;
-	f->mask = mask & CANCTL_DUMPARGS_MASK;
-	if (mask & CANCTL_DUMPARGS_EFF)
-		f->kind = (id & CANCTL_DUMPARGS_EFF) ? CAND_FILTER_EXTENDED
-						     : CAND_FILTER_STANDARD;
-	else
-		f->kind = CAND_FILTER_ANY;
-	f->invert = *sep == '~';
-	return 0;
 }
 
 static int canctl_dumpargs_add_if(struct canctl_dump_ifs *ifs, const char *s,
@@ -96,7 +52,7 @@ static int canctl_dumpargs_add_filter(struct canctl_dump_ifs *ifs,
 		return 1;
 	}
 	di->filters = v;
-	if (canctl_dumpargs_filter(s, &v[di->n_filters], &why) < 0)
+	if (filtertext_parse(s, &v[di->n_filters], &why) < 0)
 		return canctl_usage_error("bad filter '%s': %s", s, why);
 	di->n_filters++;
 	return 0;

@@ -46,6 +46,7 @@ static int canctl_events_print(const struct cand_event *ev)
 			   (unsigned long long)ev->drops.kernel_drops,
 			   ev->drops.slow_reader ? " slow reader" : "");
 		break;
+	case CAND_EVENT_RECONNECTED: /* canctl_util_events() says it */
 	case CAND_EVENT_FRAME:
 	case CAND_EVENT_TASK_EXPIRED:
 	case CAND_EVENT_MONITOR_CHANGED:

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "canctl.h"
+#include "filtertext.h"
 #include "frametext.h"
 
 #define CANCTL_GEN_BATCH      512  /* frames per cand_send() in a flood */
@@ -276,7 +277,7 @@ static int canctl_gen_fixed(struct canctl_gen *g, int opt, const char *s)
 	unsigned long v;
 
 	if (opt == 'I') {
-		if (canctl_util_hex32(s, s + strlen(s), &g->fix_id) < 0 ||
+		if (filtertext_hex32(s, s + strlen(s), &g->fix_id) < 0 ||
 		    g->fix_id > 0x1fffffffu)
 			return canctl_usage_error("bad CAN id '%s' (hex, at "
 						  "most 1FFFFFFF)",

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "canctl.h"
+#include "filtertext.h"
 #include "frametext.h"
 
 struct canctl_monitor {
@@ -54,7 +55,7 @@ static int canctl_monitor_mask(const char *s, struct cand_mask *m)
 			continue;
 		}
 		if (m->len == CAND_MAX_DLEN || s[1] == '\0' ||
-		    canctl_util_hex32(s, s + 2, &v) < 0)
+		    filtertext_hex32(s, s + 2, &v) < 0)
 			return -1;
 		m->data[m->len++] = (uint8_t)v;
 		s += 2;
@@ -169,7 +170,7 @@ static int canctl_monitor(const char *sock, int argc, char **argv)
 	idtext = argv[1];
 	if (canctl_util_iface("monitor", m.iface) != 0)
 		goto out;
-	if (canctl_util_hex32(idtext, idtext + strlen(idtext), &id) < 0) {
+	if (filtertext_hex32(idtext, idtext + strlen(idtext), &id) < 0) {
 		rc = canctl_usage_error("bad id '%s': 1 to 8 hex digits",
 					idtext);
 		goto out;

@@ -108,29 +108,6 @@ int canctl_util_count(const char *s, long *count)
 	return 0;
 }
 
-int canctl_util_hex32(const char *s, const char *end, uint32_t *out)
-{
-	uint32_t v = 0;
-	const char *p;
-	int n;
-
-	if (end == s || end - s > 8)
-		return -1;
-	for (p = s; p < end; p++) {
-		if (*p >= '0' && *p <= '9')
-			n = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			n = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			n = *p - 'A' + 10;
-		else
-			return -1;
-		v = v << 4 | (uint32_t)n;
-	}
-	*out = v;
-	return 0;
-}
-
 int canctl_util_duration(const char *opt, const char *s, uint64_t *us)
 {
 	const char *why;
@@ -221,9 +198,16 @@ int canctl_util_stopped(void)
 	return canctl_util_stop != 0;
 }
 
+/* What cand_recv() or an event said, between the lines of stdout. */
+void canctl_util_note(const char *what)
+{
+	fflush(stdout);
+	fprintf(stderr, "canctl: %s\n", what);
+}
+
 /*
- * cand_recv_event() reports link changes as events, never as
- * CAND_ENETDOWN or CAND_ENODEV, so any error here ends the command.
+ * cand_recv_event() reports link changes and reconnections as events,
+ * never as error codes, so any error here ends the command.
  */
 int canctl_util_events(cand_t *h, int idle_ms, const sigset_t *waitmask,
 		       const char *what,
@@ -238,9 +222,13 @@ int canctl_util_events(cand_t *h, int idle_ms, const sigset_t *waitmask,
 	tmo.tv_sec = idle_ms / 1000;
 	tmo.tv_nsec = (long)(idle_ms % 1000) * 1000000L;
 	for (;;) {
-		while ((rc = cand_recv_event(h, &ev, 0)) == 1)
+		while ((rc = cand_recv_event(h, &ev, 0)) == 1) {
+			/* The daemon came back: on we go, and say so. */
+			if (ev.type == CAND_EVENT_RECONNECTED)
+				canctl_util_note(ev.detail);
 			if ((rc = handle(arg, &ev)) != 0)
 				return rc - 1;
+		}
 		if (rc != CAND_ETIMEOUT) {
 			fflush(stdout);
 			return canctl_util_fail(h, rc, what);

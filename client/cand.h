@@ -12,6 +12,13 @@
  * on failure; cand_strerror() turns any of them into a message, and
  * cand_last_detail() gives the daemon's own words for the last failure.
  * A handle is not thread-safe.
+ *
+ * A handle outlives the daemon: when the daemon stops or restarts (a
+ * shutdown event, EOF or a reset; systemctl restart cand, the watchdog,
+ * an upgrade), the handle reconnects by itself and sets up again what it
+ * had: the channel with the same options and filters, the subscription,
+ * and every periodic task and monitor (the same handles, ids and data,
+ * their timing started afresh). See "Reconnection" below.
  */
 #ifndef CAND_H
 #define CAND_H
@@ -52,6 +59,7 @@ enum cand_error {
 	CAND_ENOMEM = -103,	   /* out of memory */
 	CAND_ESYS = -104,	   /* system call failed; see errno */
 	CAND_EPROTO = -105,	   /* the daemon sent something unexpected */
+	CAND_ERECONNECTED = -106,  /* the daemon restarted; see Reconnection */
 };
 
 /* Frame flags, python-can's Message attributes. */
@@ -114,9 +122,73 @@ void cand_options_init(struct cand_options *opts);
 
 /*
  * Connects to the daemon. path NULL means $CAND_SOCKET, else
- * CAND_DEFAULT_SOCKET.
+ * CAND_DEFAULT_SOCKET. The handle reconnects for $CAND_RECONNECT_MS
+ * (milliseconds, 0: never), else CAND_RECONNECT_DEFAULT_MS.
  */
 int cand_connect(cand_t **out, const char *path);
+
+/* ---- Reconnection ----
+ *
+ * Only a daemon that went away is reconnected to: a shutdown event, EOF
+ * or a reset. One that refused the handle (a limit, a permission, a
+ * malformed request) is not, and neither is one that refuses to set up
+ * again what the handle had (its channel, filters, subscription, tasks,
+ * monitors: a changed cand.conf, a vanished interface): the handle then
+ * fails with that refusal and its detail. Tries back off from 10 ms to
+ * 1 s, with jitter, and give up reconnect_ms after the loss; from then on
+ * every call fails as without reconnection (CAND_ESHUTDOWN or
+ * CAND_EDISCONNECTED, the detail saying it gave up).
+ *
+ * The application is told once, in order with the frames: cand_recv()
+ * returns CAND_ERECONNECTED after the last frame of the old connection
+ * (the handle is usable; cand_last_detail() says how long the gap was),
+ * and cand_recv_event() yields a CAND_EVENT_RECONNECTED in its place.
+ * What the bus carried during the gap is lost: frames, state and link
+ * changes, monitor events; the event's reconnect.lost_ns and
+ * frame.timestamp_ns bound it in the frames' own clock. A task whose
+ * duration ran out in the gap yields its CAND_EVENT_TASK_EXPIRED.
+ * cand_kernel_drops() counts from 0 again on the new connection.
+ *
+ * A call made while the daemon is away waits for it (up to its usual
+ * time, and no longer than reconnect_ms from the loss), then goes on;
+ * but those on a task or monitor (modify, stop, resume, free) return at
+ * once: no daemon has it then, and it comes back as they left it.
+ * A call whose request was in flight when the daemon went cannot know
+ * whether it was done. It is repeated on the new connection when doing it
+ * twice cannot put on a bus what the first may already have: every call
+ * but cand_send(), cand_task_start(), cand_configure() and
+ * cand_restart(). Those return CAND_ERECONNECTED instead (or cand_send()
+ * the count of frames it knows were sent): the handle is connected
+ * again, but whether the frames went out or the bus was changed only the
+ * caller can judge, so only it may repeat them: a frame commands a
+ * machine, and twice may do twice what it says, where a new daemon has
+ * none of the old one's tasks, so the rest repeated do nothing twice. A
+ * request not wholly written, or a send the daemon answered "shutting
+ * down" before sending anything, was not done and is repeated.
+ *
+ * Under socket activation a reconnecting handle starts a stopped
+ * cand.service again; stop cand.socket too to keep it stopped.
+ *
+ * cand_fileno()'s descriptor stays the same across reconnections (an
+ * epoll descriptor with the connection in it), so it can stay in any
+ * poll set; it becomes readable when there is something to do, a retry
+ * included, and the receive calls with timeout 0 do it.
+ */
+#define CAND_RECONNECT_DEFAULT_MS 30000
+
+struct cand_connect_options {
+	const char *path; /* NULL: $CAND_SOCKET, else CAND_DEFAULT_SOCKET */
+	/*
+	 * Keep trying to reconnect for this long after losing the daemon; 0
+	 * turns reconnection off; < 0 (the default): $CAND_RECONNECT_MS, else
+	 * CAND_RECONNECT_DEFAULT_MS.
+	 */
+	int reconnect_ms;
+};
+
+void cand_connect_options_init(struct cand_connect_options *opts);
+/* cand_connect() with options; opts NULL: the defaults. */
+int cand_connect_opts(cand_t **out, const struct cand_connect_options *opts);
 /* Binds a connected handle to a channel. */
 int cand_open(cand_t *h, const struct cand_options *opts);
 void cand_close(cand_t *h);
@@ -145,7 +217,8 @@ int cand_send_async(cand_t *h, const struct cand_frame *frames, size_t n,
  * frames they sent since the last call up to the first failure, so that
  * the frame after them is the one that failed; requests after a failed
  * one may still have sent theirs. Returns 0, or the first failure not
- * reported yet.
+ * reported yet: CAND_ERECONNECTED, once the handle is back, for sends the
+ * daemon went away from unanswered (as cand_send(), "Reconnection").
  */
 int cand_send_wait(cand_t *h, size_t *sent);
 
@@ -164,16 +237,51 @@ int cand_set_filters(cand_t *h, const struct cand_filter *filters, size_t n);
 /* All CAN interfaces; free *out with free(). Returns the count. */
 int cand_list(cand_t *h, struct cand_iface **out);
 
+/* One connected client, as the daemon sees it (cand_clients()). */
+struct cand_client {
+	unsigned id; /* the daemon's number for it, as in its log */
+	long pid;
+	unsigned long uid, gid;
+	char comm[16]; /* the command it ran when it connected; "?" unknown */
+	int open;
+	char channel[CAND_IFNAMSIZ]; /* "" is every interface */
+	unsigned n_filters;	     /* 0: it receives everything */
+	char filters[256];	     /* candump's ID:MASK and ID~MASK; "all" */
+	unsigned tasks, monitors;
+	uint64_t rx_frames;	/* delivered to it from the buses */
+	uint64_t tx_frames;	/* of its sends, handed to the kernel */
+	uint64_t kernel_drops;	/* dropped by the kernel for it */
+	uint64_t backlog_bytes; /* its output queued in the daemon */
+	uint64_t refused;	/* frames of its sends over its send budget */
+	uint64_t delayed;	/* frames of its sends that waited for it */
+	unsigned tasks_refused; /* periodic tasks over its send budget */
+	char budgets[160];	/* "vcan0 100/s burst 10, ..."; "" none */
+	int send_pending;	/* a send is waiting for room or budget */
+};
+
 /*
- * The socket to poll for readability. Frames and events may already be
- * buffered in the handle, so drain with cand_recv(h, f, 0) (or
- * cand_recv_event()) until CAND_ETIMEOUT after each wakeup, or check
- * cand_pending() before polling. Read it only through this library.
+ * Every connected client (this one too), for root and users with the
+ * 'admin' right on every interface; free *out with free(). Returns the
+ * count.
+ */
+int cand_clients(cand_t *h, struct cand_client **out);
+
+/*
+ * The descriptor to poll for readability: the socket, or with reconnection
+ * on an epoll descriptor that holds it and stays across reconnections.
+ * Frames and events may already be buffered in the handle, so drain with
+ * cand_recv(h, f, 0) (or cand_recv_event()) until CAND_ETIMEOUT after each
+ * wakeup, or check cand_pending() before polling. Read it only through
+ * this library.
  */
 int cand_fileno(cand_t *h);
 size_t cand_pending(cand_t *h);
 
-/* Frames the kernel dropped for this handle's socket so far. */
+/*
+ * Frames this handle lost so far: the kernel's drops on the interface's
+ * receiving socket, and those cand dropped while the handle was too far
+ * behind reading (CAND_EVENT_DROPS tells each with slow_reader).
+ */
 uint64_t cand_kernel_drops(cand_t *h);
 
 /* ---- Periodic transmission (python-can's send_periodic) ---- */
@@ -419,6 +527,7 @@ enum cand_event_type {
 	CAND_EVENT_CONFIG = 7,		/* ev->config */
 	CAND_EVENT_DROPS = 8,		/* ev->drops */
 	CAND_EVENT_RIGHTS = 9,		/* a reload took rights away: detail */
+	CAND_EVENT_RECONNECTED = 10,	/* ev->reconnect: see Reconnection */
 };
 
 struct cand_event {
@@ -455,6 +564,17 @@ struct cand_event {
 			uint64_t dropped;      /* since the last report */
 			int slow_reader; /* because the handle read slowly */
 		} drops;
+		struct {
+			/*
+			 * From finding the daemon gone (at once for a handle
+			 * that is receiving, else at its next call) to the
+			 * new daemon's answer.
+			 */
+			uint64_t gap_ns;
+			/* CLOCK_REALTIME then; frame.timestamp_ns at its end */
+			uint64_t lost_ns;
+			int shutdown; /* it said it was stopping (else EOF) */
+		} reconnect;
 	};
 };
 

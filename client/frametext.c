@@ -239,6 +239,10 @@ int frametext_parse_log(const char *line, struct cand_frame *f,
 		return frametext_fail(why, "bad timestamp in the log line");
 	for (; digits < 9; digits++)
 		frac *= 10;
+	/* Eleven digits can hold more seconds than 64 bits of ns. */
+	if (sec > (UINT64_MAX - frac) / 1000000000u)
+		return frametext_fail(why, "the log line's timestamp is too "
+					   "large");
 	p++;
 
 	while (*p == ' ' || *p == '\t')

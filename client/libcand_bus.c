@@ -273,6 +273,7 @@ static int libcand_bus_subscribe(cand_t *h, const char *ifname, int off)
 	Cand__Request req = CAND__REQUEST__INIT;
 	Cand__SubscribeRequest sr = CAND__SUBSCRIBE_REQUEST__INIT;
 	struct cand_result res;
+	int rc;
 
 	if (h == NULL)
 		return CAND_EINVAL;
@@ -280,7 +281,14 @@ static int libcand_bus_subscribe(cand_t *h, const char *ifname, int off)
 	sr.off = off;
 	req.op_case = CAND__REQUEST__OP_SUBSCRIBE;
 	req.subscribe = &sr;
-	return libcand_rpc_call(h, &req, &res, NULL, NULL);
+	if ((rc = libcand_rpc_call(h, &req, &res, NULL, NULL)) < 0)
+		return rc;
+	/* A new connection starts unsubscribed. */
+	if (off)
+		libcand_resume_drop(&h->kept_sub);
+	else
+		libcand_resume_keep(h, &h->kept_sub, &req);
+	return 0;
 }
 
 CAND_EXPORT int cand_subscribe(cand_t *h, const char *ifname)

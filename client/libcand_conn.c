@@ -4,13 +4,21 @@
  * every call that must not block says MSG_DONTWAIT, and a receive call
  * that may wait does so inside recv() itself, which is one syscall per
  * wakeup where poll() then recv() would be two.
+ *
+ * With reconnection the socket changes, so cand_fileno() hands out an
+ * epoll descriptor instead, which holds the socket of the moment or,
+ * while the daemon is away, a timerfd that fires at the next try: one
+ * descriptor for the handle's life, in any poll set, epoll's included.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,7 +40,7 @@ struct cand *libcand_conn_new(void)
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
-	h->fd = -1;
+	h->fd = h->pollfd = h->timerfd = -1;
 	if (libcand_read_init(h) < 0) {
 		cand_close(h);
 		return NULL;
@@ -40,51 +48,113 @@ struct cand *libcand_conn_new(void)
 	return h;
 }
 
-CAND_EXPORT int cand_connect(cand_t **out, const char *path)
+/*
+ * A socket connected to path into *fd: 0, or -errno. Non-blocking, a
+ * full backlog is -EAGAIN rather than a wait; either way the socket is
+ * left blocking.
+ */
+int libcand_conn_dial(const char *path, int nonblock, int *fd)
 {
 	struct sockaddr_un sa;
-	struct cand *h;
-	const char *env;
-	int fd, saved;
+	int s, err;
 
-	if (out == NULL)
-		return CAND_EINVAL;
-	*out = NULL;
-	if (path == NULL) {
-		env = getenv("CAND_SOCKET");
-		path = env != NULL && env[0] != '\0' ? env
-						     : CAND_DEFAULT_SOCKET;
-	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
-	if (path[0] == '\0' || strlen(path) >= sizeof(sa.sun_path)) {
-		errno = path[0] == '\0' ? EINVAL : ENAMETOOLONG;
-		return CAND_ECONNECT;
-	}
+	if (path[0] == '\0' || strlen(path) >= sizeof(sa.sun_path))
+		return path[0] == '\0' ? -EINVAL : -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, strlen(path));
-
-	if ((h = libcand_conn_new()) == NULL)
-		return CAND_ENOMEM;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-		saved = errno;
-		cand_close(h);
-		errno = saved;
-		return CAND_ESYS;
-	}
-	h->fd = fd;
-	/* Connect blocking: a Unix connect either works at once or not. */
-	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	s = socket(AF_UNIX,
+		   SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0),
+		   0);
+	if (s < 0)
+		return -errno;
+	/* A Unix connect either works at once or not (but for the backlog). */
+	while (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		if (errno == EINTR)
 			continue;
 		if (errno == EISCONN)
 			break;
-		saved = errno;
-		cand_close(h);
-		errno = saved;
-		return CAND_ECONNECT;
+		err = errno;
+		close(s);
+		return -err;
 	}
+	if (nonblock &&
+	    fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_NONBLOCK) < 0) {
+		err = errno;
+		close(s);
+		return -err;
+	}
+	*fd = s;
+	return 0;
+}
+
+CAND_EXPORT void cand_connect_options_init(struct cand_connect_options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->reconnect_ms = -1;
+}
+
+/* $CAND_RECONNECT_MS, or the default when it is unset or not a number. */
+static int64_t libcand_conn_reconnect_env(void)
+{
+	const char *env = getenv("CAND_RECONNECT_MS");
+	char *end;
+	long long v;
+
+	if (env == NULL || env[0] == '\0')
+		return CAND_RECONNECT_DEFAULT_MS;
+	errno = 0;
+	v = strtoll(env, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0 || v > INT_MAX)
+		return CAND_RECONNECT_DEFAULT_MS;
+	return v;
+}
+
+CAND_EXPORT int cand_connect_opts(cand_t **out,
+				  const struct cand_connect_options *opts)
+{
+	struct cand_connect_options defaults;
+	struct cand *h;
+	const char *path, *env;
+	int rc;
+
+	if (out == NULL)
+		return CAND_EINVAL;
+	*out = NULL;
+	if (opts == NULL) {
+		cand_connect_options_init(&defaults);
+		opts = &defaults;
+	}
+	if ((path = opts->path) == NULL) {
+		env = getenv("CAND_SOCKET");
+		path = env != NULL && env[0] != '\0' ? env
+						     : CAND_DEFAULT_SOCKET;
+	}
+	if ((h = libcand_conn_new()) == NULL)
+		return CAND_ENOMEM;
+	if ((rc = libcand_conn_dial(path, 0, &h->fd)) < 0) {
+		cand_close(h);
+		errno = -rc;
+		return rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS ||
+				       rc == -ENOMEM
+			       ? CAND_ESYS
+			       : CAND_ECONNECT;
+	}
+	/* It fits: dial() took it. */
+	memcpy(h->path, path, strlen(path) + 1);
+	h->reconnect_ms = opts->reconnect_ms < 0 ? libcand_conn_reconnect_env()
+						 : opts->reconnect_ms;
 	*out = h;
 	return CAND_OK;
+}
+
+CAND_EXPORT int cand_connect(cand_t **out, const char *path)
+{
+	struct cand_connect_options opts;
+
+	cand_connect_options_init(&opts);
+	opts.path = path;
+	return cand_connect_opts(out, &opts);
 }
 
 CAND_EXPORT void cand_close(cand_t *h)
@@ -98,6 +168,14 @@ CAND_EXPORT void cand_close(cand_t *h)
 		r->h = NULL;
 	if (h->fd >= 0)
 		close(h->fd);
+	if (h->timerfd >= 0)
+		close(h->timerfd);
+	if (h->pollfd >= 0)
+		close(h->pollfd);
+	libcand_resume_drop(&h->kept_open);
+	libcand_resume_drop(&h->kept_filters);
+	libcand_resume_drop(&h->kept_sub);
+	free(h->replay);
 	libcand_read_free(h);
 	free(h->q);
 	free(h->evs);
@@ -107,15 +185,123 @@ CAND_EXPORT void cand_close(cand_t *h)
 	free(h);
 }
 
+/* Puts fd into the epoll descriptor, if there is one yet; 0 or -1. */
+static int libcand_conn_watch(struct cand *h, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	ev.data.fd = fd;
+	if (h->pollfd < 0 || fd < 0)
+		return 0;
+	return epoll_ctl(h->pollfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* The timerfd to fire at CLOCK_MONOTONIC ms (<= 0: at once); 0 or -1. */
+static int libcand_conn_arm(struct cand *h, int64_t at_ms)
+{
+	struct itimerspec its;
+
+	if (h->pollfd < 0)
+		return 0;
+	if (h->timerfd < 0) {
+		h->timerfd = timerfd_create(CLOCK_MONOTONIC,
+					    TFD_CLOEXEC | TFD_NONBLOCK);
+		if (h->timerfd < 0 || libcand_conn_watch(h, h->timerfd) < 0)
+			return -1;
+	}
+	memset(&its, 0, sizeof(its));
+	/* A zero time would disarm it: "at once" is any time gone by. */
+	if (at_ms <= 0) {
+		its.it_value.tv_nsec = 1;
+	} else {
+		its.it_value.tv_sec = at_ms / 1000;
+		its.it_value.tv_nsec = at_ms % 1000 * 1000000;
+	}
+	return timerfd_settime(h->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
 CAND_EXPORT int cand_fileno(cand_t *h)
 {
-	return h != NULL ? h->fd : CAND_EINVAL;
+	if (h == NULL)
+		return CAND_EINVAL;
+	if (h->reconnect_ms == 0)
+		return h->fd;
+	if (h->pollfd >= 0)
+		return h->pollfd;
+	if ((h->pollfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		return libcand_err_set(h, CAND_ESYS, "epoll_create1: %s",
+				       strerror(errno));
+	/* Without a socket: the next try, or at once for a dead handle. */
+	if ((h->fd >= 0 ? libcand_conn_watch(h, h->fd)
+			: libcand_conn_arm(h, h->dead ? 0 : h->retry_ms)) < 0) {
+		close(h->pollfd);
+		h->pollfd = -1;
+		return libcand_err_set(h, CAND_ESYS, "epoll: %s",
+				       strerror(errno));
+	}
+	return h->pollfd;
+}
+
+/*
+ * fd, a new connection, replaces whatever the handle had; what was left
+ * of the old one's input is dropped (a message cut off by the loss).
+ * 0, or a negative code when the poll descriptor cannot take it.
+ */
+int libcand_conn_attach(struct cand *h, int fd)
+{
+	if (h->fd >= 0)
+		close(h->fd);
+	if (h->timerfd >= 0) {
+		close(h->timerfd);
+		h->timerfd = -1;
+	}
+	h->fd = fd;
+	h->gen++;
+	h->in_off = h->in_len = 0;
+	h->drained = 0;
+	h->rcvtimeo_ms = 0;
+	if (libcand_conn_watch(h, fd) < 0)
+		return libcand_err_kill(h, CAND_ESYS, "epoll: %s",
+					strerror(errno));
+	return 0;
+}
+
+/*
+ * The daemon is away: the socket goes, and the poll descriptor wakes the
+ * application at retry_ms for the next try. 0, or a negative code.
+ */
+int libcand_conn_detach(struct cand *h, int64_t retry_ms)
+{
+	if (h->fd >= 0) {
+		close(h->fd);
+		h->fd = -1;
+	}
+	if (libcand_conn_arm(h, retry_ms) < 0)
+		return libcand_err_kill(h, CAND_ESYS, "timerfd: %s",
+					strerror(errno));
+	return 0;
+}
+
+/* A dead handle's poll descriptor stays readable, as a socket at EOF. */
+void libcand_conn_wake(struct cand *h)
+{
+	if (h->fd < 0)
+		libcand_conn_arm(h, 0);
+}
+
+/* EOF or a reset: 1 when the daemon is only away, else the dead code. */
+static int libcand_conn_lost(struct cand *h, const char *why)
+{
+	int rc = libcand_err_lost(h, CAND_EDISCONNECTED, "%s", why);
+
+	return rc < 0 ? rc : 1;
 }
 
 /*
  * Reads what the socket has, or with wait set blocks in recv() until
- * something comes or SO_RCVTIMEO runs out. Returns 1 when something came,
- * 0 when nothing is there, or a negative code when the connection died.
+ * something comes or SO_RCVTIMEO runs out. Returns 1 when something came
+ * or the daemon went away (h->lost), 0 when nothing is there, or a
+ * negative code when the connection died.
  */
 static int libcand_conn_recv(struct cand *h, int wait)
 {
@@ -124,6 +310,8 @@ static int libcand_conn_recv(struct cand *h, int wait)
 
 	if (h->dead)
 		return h->dead;
+	if (h->lost)
+		return 1;
 	if ((rc = libcand_read_room(h, CAND_READ_MIN)) < 0)
 		return rc;
 	for (;;) {
@@ -135,9 +323,8 @@ static int libcand_conn_recv(struct cand *h, int wait)
 			return 1;
 		}
 		if (n == 0)
-			return libcand_err_kill(h, CAND_EDISCONNECTED,
-						"the daemon closed the "
-						"connection");
+			return libcand_conn_lost(h, "the daemon closed the "
+						    "connection");
 		/* A signal ends a wait: the caller looks at the clock. */
 		if (errno == EINTR && !wait)
 			continue;
@@ -146,9 +333,8 @@ static int libcand_conn_recv(struct cand *h, int wait)
 			return 0;
 		}
 		if (errno == ECONNRESET)
-			return libcand_err_kill(h, CAND_EDISCONNECTED,
-						"the daemon reset the "
-						"connection");
+			return libcand_conn_lost(h, "the daemon reset the "
+						    "connection");
 		return libcand_err_kill(h, CAND_ESYS, "recv: %s",
 					strerror(errno));
 	}
@@ -251,6 +437,10 @@ int libcand_conn_write(struct cand *h, const unsigned char *p, size_t len,
 	int rc;
 
 	while (len > 0) {
+		/* The rest is for a daemon that is gone: the caller sees why.
+		 */
+		if (h->lost)
+			return 0;
 		n = send(h->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			p += n;
@@ -279,19 +469,23 @@ int libcand_conn_write(struct cand *h, const unsigned char *p, size_t len,
 			 * The daemon may have said why before it closed (a
 			 * limit, shutting down): that answers the request.
 			 */
-			while (libcand_conn_fill(h) > 0)
+			while (!h->lost && libcand_conn_fill(h) > 0)
 				;
 			libcand_read_all(h, res);
 			if (res != NULL && res->done)
 				return 0;
 			if (h->dead)
 				return libcand_err_dead(h);
-			return libcand_err_kill(h, CAND_EDISCONNECTED,
+			/* Lost: the caller knows what to do about it. */
+			return libcand_err_lost(h, CAND_EDISCONNECTED,
 						"the daemon closed the "
 						"connection");
 		}
 		return libcand_err_kill(h, CAND_ESYS, "send: %s",
 					strerror(errno));
 	}
+	/* Whole: the daemon may have done it, whatever happens next. */
+	if (res != NULL)
+		res->written = 1;
 	return 0;
 }

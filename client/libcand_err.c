@@ -43,6 +43,55 @@ int libcand_err_kill(struct cand *h, int err, const char *fmt, ...)
 	return h->dead;
 }
 
+/*
+ * The daemon went away (err: CAND_ESHUTDOWN or CAND_EDISCONNECTED). With
+ * reconnection on, the handle is only away (h->lost, 0 returned) and the
+ * callers reconnect; without it, or when the daemon had just refused us,
+ * or the handle could not keep what it would have to set up again, it is
+ * dead as libcand_err_kill() makes it.
+ */
+int libcand_err_lost(struct cand *h, int err, const char *fmt, ...)
+{
+	char why[CAND_DETAIL_MAX];
+	int saved = errno;
+	uint64_t now;
+	va_list ap;
+
+	if (h->dead != 0)
+		return h->dead;
+	/* Its reason, in lost_detail, is the daemon's own. */
+	if (h->refused != 0)
+		return libcand_err_kill(h, h->refused, "%s", h->lost_detail);
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (h->reconnect_ms == 0 || h->unkept)
+		return libcand_err_kill(h, err, "%s%s", why,
+					h->unkept ? " (no memory to reconnect)"
+						  : "");
+	/* The first word of a gap, or the shutdown event, says why. */
+	if (h->lost_mono_ns == 0 ||
+	    (err == CAND_ESHUTDOWN && !h->lost_shutdown))
+		memcpy(h->lost_detail, why, sizeof(why));
+	now = libcand_clock_ns(CLOCK_MONOTONIC);
+	/* A gap lasts until a replay is complete, however often it drops. */
+	if (h->lost_mono_ns == 0) {
+		h->lost_mono_ns = now;
+		h->lost_ns = libcand_clock_ns(CLOCK_REALTIME);
+		h->lost_ms = (int64_t)(now / 1000000u);
+		h->backoff_ms = 0;
+		h->lost_shutdown = 0;
+	}
+	/* The first try at once: a restart may be over already. */
+	h->retry_ms = (int64_t)(now / 1000000u) + h->backoff_ms;
+	/* The EOF read after a shutdown event is its consequence. */
+	if (h->lost != CAND_ESHUTDOWN)
+		h->lost = err;
+	h->lost_shutdown |= err == CAND_ESHUTDOWN;
+	errno = saved;
+	return 0;
+}
+
 /* What a call on a dead connection returns, reported at most once more. */
 int libcand_err_dead(struct cand *h)
 {
@@ -96,6 +145,8 @@ CAND_EXPORT const char *cand_strerror(int err)
 		return "system call failed";
 	case CAND_EPROTO:
 		return "protocol error: unexpected data from the daemon";
+	case CAND_ERECONNECTED:
+		return "reconnected after the daemon stopped or restarted";
 	default:
 		return "unknown error";
 	}

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "libcand_int.h"
 
@@ -121,26 +122,87 @@ static int libcand_event_drops(struct cand *h, const Cand__DropEvent *de)
 	return libcand_queue_event(h, &ev, 0);
 }
 
+/*
+ * The task or monitor the daemon's id names on this connection, or NULL:
+ * after a reconnection the daemon's ids are not the application's.
+ */
+struct cand_ref *libcand_event_ref(struct cand *h, enum cand_ref_kind kind,
+				   uint32_t wire_id)
+{
+	struct cand_ref *r;
+
+	for (r = h->refs; r != NULL; r = r->next)
+		if (r->kind == kind && r->wire_id == wire_id &&
+		    r->gen == h->gen)
+			return r;
+	return NULL;
+}
+
 static int libcand_event_task(struct cand *h, const Cand__TaskEvent *te)
+{
+	struct cand_ref *r = libcand_event_ref(h, CAND_REF_TASK, te->task_id);
+	struct cand_event ev;
+
+	if (r != NULL)
+		r->state = CAND_TASK_EXPIRED;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CAND_EVENT_TASK_EXPIRED;
+	ev.id = r != NULL ? r->id : te->task_id;
+	ev.frame.timestamp_ns = te->timestamp_ns;
+	return libcand_queue_event(h, &ev, 0);
+}
+
+/* A task whose duration ran out while the daemon was away. */
+int libcand_event_expired(struct cand *h, const struct cand_ref *r)
 {
 	struct cand_event ev;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.type = CAND_EVENT_TASK_EXPIRED;
-	ev.id = te->task_id;
-	ev.frame.timestamp_ns = te->timestamp_ns;
+	ev.id = r->id;
+	ev.frame.timestamp_ns = libcand_clock_ns(CLOCK_REALTIME);
+	snprintf(ev.detail, sizeof(ev.detail),
+		 "its duration ran out while the daemon was away");
 	return libcand_queue_event(h, &ev, 0);
+}
+
+/*
+ * The daemon answered on a new connection: the gap, from losing the old
+ * one until now, is over. cand_recv() reports it as CAND_ERECONNECTED.
+ */
+int libcand_event_reconnected(struct cand *h)
+{
+	uint64_t gap = libcand_clock_ns(CLOCK_MONOTONIC) - h->lost_mono_ns;
+	struct cand_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CAND_EVENT_RECONNECTED;
+	ev.reconnect.gap_ns = gap;
+	ev.reconnect.lost_ns = h->lost_ns;
+	ev.reconnect.shutdown = h->lost_shutdown;
+	ev.frame.timestamp_ns = libcand_clock_ns(CLOCK_REALTIME);
+	snprintf(ev.detail, sizeof(ev.detail),
+		 "reconnected to the daemon, %s %llu.%03llu s ago: whatever "
+		 "the bus carried in the gap is lost; the channel, tasks and "
+		 "monitors are set up again",
+		 h->lost_shutdown ? "which had shut down"
+				  : "which had closed the connection",
+		 (unsigned long long)(gap / 1000000000u),
+		 (unsigned long long)(gap % 1000000000u / 1000000u));
+	return libcand_queue_event(h, &ev, CAND_ERECONNECTED);
 }
 
 static int libcand_event_monitor(struct cand *h, const Cand__MonitorEvent *me)
 {
+	struct cand_ref *r =
+		libcand_event_ref(h, CAND_REF_MONITOR, me->monitor_id);
 	struct cand_event ev;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.type = me->kind == CAND__MONITOR_EVENT_KIND__MONITOR_TIMEOUT
 			  ? CAND_EVENT_MONITOR_TIMEOUT
 			  : CAND_EVENT_MONITOR_CHANGED;
-	ev.id = me->monitor_id;
+	ev.id = r != NULL ? r->id : me->monitor_id;
 	if (me->frame != NULL)
 		libcand_pb_get_frame(&ev.frame, me->frame);
 	libcand_pb_get_str(ev.frame.ifname, sizeof(ev.frame.ifname),
@@ -153,9 +215,12 @@ static int libcand_event_monitor(struct cand *h, const Cand__MonitorEvent *me)
 /* One Event from the daemon; 0, or a negative code when h died of it. */
 int libcand_event_take(struct cand *h, const Cand__Event *ev)
 {
+	struct libcand_batch batch;
+
 	switch (ev->ev_case) {
 	case CAND__EVENT__EV_FRAMES:
-		return libcand_queue_batch(h, ev->frames);
+		libcand_batch_from_pb(&batch, ev->frames);
+		return libcand_queue_batch(h, &batch);
 	case CAND__EVENT__EV_LINK:
 		return libcand_event_link(h, ev->link);
 	case CAND__EVENT__EV_TASK:
@@ -174,7 +239,7 @@ int libcand_event_take(struct cand *h, const Cand__Event *ev)
 		/* The last message: every call from now on says so. */
 		if (h->dead == CAND_EDISCONNECTED)
 			h->dead = 0; /* the EOF read ahead is its consequence */
-		return libcand_err_kill(
+		return libcand_err_lost(
 			h, CAND_ESHUTDOWN, "%s",
 			ev->shutdown->detail != NULL && ev->shutdown->detail[0]
 				? ev->shutdown->detail

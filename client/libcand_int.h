@@ -6,8 +6,12 @@
  *   libcand_rx.c      open, filters, send, cand_recv, cand_recv_event
  *   libcand_task.c    tasks, monitors and the handle type they share
  *   libcand_bus.c     list, bus state, configure, restart, flush, subscribe
- *   libcand_rpc.c     one request and its reply
- *   libcand_conn.c    connect, close, the socket: reads, writes and waits
+ *   libcand_rpc.c     one request and its reply; one in flight when the
+ *                     daemon went, repeated or reported
+ *   libcand_resume.c  reconnecting: backoff, giving up, replaying the
+ *                     requests that rebuild what the handle had
+ *   libcand_conn.c    connect, close, the socket: reads, writes and waits;
+ *                     the descriptor that stays across reconnections
  *   libcand_read.c    the reader: bytes in, decoded messages out
  *   libcand_event.c   each kind of event decoded and queued
  *   libcand_queue.c   the frame queue (batches, packed records), the
@@ -23,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "cand.h"
 #include "cand.pb-c.h"
@@ -46,6 +51,9 @@
 #define CAND_SEND_AHEAD 4
 /* Frames of one task, masks of one monitor: the daemon's limit is lower. */
 #define CAND_MAX_ITEMS 4096
+/* Reconnection tries: the first this soon, doubling up to the most. */
+#define CAND_RETRY_FIRST_MS 10
+#define CAND_RETRY_MAX_MS   1000
 
 /* Memory for one unpacked message; everything is dropped at once. */
 struct cand_arena_big {
@@ -69,10 +77,31 @@ struct cand_queued_event {
 	struct cand_event ev;
 };
 
+/*
+ * A request that sets up again, on a new connection, what an earlier one
+ * did on this one: packed, without an id. len 0: nothing to replay.
+ */
+struct cand_kept {
+	unsigned char *buf;
+	size_t len;
+};
+
+enum cand_ref_kind {
+	CAND_REF_TASK,
+	CAND_REF_MONITOR,
+};
+
 /* What a task or a monitor handle holds: its id, listed on its cand_t. */
 struct cand_ref {
 	struct cand *h; /* NULL once the cand_t is closed */
-	uint32_t id;
+	enum cand_ref_kind kind;
+	uint32_t id;	  /* the application's: the same on every connection */
+	uint32_t wire_id; /* the daemon's, on connection number gen */
+	unsigned gen;
+	/* Tasks: as the application last left it, for a replay. */
+	enum cand_task_state state;
+	int64_t started_ms;    /* CLOCK_MONOTONIC of the last start or resume */
+	struct cand_kept kept; /* the task_start or monitor_start */
 	struct cand_ref *next;
 };
 
@@ -97,6 +126,7 @@ struct cand_result {
 	uint32_t sent;
 	int has_created;
 	uint32_t created; /* a new task's or monitor's id */
+	int written;	  /* all of the request went to the daemon */
 	int err;	  /* a local failure while taking the reply apart */
 	cand_take_fn take;
 	void *take_arg;
@@ -108,9 +138,38 @@ struct cand_array {
 	size_t n;
 };
 
+/* One request of a replay, awaiting its reply. */
+struct cand_replay_step {
+	uint32_t id;
+	Cand__Request__OpCase op;
+	struct cand_ref *ref; /* the task or monitor it re-creates, or NULL */
+};
+
 struct cand {
-	int fd;
+	int fd; /* the connection; -1 while there is none */
 	uint32_t last_id;
+
+	/* Reconnection (libcand_resume.c); reconnect_ms 0: none. */
+	char path[108]; /* sizeof(sun_path) */
+	int64_t reconnect_ms;
+	int pollfd;   /* cand_fileno()'s epoll descriptor, made on demand */
+	int timerfd;  /* in pollfd while the daemon is away: the next try */
+	unsigned gen; /* connections so far */
+	int lost;     /* CAND_ESHUTDOWN or CAND_EDISCONNECTED: away for now */
+	int lost_shutdown;		/* it said so with a shutdown event */
+	int64_t lost_ms;		/* CLOCK_MONOTONIC */
+	uint64_t lost_mono_ns, lost_ns; /* CLOCK_MONOTONIC, CLOCK_REALTIME */
+	int64_t retry_ms;		/* CLOCK_MONOTONIC of the next try */
+	int backoff_ms;
+	int retry_errno; /* why the last try failed */
+	int unkept;	 /* a keep failed: the handle cannot be set up again */
+	/* A Reply with id 0 and an error: a refusal if EOF comes next. */
+	int refused;
+	char lost_detail[CAND_DETAIL_MAX];
+	struct cand_kept kept_open, kept_filters, kept_sub;
+	struct cand_replay_step *replay; /* the replay awaiting replies */
+	size_t n_replay;
+	size_t replay_next;
 
 	/* Once set, every call fails with it (after queued frames). */
 	int dead;
@@ -164,6 +223,15 @@ struct cand {
 	char detail[CAND_DETAIL_MAX];
 };
 
+/* CLOCK_MONOTONIC or CLOCK_REALTIME in ns, for every layer. */
+static inline uint64_t libcand_clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* libcand_rpc.c */
 int libcand_rpc_call(struct cand *h, Cand__Request *req,
 		     struct cand_result *res, cand_take_fn take,
@@ -172,13 +240,30 @@ int libcand_rpc_until(struct cand *h, Cand__Request *req,
 		      struct cand_result *res, int64_t deadline);
 int libcand_rpc_list(struct cand *h, Cand__Request *req, cand_take_fn take,
 		     size_t size, void **out);
-int libcand_rpc_ahead(struct cand *h, Cand__Request *req, uint32_t n,
-		      int64_t deadline);
-int libcand_rpc_drain(struct cand *h, size_t max);
+int libcand_rpc_ref(struct cand *h, Cand__Request *req, struct cand_ref *ref,
+		    uint32_t *idp);
+int libcand_rpc_pack(struct cand *h, Cand__Request *req,
+		     struct cand_result *res, size_t *out_len);
+
+/* libcand_ahead.c: cand_send_async()'s sends ahead of their replies */
+int libcand_ahead_reply(struct cand *h, const Cand__Reply *r);
+void libcand_ahead_lost(struct cand *h);
+
+/* libcand_resume.c */
+void libcand_resume_keep(struct cand *h, struct cand_kept *k,
+			 const Cand__Request *req);
+void libcand_resume_drop(struct cand_kept *k);
+int libcand_resume_poll(struct cand *h);
+int libcand_resume_sleep(struct cand *h, int64_t deadline);
+int libcand_resume_wait(struct cand *h, int64_t deadline);
 
 /* libcand_conn.c */
 struct cand *libcand_conn_new(void);
 int64_t libcand_conn_now_ms(void);
+int libcand_conn_dial(const char *path, int nonblock, int *fd);
+int libcand_conn_attach(struct cand *h, int fd);
+int libcand_conn_detach(struct cand *h, int64_t retry_ms);
+void libcand_conn_wake(struct cand *h);
 int libcand_conn_fill(struct cand *h);
 int libcand_conn_wait(struct cand *h, short events, int64_t deadline);
 int libcand_conn_more(struct cand *h, int timeout_ms, int64_t *deadline);
@@ -195,9 +280,29 @@ int libcand_read_feed(struct cand *h, const void *buf, size_t len);
 
 /* libcand_event.c */
 int libcand_event_take(struct cand *h, const Cand__Event *ev);
+int libcand_event_reconnected(struct cand *h);
+int libcand_event_expired(struct cand *h, const struct cand_ref *r);
+struct cand_ref *libcand_event_ref(struct cand *h, enum cand_ref_kind kind,
+				   uint32_t wire_id);
+
+/* libcand_batch.c: a FrameBatch as plain fields, names not terminated */
+#define LIBCAND_BATCH_NAMES 256 /* a record's ifname index is one byte */
+struct libcand_batch {
+	uint64_t kernel_drops;
+	uint32_t format, count;
+	const uint8_t *packed;
+	size_t packed_len;
+	size_t n_names;
+	const char *name[LIBCAND_BATCH_NAMES];
+	size_t name_len[LIBCAND_BATCH_NAMES];
+};
+/* 1 when msg (a ServerMsg's bytes) is a frame batch and nothing else. */
+int libcand_batch_parse(const uint8_t *msg, size_t len,
+			struct libcand_batch *b);
+void libcand_batch_from_pb(struct libcand_batch *b, const Cand__FrameBatch *pb);
 
 /* libcand_queue.c */
-int libcand_queue_batch(struct cand *h, const Cand__FrameBatch *b);
+int libcand_queue_batch(struct cand *h, const struct libcand_batch *b);
 int libcand_queue_event(struct cand *h, const struct cand_event *ev, int err);
 int libcand_queue_pop_frame(struct cand *h, struct cand_frame *f);
 int libcand_queue_pop(struct cand *h, struct cand_event *ev);
@@ -222,5 +327,7 @@ int libcand_err_set(struct cand *h, int err, const char *fmt, ...)
 int libcand_err_kill(struct cand *h, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int libcand_err_dead(struct cand *h);
+int libcand_err_lost(struct cand *h, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

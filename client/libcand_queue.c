@@ -68,7 +68,7 @@ static void libcand_queue_rec(struct cand_frame *f,
 }
 
 /* A FrameBatch's records onto the frame queue. */
-int libcand_queue_batch(struct cand *h, const Cand__FrameBatch *b)
+int libcand_queue_batch(struct cand *h, const struct libcand_batch *b)
 {
 	struct framepack_rec r;
 	char name[CAND_IFNAMSIZ];
@@ -84,24 +84,28 @@ int libcand_queue_batch(struct cand *h, const Cand__FrameBatch *b)
 					"reads %u)",
 					b->format, FRAMEPACK_FORMAT);
 	/* Every record has a header: a bigger count would only eat memory. */
-	if (b->count > b->packed.len / FRAMEPACK_HDR)
+	if (b->count > b->packed_len / FRAMEPACK_HDR)
 		return libcand_err_kill(h, CAND_EPROTO,
 					"malformed frame batch: %u frames in "
 					"%zu bytes",
-					b->count, b->packed.len);
+					b->count, b->packed_len);
 	if (libcand_queue_reserve(h, b->count) < 0)
 		return libcand_err_kill(h, CAND_ENOMEM,
 					"no memory for %u frames", b->count);
 	for (i = 0; i < b->count; i++) {
-		rc = framepack_get(b->packed.data, b->packed.len, &off, &r);
-		if (rc <= 0 || (r.ifname >= b->n_ifnames && b->n_ifnames > 0))
+		rc = framepack_get(b->packed, b->packed_len, &off, &r);
+		if (rc <= 0 || (r.ifname >= b->n_names && b->n_names > 0))
 			return libcand_err_kill(h, CAND_EPROTO,
 						"malformed frame batch");
 		/* A batch mostly has one interface: copy its name once. */
 		if (r.ifname != named) {
-			libcand_pb_get_str(name, sizeof(name),
-					   b->n_ifnames ? b->ifnames[r.ifname]
-							: "");
+			size_t n = b->n_names ? b->name_len[r.ifname] : 0;
+
+			if (n > sizeof(name) - 1)
+				n = sizeof(name) - 1;
+			memset(name, 0, sizeof(name));
+			if (n > 0)
+				memcpy(name, b->name[r.ifname], n);
 			named = r.ifname;
 		}
 		libcand_queue_rec(&h->q[h->q_tail++], &r, name);

@@ -7,6 +7,7 @@
  * bytes that come from anywhere but the socket.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,53 +120,98 @@ int libcand_read_room(struct cand *h, size_t min)
 	return 0;
 }
 
-/*
- * The oldest send ahead has its answer (replies come in order, ahead of
- * any call's made after it): its first failure is kept for the caller.
- */
-static void libcand_read_ahead(struct cand *h, const Cand__Reply *r)
+/* What a replay's request set up again, for its refusal. */
+static void libcand_read_replay_what(const struct cand_replay_step *st,
+				     char *buf, size_t size)
 {
-	int has_sent =
-		r->result_case == CAND__REPLY__RESULT_SEND && r->send != NULL;
-	uint32_t want = h->ahead[0].n, n = want;
-
-	if (has_sent && r->send->sent < n)
-		n = r->send->sent;
-	else if (!has_sent && r->status != CAND__STATUS__OK)
-		n = 0;
-	/* Counted up to the first failure, so the count says where it was. */
-	if (h->ahead_err == 0) {
-		h->ahead_sent += n;
-		/* Status N is CAND_E* -N; a short count is a full queue. */
-		if (r->status != CAND__STATUS__OK)
-			h->ahead_err = (int)r->status > 0 ? -(int)r->status
-							  : CAND_EPROTO;
-		else if (n < want)
-			h->ahead_err = CAND_ETXFULL;
-		if (h->ahead_err != 0)
-			libcand_pb_get_str(h->ahead_detail,
-					   sizeof(h->ahead_detail), r->detail);
+	switch (st->op) {
+	case CAND__REQUEST__OP_OPEN:
+		snprintf(buf, size, "re-opening the channel");
+		break;
+	case CAND__REQUEST__OP_SET_FILTERS:
+		snprintf(buf, size, "setting its filters again");
+		break;
+	case CAND__REQUEST__OP_SUBSCRIBE:
+		snprintf(buf, size, "subscribing again");
+		break;
+	default:
+		snprintf(buf, size, "re-creating %s %u",
+			 st->ref != NULL && st->ref->kind == CAND_REF_MONITOR
+				 ? "monitor"
+				 : "task",
+			 st->ref != NULL ? st->ref->id : 0);
 	}
-	memmove(&h->ahead[0], &h->ahead[1],
-		(h->n_ahead - 1) * sizeof(h->ahead[0]));
-	h->n_ahead--;
 }
 
-static void libcand_read_reply(struct cand *h, const Cand__Reply *r,
-			       struct cand_result *res)
+/*
+ * The reply to the next request of a replay. Its first OK reply is where
+ * the new connection starts to deliver: the reconnected event goes
+ * there, ahead of the new channel's frames. A refusal is the daemon's
+ * word on this handle: it dies of it. 0 or a negative code.
+ */
+static int libcand_read_replayed(struct cand *h, const Cand__Reply *r)
 {
-	/* An id of 0 is an undecodable request: the oldest one sent. */
-	if (h->n_ahead > 0 && (r->id == h->ahead[0].id || r->id == 0)) {
-		libcand_read_ahead(h, r);
-		return;
+	struct cand_replay_step *st = &h->replay[h->replay_next++];
+	char what[64];
+	int rc = 0;
+
+	if (r->status != CAND__STATUS__OK) {
+		libcand_read_replay_what(st, what, sizeof(what));
+		return libcand_err_kill(
+			h, (int)r->status > 0 ? -(int)r->status : CAND_EPROTO,
+			"the daemon came back but refused %s: %s", what,
+			r->detail != NULL && r->detail[0] ? r->detail
+							  : "no reason given");
 	}
+	if (st->ref != NULL) {
+		if (r->result_case != CAND__REPLY__RESULT_CREATED ||
+		    r->created == NULL)
+			return libcand_err_kill(h, CAND_EPROTO,
+						"no id in the reply to a "
+						"replayed start");
+		st->ref->wire_id = r->created->id;
+		st->ref->gen = h->gen;
+	}
+	if (h->replay_next == 1)
+		rc = libcand_event_reconnected(h);
+	if (h->replay_next == h->n_replay) {
+		/* Set up again: the gap is over. */
+		h->n_replay = h->replay_next = 0;
+		h->lost_mono_ns = 0;
+	}
+	return rc;
+}
+
+static int libcand_read_reply(struct cand *h, const Cand__Reply *r,
+			      struct cand_result *res)
+{
+	/*
+	 * A replay's replies come first: nothing else is sent until it is
+	 * done. An id of 0 answers the first request, whatever it was.
+	 */
+	if (h->replay_next < h->n_replay &&
+	    (r->id == h->replay[h->replay_next].id || r->id == 0))
+		return libcand_read_replayed(h, r);
+	/*
+	 * A Reply with id 0 and an error, when EOF follows, is how the
+	 * daemon turns a connection away (a limit): not a restart to come
+	 * back from. Anything after it means the connection lived on.
+	 */
+	if (r->id == 0 && r->status != CAND__STATUS__OK) {
+		h->refused = (int)r->status > 0 ? -(int)r->status : CAND_EPROTO;
+		libcand_pb_get_str(h->lost_detail, sizeof(h->lost_detail),
+				   r->detail);
+	}
+	/* Replies come in order: the oldest send ahead is answered first. */
+	if (libcand_ahead_reply(h, r))
+		return 0;
 	/*
 	 * Replies to requests that timed out are dropped. An id of 0 is the
 	 * daemon's answer to a request it could not decode, which can only be
 	 * the one in flight.
 	 */
 	if (res == NULL || res->done || (r->id != res->want && r->id != 0))
-		return;
+		return 0;
 	res->done = 1;
 	/* Status N is CAND_E* -N; a negative one would read as success. */
 	res->status = (int)r->status >= 0 ? -(int)r->status : CAND_EPROTO;
@@ -182,6 +228,7 @@ static void libcand_read_reply(struct cand *h, const Cand__Reply *r,
 	}
 	if (r->status == CAND__STATUS__OK && res->take != NULL)
 		res->err = res->take(res, r);
+	return 0;
 }
 
 /*
@@ -191,6 +238,7 @@ static void libcand_read_reply(struct cand *h, const Cand__Reply *r,
  */
 int libcand_read_msg(struct cand *h, struct cand_result *res)
 {
+	struct libcand_batch batch;
 	Cand__ServerMsg *m;
 	unsigned char *in;
 	size_t avail = h->in_len - h->in_off, need;
@@ -225,6 +273,15 @@ int libcand_read_msg(struct cand *h, struct cand_result *res)
 		return 0;
 	}
 
+	/* The frames, which are most of what comes, without protobuf-c. */
+	if (libcand_batch_parse(h->in + h->in_off + CAND_WIRE_HDR, len,
+				&batch)) {
+		rc = libcand_queue_batch(h, &batch);
+		h->in_off += need;
+		if (h->in_off == h->in_len)
+			h->in_off = h->in_len = 0;
+		return rc < 0 ? rc : 1;
+	}
 	m = cand__server_msg__unpack(&h->alloc, len,
 				     h->in + h->in_off + CAND_WIRE_HDR);
 	h->in_off += need;
@@ -240,9 +297,11 @@ int libcand_read_msg(struct cand *h, struct cand_result *res)
 		libcand_read_arena_reset(&h->arena);
 		return rc;
 	}
+	if (m->msg_case != CAND__SERVER_MSG__MSG_REPLY || m->reply->id != 0)
+		h->refused = 0;
 	switch (m->msg_case) {
 	case CAND__SERVER_MSG__MSG_REPLY:
-		libcand_read_reply(h, m->reply, res);
+		rc = libcand_read_reply(h, m->reply, res);
 		break;
 	case CAND__SERVER_MSG__MSG_EVENT:
 		rc = libcand_event_take(h, m->event);

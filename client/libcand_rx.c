@@ -1,7 +1,6 @@
 /*
- * A channel's frames: binding the handle, its filters, sending (waiting
- * for each reply, or with a few sends ahead of theirs), and the two
- * receive calls, which hand out what the reader queued and read or
+ * A channel's frames: binding the handle, its filters, sending, and the
+ * two receive calls, which hand out what the reader queued and read or
  * wait for more only when nothing is queued.
  */
 #include <limits.h>
@@ -46,11 +45,13 @@ CAND_EXPORT int cand_open(cand_t *h, const struct cand_options *opts)
 	req.open = &open;
 
 	rc = libcand_rpc_call(h, &req, &res, NULL, NULL);
-	free(fp);
-	free(f);
-	if (rc == 0)
+	if (rc == 0) {
 		libcand_pb_get_str(h->channel, sizeof(h->channel),
 				   open.channel);
+		libcand_resume_keep(h, &h->kept_open, &req);
+	}
+	free(fp);
+	free(f);
 	return rc;
 }
 
@@ -73,6 +74,8 @@ CAND_EXPORT int cand_set_filters(cand_t *h, const struct cand_filter *filters,
 	req.set_filters = &sf;
 
 	rc = libcand_rpc_call(h, &req, &res, NULL, NULL);
+	if (rc == 0)
+		libcand_resume_keep(h, &h->kept_filters, &req);
 	free(fp);
 	free(f);
 	return rc;
@@ -138,66 +141,6 @@ CAND_EXPORT int cand_send(cand_t *h, const struct cand_frame *frames, size_t n,
 	return (int)total;
 }
 
-/* The first failure of the sends ahead, reported once, then forgotten. */
-static int libcand_rx_ahead_err(struct cand *h)
-{
-	int err = h->ahead_err;
-
-	h->ahead_err = 0;
-	return libcand_err_set(h, err, "%s", h->ahead_detail);
-}
-
-CAND_EXPORT int cand_send_async(cand_t *h, const struct cand_frame *frames,
-				size_t n, int timeout_ms)
-{
-	Cand__Request req = CAND__REQUEST__INIT;
-	Cand__SendRequest sr = CAND__SEND_REQUEST__INIT;
-	int rc;
-
-	if (h == NULL || (frames == NULL && n > 0))
-		return CAND_EINVAL;
-	if (timeout_ms < 0)
-		return libcand_err_set(h, CAND_EINVAL, "negative send timeout");
-	if (n > CAND_SEND_CHUNK)
-		return libcand_err_set(h, CAND_EINVAL,
-				       "%zu frames at once; %u at most", n,
-				       CAND_SEND_CHUNK);
-	if ((rc = libcand_pb_check_frames(h, frames, n)) < 0)
-		return rc;
-	/* The oldest reply makes room; a failure there stops this one. */
-	if ((rc = libcand_rpc_drain(h, CAND_SEND_AHEAD - 1)) < 0)
-		return rc;
-	if (h->ahead_err != 0)
-		return libcand_rx_ahead_err(h);
-	if (n == 0)
-		return 0;
-	if ((rc = libcand_pb_put_frames(h, frames, n)) < 0)
-		return rc;
-	sr.n_frames = n;
-	sr.frames = h->txp;
-	sr.timeout_ms = (uint32_t)timeout_ms;
-	req.op_case = CAND__REQUEST__OP_SEND;
-	req.send = &sr;
-	return libcand_rpc_ahead(h, &req, (uint32_t)n,
-				 libcand_conn_now_ms() + timeout_ms +
-					 CAND_RPC_GRACE_MS);
-}
-
-CAND_EXPORT int cand_send_wait(cand_t *h, size_t *sent)
-{
-	int rc;
-
-	if (h == NULL)
-		return CAND_EINVAL;
-	rc = libcand_rpc_drain(h, 0);
-	if (sent != NULL)
-		*sent = (size_t)h->ahead_sent;
-	h->ahead_sent = 0;
-	if (rc < 0)
-		return rc;
-	return h->ahead_err != 0 ? libcand_rx_ahead_err(h) : 0;
-}
-
 /*
  * Hands out what pop finds queued, reading and waiting for more until
  * timeout_ms (< 0: forever) when there is nothing.
@@ -211,13 +154,29 @@ static int libcand_rx_wait(struct cand *h, int timeout_ms,
 	for (;;) {
 		if ((rc = pop(h, out)) != 0)
 			return rc;
-		if (libcand_read_msg(h, NULL) > 0)
+		/* What a message queued before it killed us comes first. */
+		if (libcand_read_msg(h, NULL) != 0)
 			continue;
 		if (h->dead)
 			return libcand_err_dead(h);
-		if (libcand_conn_more(h, timeout_ms, &deadline) == 0)
-			return libcand_err_set(h, CAND_ETIMEOUT, "%s", "");
+		if (!h->lost) {
+			if (libcand_conn_more(h, timeout_ms, &deadline) == 0)
+				break;
+			continue;
+		}
+		/* Away: a try when one is due, else wait for it. */
+		if ((rc = libcand_resume_poll(h)) < 0)
+			return rc;
+		if (!h->lost || h->dead)
+			continue;
+		if (timeout_ms == 0)
+			break;
+		if (timeout_ms > 0 && deadline < 0)
+			deadline = libcand_conn_now_ms() + timeout_ms;
+		if (!libcand_resume_sleep(h, deadline))
+			break;
 	}
+	return libcand_err_set(h, CAND_ETIMEOUT, "%s", "");
 }
 
 static int libcand_rx_pop_frame(struct cand *h, void *frame)

@@ -9,24 +9,43 @@
 
 #include "libcand_int.h"
 
+/*
+ * A new task or monitor, listed on h. Its id is the daemon's, unless
+ * another of its kind already has that one, set up again after a
+ * reconnection under its first id: ids must stay the application's.
+ */
 static void libcand_task_ref_add(struct cand *h, struct cand_ref *r,
-				 uint32_t id)
+				 enum cand_ref_kind kind, uint32_t wire_id,
+				 const Cand__Request *req)
 {
+	struct cand_ref *o;
+	uint32_t id = wire_id, max = 0;
+	int taken = 0;
+
+	for (o = h->refs; o != NULL; o = o->next) {
+		if (o->kind != kind)
+			continue;
+		taken |= o->id == id;
+		if (o->id > max)
+			max = o->id;
+	}
 	r->h = h;
-	r->id = id;
+	r->kind = kind;
+	r->id = taken ? max + 1 : id;
+	r->wire_id = wire_id;
+	r->gen = h->gen;
+	r->started_ms = libcand_conn_now_ms();
+	libcand_resume_keep(h, &r->kept, req);
 	r->next = h->refs;
 	h->refs = r;
 }
 
 /* A request that names one task or monitor. */
-static int libcand_task_ref_rpc(struct cand *h, Cand__Request__OpCase op,
-				uint32_t id)
+static int libcand_task_ref_rpc(struct cand_ref *r, Cand__Request__OpCase op)
 {
 	Cand__Request req = CAND__REQUEST__INIT;
 	Cand__IdRef ref = CAND__ID_REF__INIT;
-	struct cand_result res;
 
-	ref.id = id;
 	req.op_case = op;
 	switch (op) {
 	case CAND__REQUEST__OP_TASK_STOP:
@@ -44,25 +63,50 @@ static int libcand_task_ref_rpc(struct cand *h, Cand__Request__OpCase op,
 	default:
 		return CAND_EINTERNAL;
 	}
-	return libcand_rpc_call(h, &req, &res, NULL, NULL);
+	return libcand_rpc_ref(r->h, &req, r, &ref.id);
 }
 
 /*
- * Ends what r names in the daemon and takes r off its cand_t's list. Best
- * effort: if the daemon is gone, so is what r named.
+ * Ends what r names in the daemon and takes r off its cand_t's list
+ * first, so that no reconnection sets it up again. Best effort: if the
+ * daemon is gone, so is what r named.
  */
 static void libcand_task_ref_drop(struct cand_ref *r, Cand__Request__OpCase op)
 {
 	struct cand_ref **pp;
 
-	if (r->h == NULL)
+	if (r->h == NULL) {
+		libcand_resume_drop(&r->kept);
 		return;
-	libcand_task_ref_rpc(r->h, op, r->id);
+	}
 	for (pp = &r->h->refs; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == r) {
 			*pp = r->next;
 			break;
 		}
+	libcand_task_ref_rpc(r, op);
+	libcand_resume_drop(&r->kept);
+}
+
+/*
+ * A task's new state, as a replay would set it up: given before the
+ * request, so that a reconnection during it already does what it asks.
+ */
+static int libcand_task_set(struct cand_ref *r, Cand__Request__OpCase op,
+			    enum cand_task_state state)
+{
+	enum cand_task_state was = r->state;
+	int64_t started = r->started_ms;
+	int rc;
+
+	r->state = state;
+	if (state == CAND_TASK_RUNNING && was != CAND_TASK_RUNNING)
+		r->started_ms = libcand_conn_now_ms();
+	if ((rc = libcand_task_ref_rpc(r, op)) < 0) {
+		r->state = was;
+		r->started_ms = started;
+	}
+	return rc;
 }
 
 /* Frames for a task request, checked and in the reused arrays. */
@@ -119,9 +163,38 @@ CAND_EXPORT int cand_task_start(cand_t *h, const struct cand_frame *frames,
 		free(t);
 		return rc;
 	}
-	libcand_task_ref_add(h, &t->ref, res.created);
+	/* A replay starts it paused or not as this says, not as kept. */
+	t->ref.state = ts.paused ? CAND_TASK_STOPPED : CAND_TASK_RUNNING;
+	libcand_task_ref_add(h, &t->ref, CAND_REF_TASK, res.created, &req);
 	*task = t;
 	return 0;
+}
+
+/*
+ * r's kept task_start with the n frames now in h->txp instead, into *k:
+ * 0, or -1 when it cannot be (the handle then cannot come back).
+ */
+static int libcand_task_rekeep(struct cand *h, const struct cand_ref *r,
+			       size_t n, struct cand_kept *k)
+{
+	Cand__Request *req;
+	Cand__Frame **old;
+	size_t n_old;
+
+	req = cand__request__unpack(NULL, r->kept.len, r->kept.buf);
+	if (req != NULL && req->op_case == CAND__REQUEST__OP_TASK_START) {
+		/* Packing only reads them: ours in place of the old ones. */
+		old = req->task_start->frames;
+		n_old = req->task_start->n_frames;
+		req->task_start->frames = h->txp;
+		req->task_start->n_frames = n;
+		libcand_resume_keep(h, k, req);
+		req->task_start->frames = old;
+		req->task_start->n_frames = n_old;
+	}
+	if (req != NULL)
+		cand__request__free_unpacked(req, NULL);
+	return k->len > 0 ? 0 : -1;
 }
 
 CAND_EXPORT int cand_task_modify(cand_task_t *t,
@@ -129,35 +202,47 @@ CAND_EXPORT int cand_task_modify(cand_task_t *t,
 {
 	Cand__Request req = CAND__REQUEST__INIT;
 	Cand__TaskModifyRequest tm = CAND__TASK_MODIFY_REQUEST__INIT;
-	struct cand_result res;
+	struct cand_kept was, now = {NULL, 0};
+	struct cand *h;
 	int rc;
 
-	if (t == NULL || t->ref.h == NULL)
+	if (t == NULL || (h = t->ref.h) == NULL)
 		return CAND_EINVAL;
-	if ((rc = libcand_task_frames(t->ref.h, frames, n)) < 0)
+	if ((rc = libcand_task_frames(h, frames, n)) < 0)
 		return rc;
-	tm.task_id = t->ref.id;
 	tm.n_frames = n;
-	tm.frames = t->ref.h->txp;
+	tm.frames = h->txp;
 	req.op_case = CAND__REQUEST__OP_TASK_MODIFY;
 	req.task_modify = &tm;
-	return libcand_rpc_call(t->ref.h, &req, &res, NULL, NULL);
+	/* The new data first, as libcand_task_set() does the state. */
+	if (libcand_task_rekeep(h, &t->ref, n, &now) < 0)
+		h->unkept = 1;
+	was = t->ref.kept;
+	t->ref.kept = now;
+	if ((rc = libcand_rpc_ref(h, &req, &t->ref, &tm.task_id)) < 0) {
+		t->ref.kept = was;
+		was = now;
+	}
+	libcand_resume_drop(&was);
+	return rc;
 }
 
 CAND_EXPORT int cand_task_stop(cand_task_t *t)
 {
 	if (t == NULL || t->ref.h == NULL)
 		return CAND_EINVAL;
-	return libcand_task_ref_rpc(t->ref.h, CAND__REQUEST__OP_TASK_STOP,
-				    t->ref.id);
+	return libcand_task_set(&t->ref, CAND__REQUEST__OP_TASK_STOP,
+				t->ref.state == CAND_TASK_EXPIRED
+					? CAND_TASK_EXPIRED
+					: CAND_TASK_STOPPED);
 }
 
 CAND_EXPORT int cand_task_resume(cand_task_t *t)
 {
 	if (t == NULL || t->ref.h == NULL)
 		return CAND_EINVAL;
-	return libcand_task_ref_rpc(t->ref.h, CAND__REQUEST__OP_TASK_RESUME,
-				    t->ref.id);
+	return libcand_task_set(&t->ref, CAND__REQUEST__OP_TASK_RESUME,
+				CAND_TASK_RUNNING);
 }
 
 CAND_EXPORT void cand_task_free(cand_task_t *t)
@@ -178,11 +263,16 @@ CAND_EXPORT int cand_task_stop_all(cand_t *h)
 	Cand__Request req = CAND__REQUEST__INIT;
 	Cand__TaskStopAllRequest sa = CAND__TASK_STOP_ALL_REQUEST__INIT;
 	struct cand_result res;
+	struct cand_ref *r;
 
 	if (h == NULL)
 		return CAND_EINVAL;
 	req.op_case = CAND__REQUEST__OP_TASK_STOP_ALL;
 	req.task_stop_all = &sa;
+	/* Stopped before the request, as libcand_task_set() does. */
+	for (r = h->refs; r != NULL; r = r->next)
+		if (r->kind == CAND_REF_TASK && r->state == CAND_TASK_RUNNING)
+			r->state = CAND_TASK_STOPPED;
 	return libcand_rpc_call(h, &req, &res, NULL, NULL);
 }
 
@@ -230,8 +320,9 @@ CAND_EXPORT int cand_task_list(cand_t *h, struct cand_task_info **out)
 {
 	Cand__Request req = CAND__REQUEST__INIT;
 	Cand__TaskListRequest tl = CAND__TASK_LIST_REQUEST__INIT;
+	struct cand_ref *r;
 	void *v;
-	int rc;
+	int i, rc;
 
 	if (h == NULL || out == NULL)
 		return CAND_EINVAL;
@@ -240,6 +331,11 @@ CAND_EXPORT int cand_task_list(cand_t *h, struct cand_task_info **out)
 	rc = libcand_rpc_list(h, &req, libcand_task_take_list, sizeof(**out),
 			      &v);
 	*out = v;
+	/* The daemon's ids of this connection, as the application knows them.
+	 */
+	for (i = 0; i < rc; i++)
+		if ((r = libcand_event_ref(h, CAND_REF_TASK, (*out)[i].id)))
+			(*out)[i].id = r->id;
 	return rc;
 }
 
@@ -331,15 +427,16 @@ CAND_EXPORT int cand_monitor_start(cand_t *h,
 	req.op_case = CAND__REQUEST__OP_MONITOR_START;
 	req.monitor_start = &ms;
 	rc = libcand_rpc_call(h, &req, &res, NULL, NULL);
-	free(masks);
 	if (rc == 0 && !res.has_created)
 		rc = libcand_err_set(h, CAND_EPROTO,
 				     "no monitor id in the reply");
 	if (rc < 0) {
+		free(masks);
 		free(m);
 		return rc;
 	}
-	libcand_task_ref_add(h, &m->ref, res.created);
+	libcand_task_ref_add(h, &m->ref, CAND_REF_MONITOR, res.created, &req);
+	free(masks);
 	*mon = m;
 	return 0;
 }

@@ -3,8 +3,8 @@
  * daemon's only global state, made in main()) and the limits. The layers
  * are folders, bottom to top: base/ (log, output queue), can/ (kernel
  * sockets and links), conf/ (cand.conf, policy), ops/ (the operations),
- * pb/ (the protobuf front-end), then main.c. A file uses only its own
- * layer and lower ones; docs/architecture.md draws it.
+ * pb/ and sc/ (the protobuf and socketcand front-ends), then main.c. A file
+ * uses only its own layer and lower ones; docs/architecture.md draws it.
  */
 #ifndef CAND_DAEMON_DAEMON_H
 #define CAND_DAEMON_DAEMON_H
@@ -26,9 +26,9 @@ struct event_base;
 
 struct cand_limits {
 	size_t max_msg;	 /* largest request accepted */
-	size_t out_high; /* pause a client's CAN reads above this output */
-	size_t out_low;	 /* and resume below this */
-	int rcvbuf;	 /* SO_RCVBUF(FORCE) of each client's CAN socket */
+	size_t out_high; /* drop a client's frames above this output */
+	size_t out_low;	 /* until it is below this */
+	int rcvbuf; /* SO_RCVBUF(FORCE) of each interface's shared socket */
 	unsigned max_clients;
 	unsigned max_filters;  /* per client; the kernel takes 512 */
 	unsigned max_periodic; /* BCM periodic tasks per client */
@@ -37,6 +37,17 @@ struct cand_limits {
 
 struct policy;	      /* conf/policy.c */
 struct busoff_policy; /* conf/conf.h */
+struct sc_conf;	      /* conf/conf.h: [socketcand] */
+
+/*
+ * [isolate]: the interfaces that live in cand's own network namespace.
+ * The units move them (systemd/cand-netns); cand only reports it.
+ */
+struct cand_isolate {
+	char **patterns; /* fnmatch(3); none: isolation is off */
+	size_t n_patterns;
+	int stay; /* on-stop = stay: left in the namespace at a clean stop */
+};
 
 /* What etc/cand.conf says (conf/config.c); replaced whole on SIGHUP. */
 struct cand_config {
@@ -45,14 +56,22 @@ struct cand_config {
 	/* Bus-off recovery per interface; ops/busoff.c points into it. */
 	struct busoff_policy *busoff;
 	size_t n_busoff;
+	/* The TCP front-end's settings; NULL without [socketcand]. */
+	struct sc_conf *sc;
+	struct cand_isolate isolate;
+	/* Not errors: what `cand -n` and the log say (unknown users...). */
+	char **warnings;
+	size_t n_warnings;
 };
 
 /* State of the upper layers, declared where it is defined. */
 struct sess;	   /* ops/sess.c: one client, whatever its codec */
 struct canif;	   /* ops/busstate.c: one tracked CAN interface */
 struct rx_scratch; /* can/rawsock.c: the receive path's buffers */
+struct tap;	   /* ops/tap.c: an interface's shared receiving socket */
 struct conn;	   /* pb/conn.c: one protobuf connection */
 struct pb_scratch; /* pb/encode.c: the frame batch encoder's buffer */
+struct sc_front;   /* sc/sc.h: the socketcand front-end */
 
 struct cand_ctx {
 	struct event_base *base;
@@ -77,6 +96,9 @@ struct cand_ctx {
 
 	/* Scratch for the frame path, reused so it never mallocs per frame. */
 	struct rx_scratch *scratch;
+	/* ops/tap.c: "" channels' shared socket; the reads so far. */
+	struct tap *tap_any;
+	uint64_t tap_reads;
 
 	/*
 	 * Bus health: cand.conf's bus-off part (its limits and policy live
@@ -96,6 +118,9 @@ struct cand_ctx {
 	struct event *ev_listen;
 	TAILQ_HEAD(, conn) conns;
 	struct pb_scratch *pb_scratch;
+
+	/* sc/: the socketcand front-end; NULL while it is off. */
+	struct sc_front *sc;
 };
 
 #endif

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "pb/pb.h"
+#include "sc/sc.h"
 #include "wire.h" /* CAND_DEFAULT_SOCKET, shared with libcand */
 
 /* How long clients get to read their goodbye at SIGTERM. */
@@ -21,14 +22,17 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cand [-f] [-n] [-c FILE] [-s SOCKET]\n"
-		   "  -f         stay in the foreground\n"
-		   "  -c FILE    configuration (default " CONFIG_DEFAULT_PATH
-		   " if it exists)\n"
-		   "  -n         check the configuration and exit\n"
-		   "  -s SOCKET  control socket (default " CAND_DEFAULT_SOCKET
-		   ")\n"
-		   "  -h         this help\n");
+	fprintf(f,
+		"usage: cand [-f] [-n] [-I] [-c FILE] [-s SOCKET]\n"
+		"  -f         stay in the foreground\n"
+		"  -c FILE    configuration (default " CONFIG_DEFAULT_PATH
+		" if it exists)\n"
+		"  -n         check the configuration and exit\n"
+		"  -I         print its [isolate] section for cand-netns and "
+		"exit\n"
+		"  -s SOCKET  control socket (default " CAND_DEFAULT_SOCKET
+		")\n"
+		"  -h         this help\n");
 }
 
 /*
@@ -91,6 +95,50 @@ static void main_reload_busoff(struct cand_ctx *ctx, struct cand_config *cfg)
 	cfg->n_busoff = n_old;
 }
 
+/* What the file says that is not an error: at startup, reload and -n. */
+static void main_warnings(const struct cand_config *cfg, int to_stderr)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_warnings; i++) {
+		if (to_stderr)
+			fprintf(stderr, "%s (warning)\n", cfg->warnings[i]);
+		else
+			log_warn("%s", cfg->warnings[i]);
+	}
+}
+
+/* -I: the lines systemd/cand-netns reads; no interfaces: isolation off. */
+static void main_print_isolate(const struct cand_config *cfg)
+{
+	size_t i;
+
+	printf("interfaces");
+	for (i = 0; i < cfg->isolate.n_patterns; i++)
+		printf(" %s", cfg->isolate.patterns[i]);
+	printf("\non-stop %s\n", cfg->isolate.stay ? "stay" : "return");
+}
+
+/*
+ * Whether the interfaces move is the units' business and happens at
+ * start; a reload only says when the file no longer matches it.
+ */
+static void main_isolate_changed(const struct cand_config *now,
+				 const struct cand_config *cfg)
+{
+	size_t i;
+	int same = now->isolate.n_patterns == cfg->isolate.n_patterns &&
+		   now->isolate.stay == cfg->isolate.stay;
+
+	for (i = 0; same && i < now->isolate.n_patterns; i++)
+		same = strcmp(now->isolate.patterns[i],
+			      cfg->isolate.patterns[i]) == 0;
+	if (!same)
+		log_warn("[isolate] changed: it takes effect when the units "
+			 "start again (systemctl restart cand-netns, which "
+			 "restarts cand)");
+}
+
 /*
  * SIGHUP: the whole file again, swapped in only if all of it is good; then
  * every client is looked at anew (groups, rights on its channel).
@@ -98,6 +146,7 @@ static void main_reload_busoff(struct cand_ctx *ctx, struct cand_config *cfg)
 static void main_reload(struct cand_ctx *ctx)
 {
 	struct cand_config cfg;
+	struct sc_conf *sc_before;
 	struct sess *s, *next;
 	char err[512];
 
@@ -109,10 +158,16 @@ static void main_reload(struct cand_ctx *ctx)
 		notify_ready(ctx);
 		return;
 	}
+	main_warnings(&cfg, 0);
+	main_isolate_changed(&ctx->config, &cfg);
 	policy_free(ctx->policy);
 	ctx->policy = cfg.policy;
 	ctx->limits = cfg.limits;
 	main_reload_busoff(ctx, &cfg);
+	sc_before = ctx->config.sc;
+	ctx->config.sc = cfg.sc;
+	cfg.sc = sc_before;
+	sc_reload(ctx, sc_before);
 	cfg.policy = NULL;
 	config_free(&cfg);
 	for (s = TAILQ_FIRST(&ctx->sessions); s != NULL; s = next) {
@@ -141,12 +196,17 @@ static void main_on_signal(evutil_socket_t sig, short what, void *arg)
 
 /* The configuration at startup: -c FILE, else the default if it exists. */
 static int main_config(struct cand_ctx *ctx, const char *path, int explicit,
-		       int check_only)
+		       int check_only, int print_isolate)
 {
 	struct cand_config cfg;
 	char err[512];
 
 	if (!explicit && access(path, F_OK) < 0 && errno == ENOENT) {
+		if (print_isolate) {
+			config_defaults(&cfg);
+			main_print_isolate(&cfg);
+			return 0;
+		}
 		if (check_only) {
 			fprintf(stderr, "cand: %s does not exist\n", path);
 			return -ENOENT;
@@ -159,26 +219,49 @@ static int main_config(struct cand_ctx *ctx, const char *path, int explicit,
 		return 0;
 	}
 	if (config_load(path, &cfg, err, sizeof(err)) < 0) {
-		if (check_only)
+		if (check_only || print_isolate)
 			fprintf(stderr, "%s\n", err);
 		else
 			log_err("%s", err);
 		return -EINVAL;
 	}
-	if (check_only) {
-		printf("%s: OK, %zu rule%s\n", path, policy_n_rules(cfg.policy),
-		       policy_n_rules(cfg.policy) == 1 ? "" : "s");
+	if (print_isolate) {
+		main_print_isolate(&cfg);
 		config_free(&cfg);
 		return 0;
 	}
+	if (check_only) {
+		main_warnings(&cfg, 1);
+		printf("%s: OK, %zu rule%s", path, policy_n_rules(cfg.policy),
+		       policy_n_rules(cfg.policy) == 1 ? "" : "s");
+		if (cfg.n_warnings > 0)
+			printf(", %zu warning%s", cfg.n_warnings,
+			       cfg.n_warnings == 1 ? "" : "s");
+		printf("\n");
+		config_free(&cfg);
+		return 0;
+	}
+	main_warnings(&cfg, 0);
 	ctx->config_path = path;
 	ctx->policy = cfg.policy;
 	ctx->limits = cfg.limits;
 	ctx->config.busoff = cfg.busoff;
 	ctx->config.n_busoff = cfg.n_busoff;
+	ctx->config.sc = cfg.sc;
+	ctx->config.isolate = cfg.isolate;
+	cfg.policy = NULL;
+	cfg.busoff = NULL;
+	cfg.n_busoff = 0;
+	cfg.sc = NULL;
+	memset(&cfg.isolate, 0, sizeof(cfg.isolate));
+	config_free(&cfg);
 	log_info("configuration %s: %zu rules, bus-off recovery for %zu "
 		 "interfaces",
 		 path, policy_n_rules(ctx->policy), ctx->config.n_busoff);
+	if (ctx->config.isolate.n_patterns > 0)
+		log_info("[isolate]: %zu interface patterns are to be in this "
+			 "network namespace only (cand-netns moves them)",
+			 ctx->config.isolate.n_patterns);
 	return 0;
 }
 
@@ -207,7 +290,9 @@ static void main_shutdown(struct cand_ctx *ctx)
 	struct event *ev;
 
 	listener_close(ctx);
+	sc_close(ctx);
 	conn_shutdown_all(ctx);
+	sc_conn_shutdown_all(ctx);
 	if (TAILQ_EMPTY(&ctx->sessions))
 		return;
 	ev = event_new(ctx->base, -1, EV_PERSIST, main_drain_check, ctx);
@@ -242,6 +327,9 @@ static int main_setup(struct cand_ctx *ctx)
 	/* Interfaces (and cand.conf's policies) before the first client. */
 	if ((rc = linkmon_open(ctx)) < 0)
 		return rc;
+	/* sc/ first: pb's listener takes systemd's sockets away. */
+	if ((rc = sc_open(ctx)) < 0)
+		return rc;
 	return listener_open(ctx);
 }
 
@@ -250,6 +338,7 @@ static void main_teardown(struct cand_ctx *ctx)
 	size_t i;
 
 	conn_free_all(ctx);
+	sc_free(ctx);
 	listener_close(ctx);
 	linkmon_close(ctx);
 	busstate_free_all(ctx);
@@ -277,14 +366,14 @@ int main(int argc, char **argv)
 	};
 	struct cand_config defaults;
 	const char *config = CONFIG_DEFAULT_PATH;
-	int opt, rc, config_given = 0, check_only = 0;
+	int opt, rc, config_given = 0, check_only = 0, print_isolate = 0;
 
 	config_defaults(&defaults);
 	ctx.limits = defaults.limits;
 	TAILQ_INIT(&ctx.sessions);
 	TAILQ_INIT(&ctx.canifs);
 	TAILQ_INIT(&ctx.conns);
-	while ((opt = getopt(argc, argv, "c:fhns:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:fhnIs:")) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;
@@ -292,6 +381,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			check_only = 1;
+			break;
+		case 'I':
+			print_isolate = 1;
 			break;
 		case 'f':
 			ctx.foreground = 1;
@@ -312,10 +404,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	if (check_only)
-		return main_config(&ctx, config, config_given, 1) < 0 ? 1 : 0;
+	if (check_only || print_isolate)
+		return main_config(&ctx, config, config_given, check_only,
+				   print_isolate) < 0
+			       ? 1
+			       : 0;
 	log_init();
-	if (main_config(&ctx, config, config_given, 0) < 0)
+	if (main_config(&ctx, config, config_given, 0, 0) < 0)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile(&ctx);

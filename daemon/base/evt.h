@@ -17,18 +17,25 @@
 struct rx_frame {
 	const struct canfd_frame *cf;
 	uint8_t is_fd;
-	uint8_t own;   /* this socket sent it (MSG_CONFIRM) */
+	uint8_t own;   /* the client sent it (its receive_own_messages) */
 	uint8_t local; /* a socket of this host sent it (MSG_DONTROUTE) */
+	uint8_t idx;   /* its place in the read it came from */
 	int ifindex;
 	const char *ifname;
 	uint64_t timestamp_ns;
 };
 
-/* What one read of a channel's socket brought. */
+/*
+ * A client's frames of one read of its interface. Every client on the
+ * interface gets its batch of the same read, one after the other, before
+ * the next read: an encoder may encode a read's frames once (by read_id
+ * and each frame's idx) and copy them into each client's output.
+ */
 struct rx_batch {
 	const struct rx_frame *frames;
 	size_t count;
-	uint64_t kernel_drops; /* the channel's total so far */
+	uint64_t read_id;      /* unique per read; 0: do not reuse */
+	uint64_t kernel_drops; /* frames the client lost so far, all causes */
 	/* Every frame's interface: NULL on the "" channel (each names its). */
 	const char *ifname;
 };

@@ -13,6 +13,10 @@ void log_init(void)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 }
 
+/* The attribute lets clang's -Wformat=2 see fmt is checked at the callers. */
+static void log_vprint(int prio, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
 static void log_vprint(int prio, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "<%d>", prio);

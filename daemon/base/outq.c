@@ -89,10 +89,13 @@ void outq_flush(struct outq *q)
 		outq_fail(q, n < 0 ? strerror(errno) : "short write");
 		return;
 	}
-	if (left > 0)
-		event_add(q->ev_write, NULL);
-	else
+	/* Deleting an event libevent does not have costs a call each time. */
+	if (left > 0 && !q->armed)
+		q->armed = event_add(q->ev_write, NULL) == 0;
+	else if (left == 0 && q->armed) {
 		event_del(q->ev_write);
+		q->armed = 0;
+	}
 	/* Resume reads before the buffer is empty, so it never starves. */
 	if (left < q->limits->out_low)
 		q->codec->on_low(q->owner);
@@ -100,8 +103,8 @@ void outq_flush(struct outq *q)
 
 void outq_flush_later(struct outq *q)
 {
-	if (!q->dead)
-		event_add(q->ev_write, NULL);
+	if (!q->dead && !q->armed)
+		q->armed = event_add(q->ev_write, NULL) == 0;
 }
 
 void outq_fail(struct outq *q, const char *why)
@@ -115,4 +118,5 @@ void outq_stop(struct outq *q)
 	q->dead = 1;
 	evbuffer_drain(q->buf, evbuffer_get_length(q->buf));
 	event_del(q->ev_write);
+	q->armed = 0;
 }

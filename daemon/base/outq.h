@@ -35,7 +35,8 @@ struct outq {
 	const struct outq_codec *codec;
 	void *owner;
 	struct cand_ctx *ctx;
-	int dead; /* stopped: nothing is queued or written any more */
+	int dead;  /* stopped: nothing is queued or written any more */
+	int armed; /* ev_write is added: what is left goes out from the loop */
 };
 
 int outq_init(struct outq *q, struct cand_ctx *ctx, int fd,

@@ -96,6 +96,87 @@ int rawsock_send(int fd, const struct canfd_frame *cf, int is_fd, int ifindex,
 		 const char *ifname, char *detail, size_t dsize);
 /* A socket that receives nothing but these error frames; fd or -errno. */
 int rawsock_open_errors(int ifindex, can_err_mask_t mask);
+/*
+ * An interface's shared receiving socket (ifindex 0: every interface): CAN
+ * FD, loopback and own messages on, every error frame, no filter, rcvbuf
+ * bytes of buffer; it starts receiving nothing (rawsock_block) until
+ * rawsock_tap_on(). fd or -errno.
+ */
+int rawsock_open_tap(int ifindex, int rcvbuf, char *detail, size_t dsize);
+int rawsock_tap_on(int fd);
+/*
+ * A client's own socket, bound like its channel: it sends with o's
+ * loopback off and receives nothing, yet the kernel lists it among the
+ * interface's receivers (a filter on the error list that no frame passes),
+ * as it listed every client's socket before receiving was shared.
+ */
+int rawsock_open_quiet(const struct rawsock_opts *o, int ifindex,
+		       const char *channel, char *detail, size_t dsize);
+
+/* ---- rxfilter.c: the kernel's CAN_RAW filters, in userspace ---- */
+
+struct rxfilter_one {
+	canid_t id, mask; /* as the kernel keeps them: id & mask */
+	int inv;
+};
+
+struct rxfilter {
+	struct rxfilter_one *f;
+	size_t n;
+	int all;		 /* a filter passes every non-error frame */
+	can_err_mask_t err_mask; /* CAN_RAW_ERR_FILTER */
+	int fd_frames;		 /* CAN_RAW_FD_FRAMES */
+};
+
+/* Replaces r with kf (rawsock_filters()' form); 0 or -ENOMEM. */
+int rxfilter_compile(struct rxfilter *r, const struct can_filter *kf, size_t n,
+		     can_err_mask_t err_mask, int fd_frames);
+void rxfilter_free(struct rxfilter *r);
+/* Would a CAN_RAW socket with these settings receive the frame? */
+int rxfilter_pass(const struct rxfilter *r, canid_t can_id, int is_fd);
+/*
+ * When every filter passes only standard frames of one id: those ids in
+ * ids (at most max), and how many; else -1. Frames of other standard ids
+ * can then not pass: an index by id may skip the client for them.
+ */
+int rxfilter_sff_ids(const struct rxfilter *r, uint16_t *ids, size_t max);
+
+/* ---- echo.c: frames sent and not yet echoed, with their senders ---- */
+
+/* An entry older than this will not be echoed any more. */
+#define ECHO_MAX_AGE_NS 1000000000ull
+
+struct echo_entry {
+	void *owner;
+	int ifindex;
+	uint8_t is_fd;
+	uint64_t sent_ns; /* CLOCK_MONOTONIC */
+	struct canfd_frame cf;
+};
+
+struct echo_table {
+	struct echo_entry *e; /* oldest first */
+	size_t n, cap;
+	uint64_t expired, purged; /* for the logs */
+};
+
+void echo_init(struct echo_table *t);
+void echo_free(struct echo_table *t);
+/* A frame owner sent; 0 or -ENOMEM (then its echo is nobody's own). */
+int echo_add(struct echo_table *t, void *owner, int ifindex,
+	     const struct canfd_frame *cf, int is_fd, uint64_t now_ns);
+/*
+ * An echo came: 1 and *owner the sender of the oldest identical entry
+ * (NULL: one that went away), which is removed; 0 when none is left.
+ */
+int echo_match(struct echo_table *t, int ifindex, const struct canfd_frame *cf,
+	       int is_fd, uint64_t now_ns, void **owner);
+/* Entries older than ECHO_MAX_AGE_NS go. */
+void echo_expire(struct echo_table *t, uint64_t now_ns);
+/* The echoes of ifindex (0: all) will not come: forget them. */
+void echo_purge(struct echo_table *t, int ifindex);
+/* owner is going away: its entries stay, their echoes nobody's own. */
+void echo_forget_owner(struct echo_table *t, const void *owner);
 
 /* ---- errframe.c ---- */
 

@@ -1,6 +1,8 @@
 /*
- * CAN_RAW sockets: one per channel, with its options and kernel filters,
- * and one per interface that receives nothing but error frames.
+ * CAN_RAW sockets: each interface's tap, which receives everything for
+ * every client there (ops/tap.c); each client's quiet socket, which
+ * receives nothing and sends with loopback off; and one per interface
+ * that receives nothing but error frames.
  *
  * The receive path reads up to RAW_BATCH frames with one recvmmsg(), each
  * with SO_TIMESTAMPNS and SO_RXQ_OVFL control messages and MSG_CONFIRM for
@@ -42,6 +44,8 @@ struct rx_scratch {
 		char name[IFNAMSIZ];
 	} names[RAWSOCK_NAMES];
 	unsigned next_name;
+	/* recvmmsg rewrote the lengths of only the messages it filled. */
+	int used;
 };
 
 int rawsock_scratch_init(struct cand_ctx *ctx)
@@ -61,6 +65,7 @@ int rawsock_scratch_init(struct cand_ctx *ctx)
 		s->msgs[i].msg_hdr.msg_control = s->cmsg[i].buf;
 		s->rx[i].cf = &s->frames[i];
 	}
+	s->used = RAW_BATCH;
 	ctx->scratch = s;
 	return 0;
 }
@@ -118,6 +123,16 @@ int rawsock_filters(const struct filter_desc *filters, size_t n, unsigned max,
 				   "filter %zu: id/mask 0x%x/0x%x exceed 29 "
 				   "bits",
 				   i, f->id, f->mask);
+			free(kf);
+			return -EINVAL;
+		}
+		/* The wire's enum is open: a number we do not know is no kind.
+		 */
+		if (f->kind != FILTER_ANY && f->kind != FILTER_STANDARD &&
+		    f->kind != FILTER_EXTENDED) {
+			detail_set(detail, dsize,
+				   "filter %zu has an unknown kind %d", i,
+				   (int)f->kind);
 			free(kf);
 			return -EINVAL;
 		}
@@ -181,7 +196,8 @@ int rawsock_open(const struct rawsock_opts *o, int rcvbuf, int ifindex,
 		goto fail;
 	}
 	/* FORCE needs CAP_NET_ADMIN; without it we get what rmem_max allows. */
-	if (rawsock_setopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf) < 0)
+	if (rcvbuf > 0 &&
+	    rawsock_setopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf) < 0)
 		rawsock_setopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf);
 	rc = rawsock_apply_filters(fd, o->filters, o->n_filters, detail, dsize);
 	if (rc < 0)
@@ -255,8 +271,11 @@ static void rawsock_parse(struct rx_scratch *s, int i, const char *ifname,
 	uint32_t d;
 
 	rx->is_fd = m->msg_len == CANFD_MTU;
+	/* MSG_CONFIRM: this socket sent it (net/can/raw.c). */
 	rx->own = (m->msg_hdr.msg_flags & MSG_CONFIRM) != 0;
+	/* MSG_DONTROUTE: a socket of this host sent it, for candump -x. */
 	rx->local = (m->msg_hdr.msg_flags & MSG_DONTROUTE) != 0;
+	rx->idx = (uint8_t)i;
 	rx->ifindex = s->addrs[i].can_ifindex;
 	rx->ifname = ifname != NULL ? ifname : rawsock_ifname(s, rx->ifindex);
 	rx->timestamp_ns = 0;
@@ -285,12 +304,15 @@ int rawsock_recv(struct cand_ctx *ctx, int fd, const char *ifname,
 
 	b->frames = s->rx;
 	b->count = 0;
+	b->read_id = 0;
+	b->kernel_drops = 0;
 	b->ifname = ifname;
-	for (i = 0; i < RAW_BATCH; i++) {
+	for (i = 0; i < s->used; i++) {
 		s->msgs[i].msg_hdr.msg_namelen = sizeof(s->addrs[i]);
 		s->msgs[i].msg_hdr.msg_controllen = RAWSOCK_CMSG_SPACE;
 	}
 	n = recvmmsg(fd, s->msgs, RAW_BATCH, MSG_DONTWAIT, NULL);
+	s->used = n > 0 ? n : 0;
 	if (n < 0)
 		return -errno;
 	for (i = 0; i < n; i++)
@@ -358,5 +380,52 @@ int rawsock_open_errors(int ifindex, can_err_mask_t mask)
 		close(fd);
 		return rc;
 	}
+	return fd;
+}
+
+int rawsock_open_tap(int ifindex, int rcvbuf, char *detail, size_t dsize)
+{
+	struct rawsock_opts o = {.loopback = 1, .recv_own = 1, .fd_frames = 1};
+	struct can_filter all = {0, 0};
+	int fd;
+
+	o.filters = &all;
+	o.n_filters = 1;
+	fd = rawsock_open(&o, rcvbuf, ifindex, ifindex ? "tap" : "", detail,
+			  dsize);
+	if (fd < 0)
+		return fd;
+	if (rawsock_block(fd) < 0) {
+		detail_set(detail, dsize, "CAN_RAW_FILTER: %s",
+			   strerror(errno));
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+int rawsock_tap_on(int fd)
+{
+	struct rawsock_opts o = {0};
+	struct can_filter all = {0, 0};
+
+	o.filters = &all;
+	o.n_filters = 1;
+	return rawsock_unblock(fd, &o);
+}
+
+int rawsock_open_quiet(const struct rawsock_opts *o, int ifindex,
+		       const char *channel, char *detail, size_t dsize)
+{
+	/* On the error list with a mask of 0: nothing ever passes it. */
+	struct can_filter none = {.can_id = 0, .can_mask = CAN_ERR_FLAG};
+	struct rawsock_opts q = *o;
+	int fd;
+
+	q.filters = &none;
+	q.n_filters = 1;
+	q.ignore_errors = 1;
+	q.recv_own = 0;
+	fd = rawsock_open(&q, 0, ifindex, channel, detail, dsize);
 	return fd;
 }

@@ -10,6 +10,9 @@
  *   [rule NAME]       an access rule (config_rule.c; the model is policy.c)
  *   [interface NAME]  bus-off recovery of one interface (config_iface.c;
  *                     the model is ops/busoff.c), busoff_reload() on SIGHUP
+ *   [socketcand]      the TCP front-end (config_sc.c; the model is sc/)
+ *   [isolate]         the interfaces in cand's own network namespace
+ *                     (config_isolate.c; the units do the moving)
  *
  * This file is the driver: inih, the section table, numbers and lists.
  */
@@ -34,6 +37,8 @@ static const struct config_section config_sections[] = {
 	{"limits", 0, NULL, config_limits_key},
 	{"rule", 1, config_rule_begin, config_rule_key},
 	{"interface", 1, config_iface_begin, config_iface_key},
+	{"socketcand", 0, NULL, config_sc_key},
+	{"isolate", 0, NULL, config_isolate_key},
 };
 
 /* Records the first error (by line) and tells inih to note the line. */
@@ -48,6 +53,27 @@ int config_error(struct config_parse *p, const char *fmt, ...)
 		va_end(ap);
 	}
 	return 0;
+}
+
+int config_warn(struct config_parse *p, const char *fmt, ...)
+{
+	struct cand_config *cfg = p->cfg;
+	char msg[CONFIG_ERR_MAX], **w;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	w = realloc(cfg->warnings, (cfg->n_warnings + 1) * sizeof(*w));
+	if (w == NULL)
+		return config_error(p, "out of memory");
+	cfg->warnings = w;
+	n = asprintf(&w[cfg->n_warnings], "%s:%u: %s", p->file, p->line, msg);
+	if (n < 0)
+		return config_error(p, "out of memory");
+	cfg->n_warnings++;
+	return 1;
 }
 
 void config_defaults(struct cand_config *cfg)
@@ -67,11 +93,24 @@ void config_defaults(struct cand_config *cfg)
 
 void config_free(struct cand_config *cfg)
 {
+	size_t i;
+
 	policy_free(cfg->policy);
 	cfg->policy = NULL;
 	free(cfg->busoff);
 	cfg->busoff = NULL;
 	cfg->n_busoff = 0;
+	config_sc_free(cfg->sc);
+	cfg->sc = NULL;
+	for (i = 0; i < cfg->isolate.n_patterns; i++)
+		free(cfg->isolate.patterns[i]);
+	free(cfg->isolate.patterns);
+	memset(&cfg->isolate, 0, sizeof(cfg->isolate));
+	for (i = 0; i < cfg->n_warnings; i++)
+		free(cfg->warnings[i]);
+	free(cfg->warnings);
+	cfg->warnings = NULL;
+	cfg->n_warnings = 0;
 }
 
 const struct busoff_policy *config_busoff(const struct cand_config *cfg,
@@ -169,7 +208,8 @@ static int config_begin_section_at(struct config_parse *p, const char *section,
 	if (p->kind == NULL)
 		return config_error(p,
 				    "unknown section [%s] (known: [limits], "
-				    "[rule NAME], [interface NAME])",
+				    "[rule NAME], [interface NAME], "
+				    "[socketcand], [isolate])",
 				    section);
 	if (p->kind->named && name[0] == '\0')
 		return config_error(p, "[%s] needs a name: [%s NAME]", kind,

@@ -33,10 +33,12 @@ struct config_parse {
 	char section[128];     /* the section the last key was in */
 	const struct config_section *kind; /* NULL: unknown section */
 	struct policy_rule *rule;	   /* the [rule NAME] being read */
+	uint32_t rule_rate, rule_burst;	   /* its send_rate, send_burst */
 	struct busoff_policy *iface;	   /* the [interface NAME] being read */
 	unsigned *iface_set;		   /* CONFIG_SET_* per busoff entry */
 	unsigned *iface_line;		   /* its header line */
 	unsigned limits_seen;		   /* bits: [limits] keys given */
+	unsigned sc_seen;		   /* bits: [socketcand] keys given */
 	unsigned watermark_line;	   /* where a watermark was set */
 	unsigned err_line;
 	char err[CONFIG_ERR_MAX];
@@ -47,6 +49,9 @@ struct config_parse {
  * which config_error() records (the first, by line) and returns.
  */
 int config_error(struct config_parse *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Records a warning "FILE:LINE: ..." in cfg->warnings; returns 1 (go on). */
+int config_warn(struct config_parse *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* A decimal number with an optional K or M (KiB, MiB) suffix. */
 int config_number(const char *s, int sizes, unsigned long long *out);
@@ -60,9 +65,16 @@ int config_each(struct config_parse *p, const char *key, const char *value,
 int config_limits_key(struct config_parse *p, const char *key,
 		      const char *value);
 
+/* config_sc.c: [socketcand] */
+int config_sc_key(struct config_parse *p, const char *key, const char *value);
+
 /* config_rule.c: [rule NAME] */
 int config_rule_begin(struct config_parse *p, const char *name);
 int config_rule_key(struct config_parse *p, const char *key, const char *value);
+
+/* config_isolate.c: [isolate] */
+int config_isolate_key(struct config_parse *p, const char *key,
+		       const char *value);
 
 /* config_iface.c: [interface NAME] */
 int config_iface_begin(struct config_parse *p, const char *name);

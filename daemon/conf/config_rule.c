@@ -1,7 +1,10 @@
 /*
  * [rule NAME]: an access rule, the model of which is policy.c. Users and
- * groups are looked up by name here, at load time, so that a typo is an
- * error with its line rather than a rule that never matches.
+ * groups are looked up by name here, at load time. One the system does not
+ * know is a warning with its line, not an error: the group "can" is made
+ * when the package is installed, maybe after the file was written, and a
+ * rule for it must not stop cand. The name is kept and looked up again at
+ * every reload, so the rule matches once the user or group exists.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -15,6 +18,8 @@
 
 /* Room for a user or group entry from getpwnam_r/getgrnam_r. */
 #define CONFIG_RULE_NSS_BUF 16384
+/* Frames a second: far above what any CAN bus carries (~20k at 1 Mbit/s). */
+#define CONFIG_RULE_MAX_RATE 1000000
 
 int config_rule_begin(struct config_parse *p, const char *name)
 {
@@ -29,6 +34,7 @@ int config_rule_begin(struct config_parse *p, const char *name)
 				"at line %u)",
 				name, policy_rule_line(policy_rule_at(pol, i)));
 	p->rule = policy_add_rule(pol, name, p->header_line);
+	p->rule_rate = p->rule_burst = 0;
 	return p->rule != NULL ? 1 : config_error(p, "out of memory");
 }
 
@@ -51,6 +57,18 @@ static int config_rule_digits(const char *s)
 	return 1;
 }
 
+static int config_rule_unknown(struct config_parse *p, const char *key,
+			       const char *what, const char *name)
+{
+	if (policy_rule_add_unknown(p->rule, what[0] == 'g', name) < 0)
+		return config_error(p, "out of memory");
+	return config_warn(p,
+			   "%s: no %s '%s' on this system (yet): [rule %s] "
+			   "keeps the name and matches it once it exists and "
+			   "cand is reloaded",
+			   key, what, name, policy_rule_name(p->rule));
+}
+
 static int config_rule_user(struct config_parse *p, const char *key, char *item)
 {
 	struct passwd pw, *found = NULL;
@@ -71,8 +89,7 @@ static int config_rule_user(struct config_parse *p, const char *key, char *item)
 	}
 	if (getpwnam_r(item, &pw, buf, sizeof(buf), &found) != 0 ||
 	    found == NULL)
-		return config_error(p, "users: no user '%s' on this system",
-				    item);
+		return config_rule_unknown(p, "users", "user", item);
 	return policy_rule_add_uid(p->rule, found->pw_uid) < 0
 		       ? config_error(p, "out of memory")
 		       : 1;
@@ -99,9 +116,31 @@ static int config_rule_group(struct config_parse *p, const char *key,
 	}
 	if (getgrnam_r(item, &gr, buf, sizeof(buf), &found) != 0 ||
 	    found == NULL)
-		return config_error(p, "groups: no group '%s' on this system",
-				    item);
+		return config_rule_unknown(p, "groups", "group", item);
 	return policy_rule_add_gid(p->rule, found->gr_gid) < 0
+		       ? config_error(p, "out of memory")
+		       : 1;
+}
+
+/* ADDRESS or ADDRESS/PREFIX, IPv4 or IPv6, or "*" for any peer. */
+static int config_rule_peer(struct config_parse *p, const char *key, char *item)
+{
+	struct peer_prefix pp;
+	int rc = peer_prefix_parse(item, &pp);
+
+	(void)key;
+	if (rc == -ERANGE)
+		return config_error(p,
+				    "peers: '%s': the prefix length is too "
+				    "long for the address",
+				    item);
+	if (rc < 0)
+		return config_error(
+			p,
+			"peers: '%s' is not an IPv4 or IPv6 address "
+			"or ADDRESS/PREFIX",
+			item);
+	return policy_rule_add_peer(p->rule, &pp) < 0
 		       ? config_error(p, "out of memory")
 		       : 1;
 }
@@ -153,6 +192,38 @@ static int config_rule_ids(struct config_parse *p, const char *key, char *item)
 	return 1;
 }
 
+/* send_rate = N/s (or N), send_burst = N: the rule's token bucket. */
+static int config_rule_budget(struct config_parse *p, const char *key,
+			      const char *value)
+{
+	int is_rate = strcmp(key, "send_rate") == 0;
+	char num[32];
+	unsigned long long v;
+	size_t len = strlen(value);
+
+	if (is_rate && len > 2 && strcmp(value + len - 2, "/s") == 0)
+		len -= 2;
+	if (len >= sizeof(num))
+		len = sizeof(num) - 1;
+	memcpy(num, value, len);
+	num[len] = '\0';
+	if (config_number(num, 0, &v) < 0 || v < 1 || v > CONFIG_RULE_MAX_RATE)
+		return config_error(
+			p, "%s: '%s' is not %s from 1 to %u", key, value,
+			is_rate ? "a number of frames a second (N/s)"
+				: "a number of frames",
+			CONFIG_RULE_MAX_RATE);
+	if ((is_rate ? p->rule_rate : p->rule_burst) != 0)
+		return config_error(p, "[rule %s]: %s is given twice",
+				    policy_rule_name(p->rule), key);
+	if (is_rate)
+		p->rule_rate = (uint32_t)v;
+	else
+		p->rule_burst = (uint32_t)v;
+	policy_rule_set_budget(p->rule, p->rule_rate, p->rule_burst);
+	return 1;
+}
+
 int config_rule_key(struct config_parse *p, const char *key, const char *value)
 {
 	static const struct {
@@ -162,18 +233,22 @@ int config_rule_key(struct config_parse *p, const char *key, const char *value)
 		{"interfaces", config_rule_iface},
 		{"users", config_rule_user},
 		{"groups", config_rule_group},
+		{"peers", config_rule_peer},
 		{"rights", config_rule_right},
 		{"send_ids", config_rule_ids},
 		{"send_ext_ids", config_rule_ids},
 	};
 	size_t i;
 
+	if (strcmp(key, "send_rate") == 0 || strcmp(key, "send_burst") == 0)
+		return config_rule_budget(p, key, value);
 	/* Lists: a key given again (or a continuation line) adds to it. */
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strcmp(key, keys[i].key) == 0)
 			return config_each(p, key, value, keys[i].fn);
 	return config_error(p,
 			    "[rule %s]: unknown key '%s' (known: interfaces "
-			    "users groups rights send_ids send_ext_ids)",
+			    "users groups peers rights send_ids send_ext_ids "
+			    "send_rate send_burst)",
 			    policy_rule_name(p->rule), key);
 }

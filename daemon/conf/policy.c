@@ -1,24 +1,22 @@
 /*
  * Access policy. Rules from the config (config_rule.c builds them) grant
- * rights on interfaces to users and groups; a caller is a struct ident
- * (for a local client, who SO_PEERCRED says it is), with its groups read
- * from the system. Nothing is granted by default except to root.
+ * rights on interfaces to users and groups, and to network peers by
+ * address; a caller is a struct ident (for a local client, who
+ * SO_PEERCRED says it is, with its groups read from the system; for a
+ * network peer, its address). Nothing is granted by default except to
+ * local root; a network peer is never root and no user rule matches it.
  * policy_check() and policy_check_frames() are the only places that
  * decide, so a new right or rule kind is a change to this file alone.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fnmatch.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
-
-/* Beyond this many groups per user something is off; do not chase it. */
-#define POLICY_MAX_GROUPS 65536
 
 struct policy_ids {
 	uint32_t lo, hi; /* lo..hi, or (id & hi) == (lo & hi) */
@@ -35,7 +33,16 @@ struct policy_rule {
 	gid_t *gids;
 	size_t n_gids;
 	int everyone;
-	unsigned rights; /* POLICY_RIGHT_BIT()s */
+	struct peer_prefix *peers;
+	size_t n_peers;
+	/*
+	 * Users [0] and groups [1] not on the system when the file was read:
+	 * kept so that the rule stands, resolved at the next reload.
+	 */
+	char **unknown[2];
+	size_t n_unknown[2];
+	unsigned rights;		/* POLICY_RIGHT_BIT()s */
+	uint32_t send_rate, send_burst; /* frames/s and bucket size; 0: none */
 	/* Without any id list, send covers every id (and error frames). */
 	int id_limited;
 	struct policy_ids *ids[2]; /* [0] 11-bit ids, [1] 29-bit ids */
@@ -104,6 +111,13 @@ static void policy_rule_free(struct policy_rule *r)
 	free(r->ifaces);
 	free(r->uids);
 	free(r->gids);
+	free(r->peers);
+	for (i = 0; i < r->n_unknown[0]; i++)
+		free(r->unknown[0][i]);
+	for (i = 0; i < r->n_unknown[1]; i++)
+		free(r->unknown[1][i]);
+	free(r->unknown[0]);
+	free(r->unknown[1]);
 	free(r->ids[0]);
 	free(r->ids[1]);
 	free(r->name);
@@ -186,9 +200,37 @@ int policy_rule_add_gid(struct policy_rule *r, gid_t gid)
 	return 0;
 }
 
+int policy_rule_add_unknown(struct policy_rule *r, int group, const char *name)
+{
+	int k = group ? 1 : 0;
+	char *s;
+
+	if (policy_grow(&r->unknown[k], r->n_unknown[k],
+			sizeof(*r->unknown[k])) < 0 ||
+	    (s = strdup(name)) == NULL)
+		return -ENOMEM;
+	r->unknown[k][r->n_unknown[k]++] = s;
+	return 0;
+}
+
+void policy_rule_set_budget(struct policy_rule *r, uint32_t rate,
+			    uint32_t burst)
+{
+	r->send_rate = rate;
+	r->send_burst = burst;
+}
+
 void policy_rule_add_everyone(struct policy_rule *r)
 {
 	r->everyone = 1;
+}
+
+int policy_rule_add_peer(struct policy_rule *r, const struct peer_prefix *p)
+{
+	if (policy_grow(&r->peers, r->n_peers, sizeof(*r->peers)) < 0)
+		return -ENOMEM;
+	r->peers[r->n_peers++] = *p;
+	return 0;
 }
 
 void policy_rule_add_rights(struct policy_rule *r, unsigned bits)
@@ -215,8 +257,10 @@ int policy_rule_validate(const struct policy_rule *r, char *why, size_t size)
 
 	if (r->n_ifaces == 0)
 		missing = "interfaces";
-	else if (r->n_uids == 0 && r->n_gids == 0 && !r->everyone)
-		missing = "users or groups";
+	else if (r->n_uids == 0 && r->n_gids == 0 && !r->everyone &&
+		 r->n_peers == 0 && r->n_unknown[0] == 0 &&
+		 r->n_unknown[1] == 0)
+		missing = "users, groups or peers";
 	else if (r->rights == 0)
 		missing = "rights";
 	if (missing != NULL) {
@@ -229,61 +273,41 @@ int policy_rule_validate(const struct policy_rule *r, char *why, size_t size)
 			 r->name);
 		return -EINVAL;
 	}
+	if (r->send_burst != 0 && r->send_rate == 0) {
+		snprintf(why, size,
+			 "[rule %s] gives send_burst without send_rate",
+			 r->name);
+		return -EINVAL;
+	}
+	if (r->send_rate != 0 &&
+	    !(r->rights &
+	      (POLICY_RIGHT_BIT(RIGHT_SEND) | POLICY_RIGHT_BIT(RIGHT_PERIODIC) |
+	       POLICY_RIGHT_BIT(RIGHT_ADMIN)))) {
+		snprintf(why, size,
+			 "[rule %s] gives a send_rate but grants neither "
+			 "'send' nor 'periodic'",
+			 r->name);
+		return -EINVAL;
+	}
 	return 0;
 }
 
-/* ---- who the caller is ---- */
-
-int policy_load_groups(struct ident *c)
+/* Only a local uid 0: a peer's uid means nothing. */
+static int policy_root(const struct ident *c)
 {
-	struct passwd pw, *found = NULL;
-	long bufsize = sysconf(_SC_GETPW_R_SIZE_MAX);
-	char *buf;
-	gid_t *g = NULL, *grown;
-	int n = 16, i, have_gid = 0;
-
-	if (bufsize < 1024)
-		bufsize = 16384;
-	buf = malloc((size_t)bufsize);
-	if (buf == NULL)
-		return -ENOMEM;
-	if (getpwuid_r(c->uid, &pw, buf, (size_t)bufsize, &found) != 0)
-		found = NULL;
-	for (;;) {
-		/* One spare slot for the peer's own gid. */
-		grown = realloc(g, ((size_t)n + 1) * sizeof(*g));
-		if (grown == NULL) {
-			free(g);
-			free(buf);
-			return -ENOMEM;
-		}
-		g = grown;
-		if (found == NULL) {
-			n = 0;
-			break;
-		}
-		if (getgrouplist(found->pw_name, found->pw_gid, g, &n) >= 0)
-			break;
-		if (n > POLICY_MAX_GROUPS) {
-			n = 0;
-			break;
-		}
-	}
-	free(buf);
-	for (i = 0; i < n; i++)
-		have_gid |= g[i] == c->gid;
-	if (!have_gid)
-		g[n++] = c->gid;
-	free(c->groups);
-	c->groups = g;
-	c->n_groups = (size_t)n;
-	return 0;
+	return c->kind == IDENT_LOCAL && c->uid == 0;
 }
 
 static int policy_subject(const struct policy_rule *r, const struct ident *c)
 {
 	size_t i, j;
 
+	if (c->kind == IDENT_PEER) {
+		for (i = 0; i < r->n_peers; i++)
+			if (peer_match(&r->peers[i], &c->peer))
+				return 1;
+		return 0;
+	}
 	if (r->everyone)
 		return 1;
 	for (i = 0; i < r->n_uids; i++)
@@ -318,13 +342,25 @@ static int policy_applies(const struct policy_rule *r, const struct ident *c,
 
 /* ---- decisions ---- */
 
+int policy_admits(const struct policy *p, const struct ident *c)
+{
+	size_t i;
+
+	if (policy_root(c))
+		return 1;
+	for (i = 0; i < policy_n_rules(p); i++)
+		if (policy_subject(p->rules[i], c))
+			return 1;
+	return 0;
+}
+
 int policy_allows(const struct policy *p, const struct ident *c,
 		  const char *iface, enum policy_right right)
 {
 	unsigned want, have = 0;
 	size_t i;
 
-	if (right == RIGHT_NONE || c->uid == 0)
+	if (right == RIGHT_NONE || policy_root(c))
 		return 1;
 	if (right == RIGHT_OPEN)
 		want = POLICY_OPEN_BITS;
@@ -345,12 +381,37 @@ unsigned policy_rights(const struct policy *p, const struct ident *c,
 	unsigned have = 0;
 	size_t i;
 
-	if (c->uid == 0)
+	if (policy_root(c))
 		return all;
 	for (i = 0; i < policy_n_rules(p); i++)
 		if (policy_applies(p->rules[i], c, iface))
 			have |= p->rules[i]->rights;
 	return (have & POLICY_RIGHT_BIT(RIGHT_ADMIN)) ? all : have;
+}
+
+int policy_budget(const struct policy *p, const struct ident *c,
+		  const char *iface, struct policy_budget *out)
+{
+	const struct policy_rule *r, *best = NULL;
+	size_t i;
+
+	/* The strictest budget of the rules that apply: budgets are limits. */
+	for (i = 0; i < policy_n_rules(p); i++) {
+		r = p->rules[i];
+		if (r->send_rate == 0 || !policy_applies(r, c, iface))
+			continue;
+		if (best == NULL || r->send_rate < best->send_rate)
+			best = r;
+	}
+	if (best == NULL)
+		return 0;
+	out->rate = best->send_rate;
+	/* Unsaid: a tenth of a second's worth, so a short batch goes at once.
+	 */
+	out->burst = best->send_burst != 0 ? best->send_burst
+					   : (best->send_rate + 9) / 10;
+	out->rule = best->name;
+	return 1;
 }
 
 /* "on "vcan0"", or "on every interface" for channel "". */
@@ -368,20 +429,20 @@ int policy_check(const struct policy *p, const struct ident *c,
 		 const char *iface, enum policy_right right, char *detail,
 		 size_t dsize)
 {
-	char where[64];
+	char where[64], who[IDENT_WHO_MAX];
 
 	if (policy_allows(p, c, iface, right))
 		return 0;
 	policy_where(where, sizeof(where), iface);
+	policy_who(c, who, sizeof(who));
 	if (right == RIGHT_OPEN)
 		detail_set(detail, dsize,
-			   "uid %lu has no right%s (opening a channel needs "
+			   "%s has no right%s (opening a channel needs "
 			   "'read', 'send', 'periodic' or 'monitor')",
-			   (unsigned long)c->uid, where);
+			   who, where);
 	else
-		detail_set(detail, dsize, "uid %lu lacks the '%s' right%s",
-			   (unsigned long)c->uid, policy_right_name(right),
-			   where);
+		detail_set(detail, dsize, "%s lacks the '%s' right%s", who,
+			   policy_right_name(right), where);
 	return -EPERM;
 }
 
@@ -437,11 +498,11 @@ int policy_check_frames(const struct policy *p, const struct ident *c,
 	const char *name = policy_right_name(right);
 	const struct frame_desc *f;
 	const char *iface;
-	char where[64];
+	char where[64], who[IDENT_WHO_MAX];
 	size_t i;
 	int may;
 
-	if (c->uid == 0)
+	if (policy_root(c))
 		return 0;
 	for (i = first; i < n; i++) {
 		f = &frames[i];
@@ -453,25 +514,23 @@ int policy_check_frames(const struct policy *p, const struct ident *c,
 		if (policy_frame_ok(p, c, iface, f, right, &may))
 			continue;
 		policy_where(where, sizeof(where), iface);
+		policy_who(c, who, sizeof(who));
 		if (!may)
-			detail_set(detail, dsize,
-				   "uid %lu lacks the '%s' right%s",
-				   (unsigned long)c->uid, name, where);
+			detail_set(detail, dsize, "%s lacks the '%s' right%s",
+				   who, name, where);
 		else if (f->error)
-			detail_set(
-				detail, dsize,
-				"frame %zu: uid %lu lacks the '%s' right for "
-				"error frames%s (its send is limited to some "
-				"ids)",
-				i, (unsigned long)c->uid, name, where);
+			detail_set(detail, dsize,
+				   "frame %zu: %s lacks the '%s' right for "
+				   "error frames%s (its send is limited to "
+				   "some ids)",
+				   i, who, name, where);
 		else
-			detail_set(
-				detail, dsize,
-				"frame %zu: uid %lu lacks the '%s' right for "
-				"%s id 0x%X%s",
-				i, (unsigned long)c->uid, name,
-				f->extended ? "extended" : "standard",
-				(unsigned)f->id, where);
+			detail_set(detail, dsize,
+				   "frame %zu: %s lacks the '%s' right for "
+				   "%s id 0x%X%s",
+				   i, who, name,
+				   f->extended ? "extended" : "standard",
+				   (unsigned)f->id, where);
 		return -EPERM;
 	}
 	return 0;

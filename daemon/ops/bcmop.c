@@ -49,6 +49,8 @@ void bcmop_free(struct bcm_op *op)
 
 	TAILQ_REMOVE(&set->ops, op, entry);
 	set->n_ops--;
+	if (op->kind == BCM_TASK)
+		task_release(op);
 	if (op->ev_read != NULL)
 		event_free(op->ev_read);
 	if (op->ev_expired != NULL)

@@ -29,7 +29,7 @@
 /* Error frames read per wakeup before yielding. */
 #define BUSSTATE_ERR_BATCH 32
 
-static struct canif *busstate_by_index(struct cand_ctx *ctx, int ifindex)
+struct canif *busstate_by_index(struct cand_ctx *ctx, int ifindex)
 {
 	struct canif *ci;
 
@@ -58,6 +58,9 @@ static void busstate_set_state(struct canif *ci, enum bus_state state,
 		return;
 	ci->state = state;
 	ci->state_from_frames = from_frames;
+	/* Bus-off and the restart after it flush the controller's echoes. */
+	if (state == BUS_STATE_BUS_OFF || prev == BUS_STATE_BUS_OFF)
+		tap_link_reset(ci->ctx, ci->link.ifindex);
 	if (ci->has_counters)
 		log_info("%s: %s -> %s (tx errors %u, rx errors %u)%s%s%s",
 			 ci->link.name, canlink_state_name(prev),
@@ -184,6 +187,7 @@ static void busstate_add(struct cand_ctx *ctx, const struct nl_link *l,
 			 int initial)
 {
 	struct canif *ci = calloc(1, sizeof(*ci));
+	char diff[128];
 
 	if (ci == NULL) {
 		log_err("%s: out of memory; not tracked", l->name);
@@ -199,6 +203,11 @@ static void busstate_add(struct cand_ctx *ctx, const struct nl_link *l,
 	TAILQ_INSERT_TAIL(&ctx->canifs, ci, entry);
 	ctx->n_ifaces++;
 	busstate_errmon_open(ci);
+	if (tap_open(ctx, l->ifindex, l->name, &ci->tap, diff, sizeof(diff)) <
+	    0)
+		log_warn("%s: no shared receiving socket: %s; channels "
+			 "cannot receive from it",
+			 l->name, diff);
 	log_info("%s: %s (%s, ifindex %d, %s, %s)", l->name,
 		 initial ? "found" : "appeared", l->kind[0] ? l->kind : "?",
 		 l->ifindex, (l->flags & IFF_UP) ? "up" : "down",
@@ -229,6 +238,9 @@ void busstate_link_update(struct cand_ctx *ctx, const struct nl_link *l,
 	if ((old.flags ^ l->flags) & IFF_UP) {
 		log_info("%s: %s", l->name,
 			 (l->flags & IFF_UP) ? "up" : "down");
+		/* Down flushed the TX queue: those echoes never come. */
+		if (!(l->flags & IFF_UP))
+			tap_link_reset(ctx, l->ifindex);
 		busevent_link(ci, BUSEVENT_UPDOWN);
 	}
 	if (busevent_config_diff(&old, l, diff, sizeof(diff)) > 0) {
@@ -259,6 +271,8 @@ static void busstate_drop(struct canif *ci)
 {
 	busoff_detach(ci);
 	busstate_errmon_close(ci);
+	tap_free(ci->tap);
+	ci->tap = NULL;
 	TAILQ_REMOVE(&ci->ctx->canifs, ci, entry);
 	ci->ctx->n_ifaces--;
 	free(ci);

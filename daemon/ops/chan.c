@@ -1,51 +1,72 @@
 /*
- * A session's channel: its own CAN_RAW socket. Giving every client its own
- * socket keeps the kernel's exact semantics for filters, loopback, own
- * messages and drop counting, and puts the filtering in the kernel, where
- * a frame nobody wants costs the daemon nothing.
+ * A session's channel. Its frames come from its interface's tap (tap.c),
+ * the one socket that receives them for every client there, through the
+ * client's own filters applied here exactly as the kernel would apply them
+ * to a socket of its own (can/rxfilter.c): its filters, its error mask,
+ * CAN FD or not, its own messages only with receive_own_messages, and only
+ * frames that came after it opened.
  *
- * Receive path: readable -> rawsock_recv() reads up to RAW_BATCH frames
- * with their timestamps and drop counts -> outq_frames() has the codec
- * encode the batch straight into the client's output -> written at once
- * when the socket has nothing more, so batching never holds a frame back.
- * Above the high watermark the socket is left unread, so the kernel queues
- * and then counts drops; reading resumes below the low watermark.
+ * Receive path: the tap reads a batch -> chan_deliver() picks the client's
+ * frames -> outq_frames() has the codec encode them straight into the
+ * client's output -> the tap has every client that got frames written
+ * once, when it has read what there was, so batching never holds a frame
+ * back. A client whose output is above the high watermark costs nothing
+ * and holds up nobody: its frames are dropped here and counted until it
+ * has read its output down below the low watermark, and then told in a
+ * drop event ahead of the next frames.
  *
- * The channel keeps its options and kernel filters, so that when its
- * interface disappears and comes back under the same name (busevent.c
- * notices), chan_rebind() gives it an identical socket on the new one.
+ * Each channel still has a CAN_RAW socket of its own, bound like the
+ * channel but receiving nothing: a client with local_loopback off sends
+ * through it (loopback off: nobody on this machine sees its frames, as
+ * with the kernel), and the kernel lists it among the interface's
+ * receivers, one per client as ever. Clients with loopback on send
+ * through the tap, so that their echoes can be told as theirs.
+ *
+ * The channel keeps its options and filters, so that when its interface
+ * disappears and comes back under the same name (busevent.c notices),
+ * chan_rebind() attaches it to the new interface's tap.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <event2/event.h>
+#include <linux/can/error.h>
 
 #include "ops/ops.h"
 
-/* Batches read per wakeup before yielding to other clients. */
-#define CHAN_ROUNDS 8
-
 struct chan {
 	struct sess *sess;
-	int fd;
-	int ifindex; /* 0: every interface */
+	int fd;		 /* its own socket: sends with loopback off */
+	struct tap *tap; /* attached: receiving */
+	int ifindex;	 /* 0: every interface */
 	char channel[IFNAMSIZ];
 	int fd_frames;
-	int paused;
-	uint32_t kernel_drops; /* last SO_RXQ_OVFL value of this socket */
-	struct event *ev_read;
-	struct rawsock_opts opts;
-	int gone;		 /* the interface disappeared */
-	uint64_t drops_base;	 /* drops of sockets replaced by re-binds */
-	uint64_t drops_reported; /* the total the client was last told */
-	int slow_since_report;	 /* paused for the client since then */
-	int rx_off; /* no read right: the kernel delivers nothing */
+	int recv_own;
+	struct rawsock_opts opts; /* the filters in the kernel's form */
+	struct rxfilter filt;
+	int gone;     /* the interface disappeared */
+	int rx_off;   /* no read right: not attached */
+	int quiet;    /* nor while the client wants no frames */
+	int dropping; /* the client is too far behind: frames are dropped */
+	int dirty;    /* frames queued since the last write */
+	uint64_t last_read;	   /* the tap's read it was last offered */
+	uint64_t since_ns;	   /* attached at: older frames are not its */
+	uint64_t attach_drains;	   /* the tap's drains then */
+	uint64_t tap_drops0;	   /* the tap's count when attached */
+	uint64_t drops_base;	   /* kernel drops on taps left behind */
+	uint64_t backlog_drops;	   /* dropped here: the client was slow */
+	uint64_t kernel_reported;  /* what the client was told, of each */
+	uint64_t backlog_reported; /* kind */
 };
 
-static void chan_on_read(evutil_socket_t fd, short what, void *arg);
+/* Attached to its tap: the right is there and frames are wanted. */
+static int chan_receiving(const struct chan *c)
+{
+	return !c->rx_off && !c->quiet;
+}
 
 const char *chan_name(const struct chan *c)
 {
@@ -62,6 +83,11 @@ int chan_fd_enabled(const struct chan *c)
 	return c->fd_frames;
 }
 
+static can_err_mask_t chan_err_mask(const struct chan *c)
+{
+	return c->opts.ignore_errors ? 0 : CAN_ERR_MASK;
+}
+
 int chan_set_filters(struct chan *c, const struct filter_desc *filters,
 		     size_t n, char *detail, size_t dsize)
 {
@@ -73,16 +99,86 @@ int chan_set_filters(struct chan *c, const struct filter_desc *filters,
 			     &count, detail, dsize);
 	if (rc < 0)
 		return rc;
-	/* Without the read right they wait until it is given back. */
-	if (!c->rx_off &&
-	    (rc = rawsock_apply_filters(c->fd, kf, count, detail, dsize)) < 0) {
+	if ((rc = rxfilter_compile(&c->filt, kf, count, chan_err_mask(c),
+				   c->fd_frames)) < 0) {
 		free(kf);
 		return rc;
 	}
 	free(c->opts.filters);
 	c->opts.filters = kf;
 	c->opts.n_filters = count;
+	/* Without memory for the index it is looked at for every read. */
+	if (c->tap != NULL && tap_reindex(c->tap, c) < 0)
+		log_warn("client %u: out of memory for the filter index",
+			 c->sess->id);
 	return 0;
+}
+
+int chan_sff_ids(const struct chan *c, uint16_t *ids, size_t max)
+{
+	return rxfilter_sff_ids(&c->filt, ids, max);
+}
+
+static uint64_t chan_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t chan_kernel_drops(const struct chan *c)
+{
+	uint64_t d = c->drops_base;
+
+	if (c->tap != NULL)
+		d += tap_drops(c->tap) - c->tap_drops0;
+	return d;
+}
+
+static int chan_attach(struct chan *c)
+{
+	struct tap *t = tap_of(c->sess->ctx, c->ifindex);
+	int rc;
+
+	if (t == NULL)
+		return -ENODEV;
+	if ((rc = tap_attach(t, c)) < 0)
+		return rc;
+	c->tap = t;
+	c->tap_drops0 = tap_drops(t);
+	/*
+	 * Frames the tap queued before now were not the client's: until a
+	 * read has emptied the tap, older ones are left out by their stamp.
+	 */
+	c->since_ns = chan_realtime_ns();
+	c->attach_drains = tap_drains(t);
+	return 0;
+}
+
+/* Off its tap; what it had queued goes out from the loop. */
+static void chan_untap(struct chan *c)
+{
+	c->drops_base = chan_kernel_drops(c);
+	c->tap = NULL;
+	if (c->dirty)
+		outq_flush_later(&c->sess->q);
+	c->dirty = 0;
+}
+
+static void chan_detach(struct chan *c)
+{
+	struct tap *t = c->tap;
+
+	if (t == NULL)
+		return;
+	chan_untap(c);
+	tap_detach(t, c);
+}
+
+void chan_tap_gone(struct chan *c)
+{
+	chan_untap(c);
 }
 
 static int chan_new(struct sess *s, const struct chan_opts *o, int ifindex,
@@ -102,14 +198,16 @@ static int chan_new(struct sess *s, const struct chan_opts *o, int ifindex,
 			     &ro.filters, &ro.n_filters, detail, dsize);
 	if (rc < 0)
 		return rc;
-	fd = rawsock_open(&ro, ctx->limits.rcvbuf, ifindex, o->channel, detail,
-			  dsize);
+	fd = rawsock_open_quiet(&ro, ifindex, o->channel, detail, dsize);
 	if (fd < 0) {
 		free(ro.filters);
 		return fd;
 	}
 	c = calloc(1, sizeof(*c));
-	if (c == NULL) {
+	if (c == NULL ||
+	    rxfilter_compile(&c->filt, ro.filters, ro.n_filters,
+			     o->ignore_errors ? 0 : CAN_ERR_MASK, o->fd) < 0) {
+		free(c);
 		free(ro.filters);
 		close(fd);
 		return -ENOMEM;
@@ -119,14 +217,11 @@ static int chan_new(struct sess *s, const struct chan_opts *o, int ifindex,
 	c->ifindex = ifindex;
 	c->opts = ro;
 	c->fd_frames = o->fd;
+	c->recv_own = o->receive_own;
+	c->rx_off = 1;
+	c->quiet = o->quiet != 0;
 	snprintf(c->channel, sizeof(c->channel), "%s", o->channel);
 	s->chan = c;
-	c->ev_read =
-		event_new(ctx->base, fd, EV_READ | EV_PERSIST, chan_on_read, c);
-	if (c->ev_read == NULL || event_add(c->ev_read, NULL) < 0) {
-		chan_close(s);
-		return -ENOMEM;
-	}
 	return 0;
 }
 
@@ -152,189 +247,277 @@ int chan_open(struct sess *s, const struct chan_opts *o, char *detail,
 	}
 	if ((rc = chan_new(s, o, ifindex, detail, dsize)) < 0)
 		return rc;
+	/* Without the read right the channel only sends. */
+	s->rights = policy_rights(s->ctx->policy, &s->ident, o->channel);
+	if ((s->rights & POLICY_RIGHT_BIT(RIGHT_READ)) &&
+	    (rc = chan_set_rx(s->chan, 1)) < 0) {
+		detail_set(detail, dsize,
+			   "\"%s\" has no shared receiving socket: %s",
+			   o->channel, strerror(-rc));
+		chan_close(s);
+		return rc;
+	}
 	log_info("client %u: opened \"%s\"%s%s%s", s->id, o->channel,
 		 o->fd ? " fd" : "", o->receive_own ? " own" : "",
 		 o->no_loopback ? " no-loopback" : "");
-	/* Without the read right the channel only sends. */
-	s->rights = policy_rights(s->ctx->policy, &s->ident, o->channel);
-	if (!(s->rights & POLICY_RIGHT_BIT(RIGHT_READ)))
-		chan_set_rx(s->chan, 0);
 	return 0;
 }
 
 void chan_close(struct sess *s)
 {
 	struct chan *c = s->chan;
+	struct tap *t;
 
 	if (c == NULL)
 		return;
-	if (c->ev_read != NULL)
-		event_free(c->ev_read);
+	chan_detach(c);
+	/* It may have sent through the tap without receiving. */
+	if ((t = tap_of(s->ctx, c->ifindex)) != NULL && !c->gone)
+		tap_detach(t, c);
 	close(c->fd);
+	rxfilter_free(&c->filt);
 	free(c->opts.filters);
 	free(c);
 	s->chan = NULL;
 }
 
-int chan_set_rx(struct chan *c, int on)
+/* Attaches or detaches as chan_receiving() now says. */
+static int chan_apply_rx(struct chan *c, int was)
 {
 	int rc;
 
-	if (on == !c->rx_off)
+	if (chan_receiving(c) == was)
 		return 0;
-	if (on) {
-		if ((rc = rawsock_unblock(c->fd, &c->opts)) < 0)
+	if (!was) {
+		/* A gone interface's channel attaches when it is back. */
+		if (!c->gone && (rc = chan_attach(c)) < 0)
 			return rc;
-		c->rx_off = 0;
-		if (!c->paused)
-			event_add(c->ev_read, NULL);
 		return 0;
 	}
-	if ((rc = rawsock_block(c->fd)) < 0)
-		return rc;
-	c->rx_off = 1;
-	event_del(c->ev_read);
-	/* Frames queued before are no longer the client's to see. */
-	rawsock_purge(c->fd);
+	/* Frames from now on are no longer the client's to see. */
+	chan_detach(c);
 	return 0;
+}
+
+int chan_set_rx(struct chan *c, int on)
+{
+	int was = chan_receiving(c), old = c->rx_off, rc;
+
+	c->rx_off = !on;
+	if ((rc = chan_apply_rx(c, was)) < 0)
+		c->rx_off = old;
+	return rc;
+}
+
+int chan_set_quiet(struct chan *c, int quiet)
+{
+	int was = chan_receiving(c), old = c->quiet, rc;
+
+	c->quiet = quiet != 0;
+	if ((rc = chan_apply_rx(c, was)) < 0)
+		c->quiet = old;
+	return rc;
 }
 
 void chan_link_gone(struct chan *c)
 {
-	/* The kernel has unbound the socket; it receives nothing now. */
+	/* The tap goes with the interface; the kernel unbound our socket. */
 	c->gone = 1;
 }
 
 int chan_rebind(struct chan *c, int ifindex)
 {
-	struct cand_ctx *ctx = c->sess->ctx;
-	struct event *ev;
 	char detail[128];
-	int fd;
+	int fd, rc;
 
-	fd = rawsock_open(&c->opts, ctx->limits.rcvbuf, ifindex, c->channel,
-			  detail, sizeof(detail));
+	fd = rawsock_open_quiet(&c->opts, ifindex, c->channel, detail,
+				sizeof(detail));
 	if (fd < 0) {
 		log_warn("client %u: %s", c->sess->id, detail);
 		return fd;
 	}
-	if (c->rx_off && rawsock_block(fd) < 0) {
-		close(fd);
-		return -errno;
-	}
-	ev = event_new(ctx->base, fd, EV_READ | EV_PERSIST, chan_on_read, c);
-	if (ev == NULL ||
-	    (!c->paused && !c->rx_off && event_add(ev, NULL) < 0)) {
-		if (ev != NULL)
-			event_free(ev);
-		close(fd);
-		return -ENOMEM;
-	}
-	event_free(c->ev_read);
+	chan_detach(c);
 	close(c->fd);
-	c->ev_read = ev;
 	c->fd = fd;
 	c->ifindex = ifindex;
 	c->gone = 0;
-	/* A new socket counts its drops from 0; the client's total goes on. */
-	c->drops_base += c->kernel_drops;
-	c->kernel_drops = 0;
+	if (chan_receiving(c) && (rc = chan_attach(c)) < 0) {
+		c->rx_off = 1;
+		return rc;
+	}
 	return 0;
 }
 
 void chan_pause(struct chan *c)
 {
-	if (!c->paused)
-		event_del(c->ev_read);
-	c->paused = 1;
-	c->slow_since_report = 1;
+	c->dropping = 1;
 }
 
-static uint64_t chan_total_drops(const struct chan *c)
+uint64_t chan_drops(const struct chan *c)
 {
-	return c->drops_base + c->kernel_drops;
+	return chan_kernel_drops(c) + c->backlog_drops;
 }
 
-/*
- * The kernel dropped frames for this client since the last report: say so
- * in an event of its own, ahead of the frames that came after them.
- */
-static void chan_drop_event(struct chan *c)
+size_t chan_filters_text(const struct chan *c, char *buf, size_t size)
+{
+	const struct can_filter *f = c->opts.filters;
+	size_t i, n = c->opts.n_filters;
+
+	buf[0] = '\0';
+	/* What rawsock_filters() makes of none: one that matches anything. */
+	if (n == 1 && f[0].can_id == 0 && f[0].can_mask == 0) {
+		detail_set(buf, size, "all");
+		return 0;
+	}
+	/* candump's notation: ID:MASK, ID~MASK inverted. */
+	for (i = 0; i < n; i++)
+		detail_append(buf, size, "%s%0*X%c%0*X", i ? " " : "",
+			      (f[i].can_id & CAN_EFF_FLAG) ? 8 : 3,
+			      f[i].can_id & CAN_EFF_MASK,
+			      (f[i].can_id & CAN_INV_FILTER) ? '~' : ':',
+			      (f[i].can_id & CAN_EFF_FLAG) ? 8 : 3,
+			      f[i].can_mask & CAN_EFF_MASK);
+	return n;
+}
+
+/* One drop event of one kind, with the total of both told so far. */
+static void chan_drop_event(struct chan *c, int slow, uint64_t now)
 {
 	struct evt e = {.kind = EVT_DROPS};
-	uint64_t total = chan_total_drops(c);
+	uint64_t *reported = slow ? &c->backlog_reported : &c->kernel_reported;
 	char detail[192];
 
-	if (total <= c->drops_reported)
+	if (now <= *reported)
 		return;
-	e.u.drops.total = total;
-	e.u.drops.dropped = total - c->drops_reported;
-	e.u.drops.slow_reader = c->slow_since_report;
-	snprintf(detail, sizeof(detail),
-		 "the kernel dropped %llu frames for this client (%llu in "
-		 "all)%s",
-		 (unsigned long long)e.u.drops.dropped,
-		 (unsigned long long)total,
-		 e.u.drops.slow_reader
-			 ? ": cand had stopped reading them because the client "
-			   "did not read its output fast enough"
-			 : ": its socket's receive buffer overflowed");
+	e.u.drops.dropped = now - *reported;
+	e.u.drops.total =
+		c->kernel_reported + c->backlog_reported + e.u.drops.dropped;
+	e.u.drops.slow_reader = slow;
+	if (slow)
+		snprintf(detail, sizeof(detail),
+			 "cand dropped %llu frames for this client (%llu in "
+			 "all): the client did not read its output fast "
+			 "enough",
+			 (unsigned long long)e.u.drops.dropped,
+			 (unsigned long long)e.u.drops.total);
+	else
+		snprintf(detail, sizeof(detail),
+			 "the kernel dropped %llu frames for this client "
+			 "(%llu in all): the interface's receive buffer "
+			 "overflowed",
+			 (unsigned long long)e.u.drops.dropped,
+			 (unsigned long long)e.u.drops.total);
 	e.detail = detail;
-	if (outq_event(&c->sess->q, &e) < 0)
+	if (outq_event(&c->sess->q, &e) == 0)
+		*reported = now;
+}
+
+/* What the client lost since it was last told, ahead of what follows. */
+static void chan_drop_events(struct chan *c)
+{
+	uint64_t kernel = chan_kernel_drops(c);
+
+	/* The frame path asks every time: most times there is nothing. */
+	if (kernel == c->kernel_reported &&
+	    c->backlog_drops == c->backlog_reported)
 		return;
-	c->drops_reported = total;
-	c->slow_since_report = c->paused;
+	chan_drop_event(c, 0, kernel);
+	chan_drop_event(c, 1, c->backlog_drops);
+}
+
+int chan_tell_drops(struct chan *c)
+{
+	uint64_t before = c->kernel_reported;
+
+	chan_drop_events(c);
+	if (c->kernel_reported == before || c->dirty)
+		return 0;
+	c->dirty = 1;
+	return 1;
 }
 
 void chan_resume(struct chan *c)
 {
-	if (!c->paused)
+	if (!c->dropping)
 		return;
-	if (!c->rx_off)
-		event_add(c->ev_read, NULL);
-	c->paused = 0;
+	c->dropping = 0;
 	/* Tell the client at once what its slowness cost. */
-	rawsock_read_drops(c->fd, &c->kernel_drops);
-	if (chan_total_drops(c) > c->drops_reported) {
-		chan_drop_event(c);
+	if (c->backlog_drops > c->backlog_reported) {
+		chan_drop_events(c);
 		outq_flush_later(&c->sess->q);
 	}
 }
 
-static void chan_on_read(evutil_socket_t fd, short what, void *arg)
+/* The read's frames this client takes into r->sel; how many. */
+static size_t chan_select(struct chan *c, const struct tap_read *r, int *copy)
 {
-	struct chan *c = arg;
+	size_t i, k = 0;
+
+	*copy = 0;
+	for (i = 0; i < r->n; i++) {
+		const struct rx_frame *rx = &r->frames[i];
+		int own = r->owner[i] == c;
+
+		if ((own && !c->recv_own) ||
+		    (r->drains == c->attach_drains && rx->timestamp_ns != 0 &&
+		     rx->timestamp_ns < c->since_ns) ||
+		    !rxfilter_pass(&c->filt, rx->cf->can_id, rx->is_fd)) {
+			*copy = 1;
+			continue;
+		}
+		r->sel[k] = *rx;
+		r->sel[k].own = (uint8_t)own;
+		*copy |= own;
+		k++;
+	}
+	return k;
+}
+
+int chan_deliver(struct chan *c, const struct tap_read *r)
+{
 	struct sess *s = c->sess;
 	struct rx_batch b;
-	int round, rc;
+	int copy;
+	size_t k;
 
-	(void)what;
-	for (round = 0; round < CHAN_ROUNDS; round++) {
-		if (outq_full(&s->q)) {
-			/* Let the kernel hold (and count) what it cannot. */
-			chan_pause(c);
-			break;
-		}
-		/* A bound channel's frames all carry its name. */
-		rc = rawsock_recv(s->ctx, fd, c->ifindex ? c->channel : NULL,
-				  &b, &c->kernel_drops);
-		if (rc < 0) {
-			/* Down or gone: the rtnetlink monitor tells the client.
-			 */
-			if (rc != -EAGAIN && rc != -EINTR && rc != -ENETDOWN &&
-			    rc != -ENODEV)
-				log_warn("client %u: recvmmsg: %s", s->id,
-					 strerror(-rc));
-			break;
-		}
-		chan_drop_event(c);
-		b.kernel_drops = chan_total_drops(c);
-		if (outq_frames(&s->q, &b) < 0)
-			break;
-		if (b.count < RAW_BATCH)
-			break;
+	if (c->last_read == r->id)
+		return 0;
+	c->last_read = r->id;
+	if ((k = chan_select(c, r, &copy)) == 0)
+		return 0;
+	/*
+	 * Slow is what the client had not read when this wakeup began: the
+	 * reads of one wakeup are written together, at its end.
+	 */
+	if (!c->dropping && !c->dirty && outq_full(&s->q))
+		c->dropping = 1;
+	if (c->dropping) {
+		c->backlog_drops += k;
+		return 0;
 	}
-	outq_flush(&s->q);
+	chan_drop_events(c);
+	/* Every frame, none its own: the read's own array will do. */
+	b.frames = copy ? r->sel : r->frames;
+	b.count = k;
+	b.read_id = r->id;
+	b.kernel_drops = chan_kernel_drops(c) + c->backlog_drops;
+	/* A bound channel's frames all carry its name. */
+	b.ifname = c->ifindex ? c->channel : NULL;
+	if (outq_frames(&s->q, &b) < 0)
+		return 0;
+	s->stats.rx_frames += k;
+	if (c->dirty)
+		return 0;
+	c->dirty = 1;
+	return 1;
+}
+
+void chan_flush(struct chan *c)
+{
+	if (!c->dirty)
+		return;
+	c->dirty = 0;
+	outq_flush(&c->sess->q);
 }
 
 int chan_send(struct chan *c, const struct frame_desc *f, char *detail,
@@ -342,6 +525,7 @@ int chan_send(struct chan *c, const struct frame_desc *f, char *detail,
 {
 	struct canfd_frame cf;
 	const char *ifname = c->channel;
+	struct tap *t;
 	int is_fd, ifindex, rc;
 
 	rc = frame_from_desc(f, c->fd_frames, &cf, &is_fd, detail, dsize);
@@ -378,5 +562,14 @@ int chan_send(struct chan *c, const struct frame_desc *f, char *detail,
 			return -ENODEV;
 		}
 	}
-	return rawsock_send(c->fd, &cf, is_fd, ifindex, ifname, detail, dsize);
+	if (!c->opts.loopback)
+		return rawsock_send(c->fd, &cf, is_fd, ifindex, ifname, detail,
+				    dsize);
+	if ((t = tap_of(c->sess->ctx, c->ifindex)) == NULL) {
+		detail_set(detail, dsize,
+			   "\"%s\" has no shared socket to send through",
+			   ifname);
+		return -ENETDOWN;
+	}
+	return tap_send(t, c, &cf, is_fd, ifindex, ifname, detail, dsize);
 }

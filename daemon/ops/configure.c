@@ -36,8 +36,7 @@ int configure_apply(struct sess *s, const char *ifname,
 	memset(res, 0, sizeof(*res));
 	if (ci == NULL)
 		return -ENODEV;
-	log_info("client %u (uid %lu): configure %s", s->id,
-		 (unsigned long)s->ident.uid, ci->link.name);
+	log_info("client %u (%s): configure %s", s->id, s->who, ci->link.name);
 	rc = canlink_configure(&ci->link, chg, &cycled, detail, dsize);
 	/* Its events before its reply; the interface may be gone by now. */
 	linkmon_drain(s->ctx);
@@ -72,7 +71,7 @@ int configure_restart(struct sess *s, const char *ifname, char *detail,
 		return -ENODEV;
 	rc = canlink_restart(&ci->link, detail, dsize);
 	if (rc == 0)
-		log_info("%s: restarted after bus-off by client %u (uid %lu)",
-			 ci->link.name, s->id, (unsigned long)s->ident.uid);
+		log_info("%s: restarted after bus-off by client %u (%s)",
+			 ci->link.name, s->id, s->who);
 	return rc;
 }

@@ -119,8 +119,13 @@ static void linkmon_on_read(evutil_socket_t fd, short what, void *arg)
 
 int linkmon_open(struct cand_ctx *ctx)
 {
+	char detail[128];
 	int fd, rc;
 
+	/* Every interface's frames for "" channels (each has its own too). */
+	if ((rc = tap_open(ctx, 0, "", &ctx->tap_any, detail, sizeof(detail))) <
+	    0)
+		log_warn("no socket for the \"\" channel: %s", detail);
 	fd = netlink_monitor_socket();
 	if (fd < 0) {
 		log_err("rtnetlink monitor: %s", strerror(-fd));
@@ -147,4 +152,6 @@ void linkmon_close(struct cand_ctx *ctx)
 	if (ctx->nl_fd >= 0)
 		close(ctx->nl_fd);
 	ctx->nl_fd = -1;
+	tap_free(ctx->tap_any);
+	ctx->tap_any = NULL;
 }

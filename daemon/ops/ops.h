@@ -16,20 +16,34 @@
 struct chan;
 struct send_op;
 struct bcm_set;
+struct budget;
 
 /* ---- sess.c: one client, whatever front-end it came through ---- */
+
+/* What a client did, for `canctl clients`. */
+struct sess_stats {
+	uint64_t rx_frames;	/* frames delivered to it from the buses */
+	uint64_t tx_frames;	/* frames of its sends handed to the kernel */
+	uint64_t refused;	/* frames of its sends over its send budget */
+	uint64_t delayed;	/* frames of its sends that waited for it */
+	uint64_t tasks_refused; /* periodic tasks over its send budget */
+};
 
 struct sess {
 	TAILQ_ENTRY(sess) entry;
 	struct cand_ctx *ctx;
 	unsigned id; /* for logs */
 	struct ident ident;
-	unsigned rights; /* on the open channel, as last checked */
+	char who[IDENT_WHO_MAX]; /* "uid 1000", "peer 10.0.0.1": for logs */
+	char comm[16];		 /* /proc/PID/comm at connect: who it was */
+	unsigned rights;	 /* on the open channel, as last checked */
 	struct outq q;
-	struct chan *chan;    /* NULL until open */
-	struct send_op *send; /* a send waiting for TX room */
-	struct bcm_set *bcm;  /* tasks and monitors; NULL until the first */
-	int subscribed;	      /* wants the events of sub_ifname */
+	struct chan *chan;     /* NULL until open */
+	struct send_op *send;  /* a send waiting for TX room */
+	struct bcm_set *bcm;   /* tasks and monitors; NULL until the first */
+	struct budget *budget; /* budget.c; NULL until the first send */
+	struct sess_stats stats;
+	int subscribed;		   /* wants the events of sub_ifname */
 	char sub_ifname[IFNAMSIZ]; /* "" = every interface */
 	int closing;		   /* the daemon is stopping: output only */
 };
@@ -54,7 +68,48 @@ void sess_shutdown(struct sess *s);
 int sess_subscribe(struct sess *s, const char *ifname, int off, char *detail,
 		   size_t dsize);
 
-/* ---- chan.c: the channel, a CAN_RAW socket of the session's own ---- */
+/* ---- tap.c: an interface's shared receiving socket ---- */
+
+struct tap;
+
+/* What one read of a tap brought, offered to every channel on it. */
+struct tap_read {
+	const struct rx_frame *frames; /* own is 0: see owner */
+	size_t n;
+	/* Per frame: the channel that sent it (its echo), or NULL. */
+	struct chan *const *owner;
+	uint64_t id;	      /* unique: an encoder may pack a read once */
+	uint64_t drains;      /* reads before it that emptied the socket */
+	struct rx_frame *sel; /* scratch for a channel's selection */
+};
+
+/*
+ * The tap of ifindex (0: every interface, for "" channels), receiving
+ * nothing until a channel attaches. 0 or -errno with a detail.
+ */
+int tap_open(struct cand_ctx *ctx, int ifindex, const char *ifname,
+	     struct tap **out, char *detail, size_t dsize);
+/* Closing: every attached channel hears chan_tap_gone(). */
+void tap_free(struct tap *t);
+/* Where a channel on ifindex receives and sends: NULL when none. */
+struct tap *tap_of(struct cand_ctx *ctx, int ifindex);
+int tap_attach(struct tap *t, struct chan *c);
+/* c's filters changed: where the tap's index has it, too. */
+int tap_reindex(struct tap *t, struct chan *c);
+/* Reads that emptied the socket so far (see chan_deliver()). */
+uint64_t tap_drains(const struct tap *t);
+/* Stops delivering to c, and its unechoed frames become nobody's own. */
+void tap_detach(struct tap *t, struct chan *c);
+/* The kernel's drop count of the tap's socket so far. */
+uint64_t tap_drops(const struct tap *t);
+/* Sends through the tap, so that the echo tells c's frame as c's. */
+int tap_send(struct tap *t, struct chan *c, const struct canfd_frame *cf,
+	     int is_fd, int ifindex, const char *ifname, char *detail,
+	     size_t dsize);
+/* The interface ifindex went down, bus-off or restarted: no echo comes. */
+void tap_link_reset(struct cand_ctx *ctx, int ifindex);
+
+/* ---- chan.c: the channel, fed by its interface's tap ---- */
 
 struct chan_opts {
 	const char *channel; /* an interface, or "" for all of them */
@@ -64,6 +119,7 @@ struct chan_opts {
 	int ignore_errors;
 	const struct filter_desc *filters; /* none: receive everything */
 	size_t n_filters;
+	int quiet; /* no frames until chan_set_quiet(c, 0) */
 };
 
 /* Binds the session to a channel, receiving only with the read right. */
@@ -82,15 +138,39 @@ int chan_set_filters(struct chan *c, const struct filter_desc *filters,
  * the filters for when it is on again.
  */
 int chan_set_rx(struct chan *c, int on);
+/*
+ * The client wants no frames for now (socketcand's BCM mode: only tasks,
+ * monitors and sends) or wants them again; like the read right, quiet
+ * drops what is queued and keeps the filters.
+ */
+int chan_set_quiet(struct chan *c, int quiet);
 void chan_pause(struct chan *c);
 void chan_resume(struct chan *c);
 /* The interface the channel is bound to went away; frames stop. */
 void chan_link_gone(struct chan *c);
 /* Its name is back (ifindex): a new socket with the same options. */
 int chan_rebind(struct chan *c, int ifindex);
+/* Frames the kernel dropped for the client, through every re-bind. */
+uint64_t chan_drops(const struct chan *c);
+/* Its kernel filters in candump's ID:MASK words ("all"); how many. */
+size_t chan_filters_text(const struct chan *c, char *buf, size_t size);
 /* Sends one frame on the channel; -ENOBUFS when the TX queue is full. */
 int chan_send(struct chan *c, const struct frame_desc *f, char *detail,
 	      size_t dsize);
+/*
+ * tap.c: a read's frames, the client's own filters applied; once per read
+ * however often it is called. 1 when it queued the client's first frames
+ * since chan_flush().
+ */
+int chan_deliver(struct chan *c, const struct tap_read *r);
+/* The standard ids that are all the channel can take, or -1 (rxfilter). */
+int chan_sff_ids(const struct chan *c, uint16_t *ids, size_t max);
+/* tap.c: the tap's drop count grew; 1 as chan_deliver(). */
+int chan_tell_drops(struct chan *c);
+/* tap.c: what chan_deliver() queued goes out, one write per wakeup. */
+void chan_flush(struct chan *c);
+/* tap.c: the tap closed (its interface went away). */
+void chan_tap_gone(struct chan *c);
 
 /* ---- send.c: sending, with the wait for TX room ---- */
 
@@ -113,6 +193,57 @@ size_t send_flush(struct sess *s);
 void send_abort(struct sess *s, int rc, const char *why);
 /* Forgets the waiting send without a word: the client is going away. */
 void send_cancel(struct sess *s);
+
+/* ---- clients.c: who is connected, for root and admins ---- */
+
+struct client_info {
+	unsigned id;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	char comm[16];
+	int open;
+	char channel[IFNAMSIZ];
+	size_t n_filters; /* 0: receives everything */
+	char filters[256];
+	unsigned n_tasks, n_monitors;
+	uint64_t drops;
+	size_t backlog; /* bytes of output not yet written */
+	int send_pending;
+	struct sess_stats stats;
+	char budgets[160]; /* "vcan0 100/s burst 10"; "" none */
+};
+
+/* Every client of every front-end into *out (malloc'd, free()). */
+int clients_list(struct cand_ctx *ctx, struct client_info **out, size_t *n);
+
+/* ---- budget.c: send budgets (cand.conf send_rate, send_burst) ---- */
+
+/*
+ * How far from first the frames are within the client's send budgets:
+ * their tokens are taken. Short of n, detail names the budget.
+ */
+size_t budget_take(struct sess *s, const struct frame_desc *frames,
+		   size_t first, size_t n, char *detail, size_t dsize);
+/*
+ * After budget_take(): frames first..sent went out (after a wait for the
+ * budget: delayed), sent..taken did not and get their tokens back.
+ */
+void budget_done(struct sess *s, const struct frame_desc *frames, size_t first,
+		 size_t sent, size_t taken, int delayed);
+/* Microseconds until f's budget has a token (0: now; UINT64_MAX: never). */
+uint64_t budget_wait_us(struct sess *s, const struct frame_desc *f);
+/* A task every period_us on ifname starts: 0, or -EDQUOT over budget. */
+int budget_task_reserve(struct sess *s, const char *ifname, uint64_t period_us,
+			char *detail, size_t dsize);
+/* It stopped, expired or went away. */
+void budget_task_release(struct sess *s, const char *ifname,
+			 uint64_t period_us);
+/* The policy changed: read every budget again. */
+void budget_reload(struct sess *s);
+/* "vcan0 100/s burst 10, ...": the budgets met so far; how many. */
+size_t budget_describe(struct sess *s, char *buf, size_t size);
+void budget_free(struct sess *s);
 
 /* ---- task.c and monitor.c, on bcmop.c's CAN_BCM sockets ---- */
 
@@ -200,6 +331,7 @@ struct bcm_op {
 	uint64_t period_us;
 	uint64_t duration_us;
 	uint32_t count; /* frames for the duration; 0: forever */
+	int budgeted;	/* running, its rate counted by budget.c */
 	/* The TX_SETUP/RX_SETUP message with its frames, kept ready. */
 	void *msg;
 	size_t msg_len;
@@ -229,6 +361,8 @@ int bcmop_remove(struct sess *s, uint32_t id, enum bcm_kind kind, char *detail,
 void bcmop_free_kind(struct sess *s, enum bcm_kind kind);
 void bcmop_free_all(struct sess *s);
 void bcmop_resume(struct sess *s);
+/* A task is going away: its share of the send budget goes back. */
+void task_release(struct bcm_op *op);
 /* task.c and monitor.c hear of their notifications here. */
 void task_on_note(struct bcm_op *op, const struct bcmsock_note *n);
 void monitor_on_note(struct bcm_op *op, const struct bcmsock_note *n);
@@ -245,6 +379,7 @@ struct canif {
 	unsigned txerr, rxerr;
 	int errmon_fd; /* error frames only: state changes as they happen */
 	struct event *ev_errmon;
+	struct tap *tap;	   /* the shared receiving socket (tap.c) */
 	struct busoff_run *busoff; /* busoff.c */
 	int seen;		   /* in the current resync's dump */
 };
@@ -276,6 +411,7 @@ void busstate_link_removed(struct cand_ctx *ctx, int ifindex);
  */
 void busstate_sync(struct canif *ci);
 struct canif *busstate_find(struct cand_ctx *ctx, const char *ifname);
+struct canif *busstate_by_index(struct cand_ctx *ctx, int ifindex);
 void busstate_free_all(struct cand_ctx *ctx);
 /* The state of ifname ("" = all) in *out (malloc'd, free()). */
 int busstate_query(struct cand_ctx *ctx, const char *ifname,

@@ -4,7 +4,9 @@
  * A full TX queue gives no poll() wakeup (the qdisc takes the frame or
  * refuses it), so a send with a timeout that meets one retries on a
  * timer, backing off, until the deadline; the caller hears how it ended
- * through its callback, and only a flush_tx may overtake it.
+ * through its callback, and only a flush_tx may overtake it. A send over
+ * the client's send budget (budget.c) waits the same way, for its tokens,
+ * and fails with -EDQUOT when they would come after the deadline.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@ struct send_op {
 	uint32_t timeout_ms;
 	uint64_t deadline_ms;
 	unsigned backoff_ms;
+	int budget_wait; /* waited for the send budget: frames are delayed */
 	struct event *ev_retry;
 	send_done_fn done;
 	void *arg;
@@ -43,29 +46,63 @@ static uint64_t send_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Sends from frames[*next] on; -ENOBUFS when the TX queue is full. */
+/*
+ * Sends from frames[*next] on; -ENOBUFS when the TX queue is full, -EDQUOT
+ * at the first frame over the send budget.
+ */
 static int send_frames(struct sess *s, const struct frame_desc *frames,
-		       size_t n, size_t *next, char *detail, size_t dsize)
+		       size_t n, size_t *next, int delayed, char *detail,
+		       size_t dsize)
 {
-	int rc;
+	size_t first = *next, end;
+	int rc = 0;
 
-	for (; *next < n; (*next)++) {
+	end = budget_take(s, frames, first, n, detail, dsize);
+	for (; *next < end; (*next)++) {
 		rc = chan_send(s->chan, &frames[*next], detail, dsize);
 		if (rc < 0)
-			return rc;
+			break;
 	}
-	return 0;
+	budget_done(s, frames, first, *next, end, delayed);
+	return rc == 0 && end < n ? -EDQUOT : rc;
 }
 
 static void send_retry(evutil_socket_t fd, short what, void *arg);
 
-static void send_arm(struct send_op *op)
+/*
+ * The next try: after the backoff for a full TX queue, when the next token
+ * comes for the budget. 0, or -ETIME when that is past the deadline.
+ */
+static int send_arm(struct send_op *op, int rc)
 {
-	struct timeval tv = {0, (long)op->backoff_ms * 1000};
+	uint64_t wait_ms = op->backoff_ms, now = send_now_ms();
+	struct timeval tv;
 
-	if (op->backoff_ms < SEND_BACKOFF_MAX_MS)
+	if (rc == -EDQUOT) {
+		wait_ms = budget_wait_us(op->sess, &op->frames[op->next]);
+		if (wait_ms == UINT64_MAX ||
+		    now + wait_ms / 1000 >= op->deadline_ms)
+			return -ETIME;
+		wait_ms = wait_ms / 1000 + 1;
+		op->budget_wait = 1;
+	} else if (op->backoff_ms < SEND_BACKOFF_MAX_MS) {
 		op->backoff_ms *= 2;
+	}
+	tv.tv_sec = (time_t)(wait_ms / 1000);
+	tv.tv_usec = (suseconds_t)(wait_ms % 1000) * 1000;
 	evtimer_add(op->ev_retry, &tv);
+	return 0;
+}
+
+/* Over budget to the end: what was not sent is the budget's refusal. */
+static int send_refused(struct sess *s, size_t sent, size_t n, char *detail,
+			size_t dsize)
+{
+	s->stats.refused += n - sent;
+	detail_append(detail, dsize, "; %zu of %zu frames sent", sent, n);
+	log_info("client %u (uid %lu): send over budget: %s", s->id,
+		 (unsigned long)s->ident.uid, detail);
+	return -EDQUOT;
 }
 
 /* The send is over: the caller hears, then it is forgotten. */
@@ -88,13 +125,15 @@ int send_start(struct sess *s, const struct frame_desc *frames, size_t n,
 	rc = policy_check_frames(s->ctx->policy, &s->ident, chan_name(s->chan),
 				 frames, n, 0, RIGHT_SEND, detail, dsize);
 	if (rc < 0) {
-		log_info("client %u (uid %lu): send denied: %s", s->id,
-			 (unsigned long)s->ident.uid, detail);
+		log_info("client %u (%s): send denied: %s", s->id, s->who,
+			 detail);
 		return rc;
 	}
-	rc = send_frames(s, frames, n, sent, detail, dsize);
-	if (rc != -ENOBUFS)
+	rc = send_frames(s, frames, n, sent, 0, detail, dsize);
+	if (rc != -ENOBUFS && rc != -EDQUOT)
 		return rc;
+	if (timeout_ms == 0 && rc == -EDQUOT)
+		return send_refused(s, *sent, n, detail, dsize);
 	if (timeout_ms == 0) {
 		detail_set(detail, dsize,
 			   "TX buffer full after %zu of %zu frames", *sent, n);
@@ -118,8 +157,12 @@ int send_start(struct sess *s, const struct frame_desc *frames, size_t n,
 		free(op);
 		return -ENOMEM;
 	}
+	if (send_arm(op, rc) < 0) {
+		event_free(op->ev_retry);
+		free(op);
+		return send_refused(s, *sent, n, detail, dsize);
+	}
 	s->send = op;
-	send_arm(op);
 	return -EINPROGRESS;
 }
 
@@ -136,13 +179,20 @@ static void send_retry(evutil_socket_t fd, short what, void *arg)
 				 op->frames, op->n, op->next, RIGHT_SEND,
 				 op->detail, sizeof(op->detail));
 	if (rc == 0)
-		rc = send_frames(s, op->frames, op->n, &op->next, op->detail,
+		rc = send_frames(s, op->frames, op->n, &op->next,
+				 op->budget_wait, op->detail,
 				 sizeof(op->detail));
 	if (rc == -ENOBUFS && send_now_ms() < op->deadline_ms) {
-		send_arm(op);
+		send_arm(op, rc);
 		return;
 	}
-	if (rc == -ENOBUFS)
+	/* Over budget: wait for the next token if it comes in time. */
+	if (rc == -EDQUOT && send_arm(op, rc) == 0)
+		return;
+	if (rc == -EDQUOT)
+		rc = send_refused(s, op->next, op->n, op->detail,
+				  sizeof(op->detail));
+	else if (rc == -ENOBUFS)
 		detail_set(op->detail, sizeof(op->detail),
 			   "TX buffer full for %u ms; %zu of %zu frames sent",
 			   op->timeout_ms, op->next, op->n);

@@ -6,11 +6,36 @@
  * is here or in the operations it owns.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ops/ops.h"
+
+/*
+ * The command the client ran as it connected, for `canctl clients`. Read
+ * once: the pid may be reused later, and then the name would lie.
+ */
+static void sess_read_comm(struct sess *s)
+{
+	char path[64];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)s->ident.pid);
+	if (s->ident.pid > 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, s->comm, sizeof(s->comm) - 1);
+		close(fd);
+	}
+	if (n <= 0) {
+		snprintf(s->comm, sizeof(s->comm), "?");
+		return;
+	}
+	s->comm[n] = '\0';
+	s->comm[strcspn(s->comm, "\n")] = '\0';
+}
 
 struct sess *sess_new(struct cand_ctx *ctx, const struct ident *id, int fd,
 		      const struct outq_codec *codec, void *owner)
@@ -26,11 +51,18 @@ struct sess *sess_new(struct cand_ctx *ctx, const struct ident *id, int fd,
 	s->ctx = ctx;
 	s->id = ++ctx->next_sess_id;
 	s->ident = *id;
+	policy_who(id, s->who, sizeof(s->who));
+	sess_read_comm(s);
 	TAILQ_INSERT_TAIL(&ctx->sessions, s, entry);
 	ctx->n_sessions++;
-	log_info("client %u connected: pid %ld uid %lu gid %lu (%zu groups)",
-		 s->id, (long)id->pid, (unsigned long)id->uid,
-		 (unsigned long)id->gid, id->n_groups);
+	if (id->kind == IDENT_PEER)
+		log_info("client %u connected: %s port %u", s->id, s->who,
+			 id->peer.port);
+	else
+		log_info("client %u connected: pid %ld (%s) uid %lu gid %lu "
+			 "(%zu groups)",
+			 s->id, (long)id->pid, s->comm, (unsigned long)id->uid,
+			 (unsigned long)id->gid, id->n_groups);
 	notify_status(ctx);
 	return s;
 }
@@ -43,6 +75,7 @@ void sess_free(struct sess *s)
 	notify_status(s->ctx);
 	send_cancel(s);
 	bcmop_free_all(s);
+	budget_free(s);
 	chan_close(s);
 	outq_free(&s->q);
 	free(s->ident.groups);
@@ -70,8 +103,8 @@ static void sess_rights_event(struct sess *s, unsigned revoked,
 	char detail[256];
 	int r;
 
-	snprintf(detail, sizeof(detail), "configuration reloaded: uid %lu lost",
-		 (unsigned long)s->ident.uid);
+	snprintf(detail, sizeof(detail), "configuration reloaded: %s lost",
+		 s->who);
 	for (r = RIGHT_READ; r <= RIGHT_ADMIN; r++)
 		if (revoked & POLICY_RIGHT_BIT(r))
 			detail_append(detail, sizeof(detail), " '%s'",
@@ -91,6 +124,7 @@ void sess_reload(struct sess *s)
 	if (policy_load_groups(&s->ident) < 0)
 		log_warn("client %u: groups not refreshed: out of memory",
 			 s->id);
+	budget_reload(s);
 	if (s->q.dead || s->closing || s->chan == NULL)
 		return;
 	channel = chan_name(s->chan);

@@ -43,6 +43,7 @@ void task_on_note(struct bcm_op *op, const struct bcmsock_note *n)
 		log_warn("client %u: task %u: %s", op->sess->id, op->id,
 			 detail);
 	op->state = TASK_EXPIRED;
+	task_release(op);
 	task_event(op, n->timestamp_ns);
 }
 
@@ -57,17 +58,57 @@ static void task_on_expired(evutil_socket_t fd, short what, void *arg)
 	outq_flush(&op->sess->q);
 }
 
+/* The task no longer sends: its share of the send budget is free. */
+void task_release(struct bcm_op *op)
+{
+	if (!op->budgeted)
+		return;
+	budget_task_release(op->sess, op->ifname, op->period_us);
+	op->budgeted = 0;
+}
+
+/*
+ * A task counts against the send budget while it runs, at the rate of its
+ * period; a single-shot one (count 1) sends one frame, a token like a
+ * send's.
+ */
+static int task_budget(struct bcm_op *op, char *detail, size_t dsize)
+{
+	struct frame_desc f = {.ifname = op->ifname};
+	int rc;
+
+	if (op->count == 1) {
+		if (budget_take(op->sess, &f, 0, 1, detail, dsize) == 1)
+			return 0;
+		op->sess->stats.tasks_refused++;
+		return -EDQUOT;
+	}
+	rc = budget_task_reserve(op->sess, op->ifname, op->period_us, detail,
+				 dsize);
+	if (rc == 0)
+		op->budgeted = 1;
+	return rc;
+}
+
 static int task_run(struct bcm_op *op, char *detail, size_t dsize)
 {
 	static const struct timeval now = {0, 0};
 	int rc;
 
+	if ((rc = task_budget(op, detail, dsize)) < 0) {
+		log_info("client %u (uid %lu): periodic task refused: %s",
+			 op->sess->id, (unsigned long)op->sess->ident.uid,
+			 detail);
+		return rc;
+	}
 	bcmsock_tx_setup(op->msg, op->id, op->nframes, op->cfsiz, op->count,
 			 op->period_us, 1);
 	rc = bcmsock_write(op->fd, op->msg, op->msg_len, "TX_SETUP", op->ifname,
 			   detail, dsize);
-	if (rc < 0)
+	if (rc < 0) {
+		task_release(op);
 		return rc;
+	}
 	op->state = TASK_RUNNING;
 	if (op->count == 1) {
 		/*
@@ -173,8 +214,8 @@ static int task_frames(struct sess *s, const struct frame_desc *frames,
 	rc = policy_check_frames(s->ctx->policy, &s->ident, chan_name(c),
 				 frames, n, 0, RIGHT_PERIODIC, detail, dsize);
 	if (rc < 0)
-		log_info("client %u (uid %lu): periodic task denied: %s", s->id,
-			 (unsigned long)s->ident.uid, detail);
+		log_info("client %u (%s): periodic task denied: %s", s->id,
+			 s->who, detail);
 	return rc;
 }
 
@@ -314,6 +355,7 @@ int task_stop(struct sess *s, uint32_t id, char *detail, size_t dsize)
 	if (rc < 0)
 		return rc;
 	op->state = TASK_STOPPED;
+	task_release(op);
 	return 0;
 }
 
@@ -342,10 +384,12 @@ int task_stop_all(struct sess *s, char *detail, size_t dsize)
 		rc = bcmsock_tx_delete(op->fd, op->id, op->ifname,
 				       first < 0 ? NULL : detail,
 				       first < 0 ? 0 : dsize);
-		if (rc < 0 && first == 0)
+		if (rc < 0 && first == 0) {
 			first = rc;
-		else if (rc == 0)
+		} else if (rc == 0) {
 			op->state = TASK_STOPPED;
+			task_release(op);
+		}
 	}
 	return first;
 }

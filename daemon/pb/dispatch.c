@@ -23,6 +23,7 @@ static const struct dispatch_op {
 	{CAND__REQUEST__OP_SET_FILTERS, "set_filters", RIGHT_READ, 1,
 	 op_chan_filters},
 	{CAND__REQUEST__OP_LIST, "list", RIGHT_NONE, 0, op_bus_list},
+	{CAND__REQUEST__OP_CLIENTS, "clients", RIGHT_ADMIN, 0, op_clients_list},
 	/* Tasks and monitors exist only on an open channel; ids name them. */
 	{CAND__REQUEST__OP_TASK_START, "task_start", RIGHT_PERIODIC, 1,
 	 op_bcm_task_start},
@@ -131,6 +132,9 @@ static const char *dispatch_iface(const struct conn *c,
 {
 	if (req->op_case == CAND__REQUEST__OP_OPEN)
 		return req->open->channel;
+	/* It shows the clients of every interface. */
+	if (req->op_case == CAND__REQUEST__OP_CLIENTS)
+		return "";
 	return c->s->chan != NULL ? chan_name(c->s->chan) : NULL;
 }
 
@@ -174,8 +178,8 @@ static int dispatch_run(struct conn *c, Cand__Request *req,
 	rc = policy_check(c->ctx->policy, &s->ident, dispatch_iface(c, req),
 			  op->right, r->detail, sizeof(r->detail));
 	if (rc < 0) {
-		log_info("client %u (uid %lu): %s denied: %s", s->id,
-			 (unsigned long)s->ident.uid, op->name, r->detail);
+		log_info("client %u (%s): %s denied: %s", s->id, s->who,
+			 op->name, r->detail);
 		return rc;
 	}
 	return op->fn(c, req, r);

@@ -54,11 +54,18 @@ _Static_assert(ENCODE_SAME(IFACE_OTHER, CAND__IFACE_TYPE__OTHER) &&
 		       ENCODE_SAME(IFACE_HARDWARE, CAND__IFACE_TYPE__HARDWARE),
 	       "enum iface_type is proto IfaceType");
 
-/* The encoder's buffer, reused for every batch. */
+/*
+ * The encoder's records, reused for every batch: each frame of a read is
+ * packed once, into the slot of its place in the read, and copied from
+ * there into the output of every client that takes it.
+ */
 struct pb_scratch {
-	uint8_t packed[RAW_BATCH * FRAMEPACK_MAX];
-	char *ifnames[RAW_BATCH]; /* the batch's names, indexed by records */
+	uint8_t rec[RAW_BATCH][FRAMEPACK_MAX];
+	uint8_t rec_len[RAW_BATCH];
+	uint64_t rec_read[RAW_BATCH]; /* the read a slot holds; 0: none */
+	char *ifnames[RAW_BATCH];     /* the batch's names, as records index */
 	int ifindexes[RAW_BATCH];
+	uint8_t name_of[RAW_BATCH]; /* each frame's index into ifnames */
 };
 
 int encode_init(struct cand_ctx *ctx)
@@ -114,49 +121,133 @@ static uint8_t encode_batch_ifname(struct pb_scratch *s, size_t *n,
 	return (uint8_t)i;
 }
 
+/* Packs rx into slot (unless it holds it already); the record's size. */
+static size_t encode_record(struct pb_scratch *s, size_t slot,
+			    const struct rx_frame *rx, uint64_t read_id)
+{
+	const struct canfd_frame *cf = rx->cf;
+	struct framepack_rec rec = {
+		.can_id = cf->can_id,
+		.len = cf->len,
+		.data = (cf->can_id & CAN_RTR_FLAG) ? NULL : cf->data,
+		.timestamp_ns = rx->timestamp_ns,
+	};
+
+	if (read_id != 0 && s->rec_read[slot] == read_id)
+		return s->rec_len[slot];
+	if (rx->is_fd)
+		rec.flags = FRAMEPACK_FD |
+			    ((cf->flags & CANFD_BRS) ? FRAMEPACK_BRS : 0) |
+			    ((cf->flags & CANFD_ESI) ? FRAMEPACK_ESI : 0);
+	if (rx->local)
+		rec.flags |= FRAMEPACK_LOCAL;
+	/* Own and the name's index differ per client: set when copied. */
+	s->rec_len[slot] = (uint8_t)framepack_put(s->rec[slot], &rec);
+	s->rec_read[slot] = read_id;
+	return s->rec_len[slot];
+}
+
+static size_t encode_varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static uint8_t *encode_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* A length-delimited field's tag and length. */
+static uint8_t *encode_ld(uint8_t *p, unsigned field, size_t len)
+{
+	*p++ = (uint8_t)(field << 3 | 2);
+	return encode_varint(p, len);
+}
+
+static size_t encode_ld_len(size_t len)
+{
+	return 1 + encode_varint_len(len) + len;
+}
+
+/*
+ * ServerMsg{event: Event{frames: FrameBatch}}, written by hand: its few
+ * varints and the records, byte for byte what protobuf-c would pack
+ * (tests/unit/test_encode.c compares), without building the messages or
+ * walking their descriptors for every client of every read.
+ */
 int encode_frames(struct outq *q, const struct rx_batch *b)
 {
 	struct pb_scratch *s = q->ctx->pb_scratch;
-	Cand__Event ev = CAND__EVENT__INIT;
-	Cand__FrameBatch batch = CAND__FRAME_BATCH__INIT;
-	size_t i, size = 0, n_names;
+	size_t i, slot, n_names, packed = 0, names = 0, fb, ev, msg;
+	struct evbuffer_iovec vec;
+	uint8_t *p;
 
 	/* A bound channel's batches name only it, at index 0. */
 	n_names = b->ifname != NULL;
 	s->ifnames[0] = (char *)b->ifname;
 	for (i = 0; i < b->count; i++) {
-		const struct rx_frame *rx = &b->frames[i];
-		const struct canfd_frame *cf = rx->cf;
-		struct framepack_rec rec = {
-			.can_id = cf->can_id,
-			.len = cf->len,
-			.data = (cf->can_id & CAN_RTR_FLAG) ? NULL : cf->data,
-			.timestamp_ns = rx->timestamp_ns,
-		};
-
-		if (rx->is_fd)
-			rec.flags =
-				FRAMEPACK_FD |
-				((cf->flags & CANFD_BRS) ? FRAMEPACK_BRS : 0) |
-				((cf->flags & CANFD_ESI) ? FRAMEPACK_ESI : 0);
-		if (rx->own)
-			rec.flags |= FRAMEPACK_OWN;
-		if (rx->local)
-			rec.flags |= FRAMEPACK_LOCAL;
-		if (b->ifname == NULL)
-			rec.ifname = encode_batch_ifname(s, &n_names, rx);
-		size += framepack_put(s->packed + size, &rec);
+		slot = b->read_id != 0 ? b->frames[i].idx : i;
+		packed += encode_record(s, slot, &b->frames[i], b->read_id);
+		s->name_of[i] = b->ifname == NULL
+					? encode_batch_ifname(s, &n_names,
+							      &b->frames[i])
+					: 0;
 	}
-	batch.format = FRAMEPACK_FORMAT;
-	batch.ifnames = s->ifnames;
-	batch.n_ifnames = n_names;
-	batch.packed.data = s->packed;
-	batch.packed.len = size;
-	batch.count = (uint32_t)b->count;
-	batch.kernel_drops = b->kernel_drops;
-	ev.ev_case = CAND__EVENT__EV_FRAMES;
-	ev.frames = &batch;
-	return encode_event_msg(q, &ev);
+	for (i = 0; i < n_names; i++)
+		names += encode_ld_len(strlen(s->ifnames[i]));
+	fb = (b->kernel_drops ? 1 + encode_varint_len(b->kernel_drops) : 0) +
+	     2 + (b->count ? 1 + encode_varint_len(b->count) : 0) + names +
+	     (packed ? encode_ld_len(packed) : 0);
+	ev = encode_ld_len(fb);
+	msg = encode_ld_len(ev);
+	if (evbuffer_reserve_space(q->buf, CAND_WIRE_HDR + msg, &vec, 1) < 1)
+		return -ENOMEM;
+	p = vec.iov_base;
+	wire_put_len(p, (uint32_t)msg);
+	p = encode_ld(p + CAND_WIRE_HDR, 2, ev); /* ServerMsg.event */
+	p = encode_ld(p, 1, fb);		 /* Event.frames */
+	if (b->kernel_drops) {
+		*p++ = 2 << 3; /* FrameBatch.kernel_drops */
+		p = encode_varint(p, b->kernel_drops);
+	}
+	*p++ = 3 << 3; /* .format */
+	*p++ = FRAMEPACK_FORMAT;
+	if (b->count) {
+		*p++ = 4 << 3; /* .count */
+		p = encode_varint(p, b->count);
+	}
+	for (i = 0; i < n_names; i++) {
+		size_t len = strlen(s->ifnames[i]);
+
+		p = encode_ld(p, 5, len); /* .ifnames */
+		memcpy(p, s->ifnames[i], len);
+		p += len;
+	}
+	if (packed)
+		p = encode_ld(p, 6, packed); /* .packed */
+	for (i = 0; i < b->count; i++) {
+		slot = b->read_id != 0 ? b->frames[i].idx : i;
+		memcpy(p, s->rec[slot], s->rec_len[slot]);
+		if (b->frames[i].own)
+			p[5] |= FRAMEPACK_OWN;
+		p[6] = s->name_of[i];
+		p += s->rec_len[slot];
+	}
+	vec.iov_len = CAND_WIRE_HDR + msg;
+	if (evbuffer_commit_space(q->buf, &vec, 1) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 void encode_frame_pb(const struct canfd_frame *cf, int is_fd, Cand__Frame *f)

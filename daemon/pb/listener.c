@@ -1,6 +1,8 @@
 /*
  * The control socket: socket activation when systemd passed one, else bind
- * it ourselves, refusing to steal it from a live daemon.
+ * it ourselves, refusing to steal it from a live daemon. systemd may pass
+ * TCP sockets too (cand-socketcand.socket): those are sc/'s, which took
+ * them before this runs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,22 +61,37 @@ static int listener_bind(struct cand_ctx *ctx)
 	return fd;
 }
 
-int listener_open(struct cand_ctx *ctx)
+/* The one Unix stream socket systemd passed; -1: none; -EINVAL: bad. */
+static int listener_systemd(void)
 {
-	int n, fd;
+	int n = sd_listen_fds(1), fd, found = -1;
 
-	n = sd_listen_fds(1);
-	if (n > 1) {
-		log_err("systemd passed %d sockets, expected one", n);
-		return -EINVAL;
-	}
-	if (n == 1) {
-		fd = SD_LISTEN_FDS_START;
-		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
-			log_err("the socket systemd passed is not a "
-				"listening Unix stream socket");
+	for (fd = SD_LISTEN_FDS_START; n > 0 && fd < SD_LISTEN_FDS_START + n;
+	     fd++) {
+		if (sd_is_socket_inet(fd, 0, SOCK_STREAM, 1, 0) > 0)
+			continue; /* the socketcand front-end's */
+		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0 ||
+		    found >= 0) {
+			log_err("systemd passed %d sockets; expected one "
+				"listening Unix stream socket (and TCP ones "
+				"for "
+				"socketcand)",
+				n);
 			return -EINVAL;
 		}
+		found = fd;
+	}
+	return found;
+}
+
+int listener_open(struct cand_ctx *ctx)
+{
+	int fd;
+
+	fd = listener_systemd();
+	if (fd == -EINVAL)
+		return fd;
+	if (fd >= 0) {
 		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
 			return -errno;
 		log_info("using the socket passed by systemd");

@@ -12,7 +12,7 @@
 int op_bus_list(struct conn *c, Cand__Request *req, struct dispatch_reply *r)
 {
 	struct link_info *links;
-	Cand__Interface *it;
+	Cand__Interface *it = NULL;
 	size_t n, i;
 	int rc;
 
@@ -26,11 +26,14 @@ int op_bus_list(struct conn *c, Cand__Request *req, struct dispatch_reply *r)
 	}
 	r->alloc[0] = links;
 	cand__list_reply__init(&r->list);
-	if (n > 0 &&
-	    (r->alloc[1] = calloc(n, sizeof(*it) + sizeof(it))) == NULL)
-		return -ENOMEM;
-	it = r->alloc[1];
-	r->list.interfaces = (Cand__Interface **)(it + n);
+	/* None: no array, as NULL + 0 would be undefined behaviour. */
+	if (n > 0) {
+		it = calloc(n, sizeof(*it) + sizeof(it));
+		if (it == NULL)
+			return -ENOMEM;
+		r->alloc[1] = it;
+		r->list.interfaces = (Cand__Interface **)(it + n);
+	}
 	for (i = 0; i < n; i++) {
 		cand__interface__init(&it[i]);
 		it[i].name = links[i].name;
@@ -106,7 +109,7 @@ static void op_bus_item(struct op_bus_item *it, struct bus_info *b)
 int op_bus_state(struct conn *c, Cand__Request *req, struct dispatch_reply *r)
 {
 	struct bus_info *info;
-	struct op_bus_item *items;
+	struct op_bus_item *items = NULL;
 	size_t n, i;
 	int rc;
 
@@ -116,13 +119,14 @@ int op_bus_state(struct conn *c, Cand__Request *req, struct dispatch_reply *r)
 		return rc;
 	r->alloc[0] = info;
 	cand__state_reply__init(&r->state);
-	if (n > 0 &&
-	    (r->alloc[1] = calloc(n, sizeof(*items) +
-					     sizeof(Cand__InterfaceState *))) ==
-		    NULL)
-		return -ENOMEM;
-	items = r->alloc[1];
-	r->state.interfaces = (Cand__InterfaceState **)(items + n);
+	if (n > 0) {
+		items = calloc(n,
+			       sizeof(*items) + sizeof(r->state.interfaces[0]));
+		if (items == NULL)
+			return -ENOMEM;
+		r->alloc[1] = items;
+		r->state.interfaces = (Cand__InterfaceState **)(items + n);
+	}
 	for (i = 0; i < n; i++) {
 		op_bus_item(&items[i], &info[i]);
 		r->state.interfaces[i] = &items[i].st;

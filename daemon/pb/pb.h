@@ -2,7 +2,7 @@
  * pb/: the protobuf front-end, the only daemon code that knows
  * proto/cand.proto. The control socket (listener.c), one connection each
  * (conn.c), requests to operations (dispatch.c and the handlers in
- * op_chan.c, op_bcm.c, op_bus.c) and the output queue's encoder
+ * op_chan.c, op_bcm.c, op_bus.c, op_clients.c) and the output queue's encoder
  * (encode.c). Adding an operation: a proto field, a dispatch_ops[] line,
  * a handler, a test.
  */
@@ -67,6 +67,7 @@ struct dispatch_reply {
 	Cand__ConfigureReply configure;
 	Cand__BusConfig config;
 	Cand__FlushTxReply flush;
+	Cand__ClientsReply clients;
 	char note[DISPATCH_DETAIL];
 	void *alloc[2]; /* what the handler allocated for its result */
 };
@@ -107,6 +108,7 @@ int op_bus_state(struct conn *, Cand__Request *, struct dispatch_reply *);
 int op_bus_configure(struct conn *, Cand__Request *, struct dispatch_reply *);
 int op_bus_restart(struct conn *, Cand__Request *, struct dispatch_reply *);
 int op_bus_subscribe(struct conn *, Cand__Request *, struct dispatch_reply *);
+int op_clients_list(struct conn *, Cand__Request *, struct dispatch_reply *);
 
 /* ---- encode.c: protobuf <-> plain, and the outq encoder ---- */
 

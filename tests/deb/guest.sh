@@ -8,7 +8,8 @@
 # A system that has never seen cand; apt-get install ./DEBDIR/*.deb; what
 # the maintainer scripts did (user, group, cand.socket enabled and
 # started, the conffile); tests/integ/systemd.sh --installed on what they
-# put in; a program built against libcand-dev; the upgrade to NEXTDIR's
+# put in; a program built against libcand-dev; python-can on
+# python3-can-cand; the upgrade to NEXTDIR's
 # build over an administrator's changed /etc/cand.conf; remove; purge, and
 # nothing of cand left. The last line is "deb: N passed, N failed".
 set -u
@@ -145,6 +146,19 @@ check "it runs on the packaged libcand.so.1 ($lib)" \
 	test "$(readlink -f "$lib")" = "$(readlink -f "/usr/lib/$(dpkg-architecture -q DEB_HOST_MULTIARCH)/libcand.so.1")"
 got=$(as candtest timeout 30 "$T/client" 2>&1)
 check "and, as candtest, gets its frame back from vcan0 ($got)" test "$got" = "vcan0 5D1#C0DE"
+
+# ---- python-can on python3-can-cand, as the README shows it ----
+cat >"$T/client.py" <<'PY'
+import can
+with can.Bus(interface="cand", channel="vcan0", receive_own_messages=True) as bus:
+    bus.send(can.Message(arbitration_id=0x5D2, data=b"\xc0\xde", is_extended_id=False))
+    m = bus.recv(10)
+    print(m.channel, "%03X#%s" % (m.arbitration_id, m.data.hex().upper()))
+PY
+# (python-can 4.1 itself warns about importlib.metadata on Python 3.11.)
+got=$(as candtest env PYTHONWARNINGS=ignore timeout 60 /usr/bin/python3 "$T/client.py" 2>&1)
+check "python-can, as candtest, on interface cand from python3-can-cand ($got)" \
+	test "$got" = "vcan0 5D2#C0DE"
 
 # ---- upgrade over a changed /etc/cand.conf ----
 # The administrator takes send away from group can.

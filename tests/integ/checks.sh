@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # The counted checks of the shell test scripts (systemd.sh,
-# tests/deb/guest.sh), sourced after setting CHECKS_NAME, which starts
-# every line: "PASS: NAME: what [uptime]". checks_summary prints the last
-# line, "NAME: N passed, N failed", and exits, 0 when nothing failed.
+# systemd_restart.sh, tests/deb/guest.sh, tests/soak/soak.sh), sourced
+# after setting CHECKS_NAME, which starts every line: "PASS: NAME: what
+# [uptime]". checks_summary prints the last line, "NAME: N passed, N
+# failed", and exits, 0 when nothing failed.
 passed=0
 failed=0
 
@@ -32,4 +33,14 @@ as() {
 	local u=$1
 	shift
 	setpriv --reuid="$u" --regid="$u" --init-groups -- "$@"
+}
+# wait_for SECS CMD...: until CMD succeeds; generous, the VM is emulated.
+wait_for() {
+	local secs=$1 _
+	shift
+	for _ in $(seq $((secs * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
 }

@@ -11,22 +11,6 @@
 
 #include "health.h"
 
-/* Packets the kernel's backlog queues dropped, all CPUs together. */
-static uint64_t backlog_drops(void)
-{
-	FILE *f = fopen("/proc/net/softnet_stat", "r");
-	unsigned long processed, dropped;
-	uint64_t sum = 0;
-	char line[512];
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "%lx %lx", &processed, &dropped) == 2)
-			sum += dropped;
-	fclose(f);
-	return sum;
-}
-
 /*
  * A client that does not read during a flood is told, by drop events,
  * how many frames it lost and that it was too slow: the sum of the
@@ -41,7 +25,7 @@ START_TEST(test_drop_events_for_a_slow_reader)
 	struct cand_frame f = util_frame(0x3A1, 0, "00000000");
 	struct canfd_frame cf;
 	struct cand_event ev;
-	uint64_t backlog0 = backlog_drops(), backlog, dropped = 0, last = 0;
+	uint64_t backlog0 = softnet_drops(), backlog, dropped = 0, last = 0;
 	uint32_t sent = 0, received = 0;
 	int events = 0, slow = 0;
 
@@ -91,7 +75,7 @@ START_TEST(test_drop_events_for_a_slow_reader)
 			last = ev.drops.kernel_drops;
 		}
 	} while (ev.type != CAND_EVENT_FRAME);
-	backlog = backlog_drops() - backlog0;
+	backlog = softnet_drops() - backlog0;
 	fprintf(stderr,
 		"test_drop_events_for_a_slow_reader: sent %u, received %u, "
 		"%d drop events, %llu dropped, backlog %llu\n",

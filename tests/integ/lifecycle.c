@@ -263,22 +263,6 @@ START_TEST(test_stalled_client)
 }
 END_TEST
 
-/* Packets the kernel's backlog queues dropped, all CPUs together. */
-static uint64_t backlog_drops(void)
-{
-	FILE *f = fopen("/proc/net/softnet_stat", "r");
-	unsigned long processed, dropped;
-	uint64_t sum = 0;
-	char line[512];
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "%lx %lx", &processed, &dropped) == 2)
-			sum += dropped;
-	fclose(f);
-	return sum;
-}
-
 /*
  * Requests while frames pour in: every reply is found among the frame
  * events, promptly, and no frame is lost or reordered on the way.
@@ -293,7 +277,7 @@ START_TEST(test_requests_during_flood)
 	struct cand_iface *l;
 	uint32_t received = 0, seq, last = 0;
 	int64_t t0, worst = 0;
-	uint64_t backlog0 = backlog_drops(), backlog;
+	uint64_t backlog0 = softnet_drops(), backlog;
 
 	for (i = 0; i < FLOOD; i++) {
 		f.data[0] = (uint8_t)(i >> 8);
@@ -328,7 +312,7 @@ START_TEST(test_requests_during_flood)
 	util_raw_send(s, &f);
 	util_recv_ok(h, &got, "marker after the flood");
 	ck_assert_uint_eq(got.id, 0x101);
-	backlog = backlog_drops() - backlog0;
+	backlog = softnet_drops() - backlog0;
 	ck_assert_msg(received + cand_kernel_drops(h) + backlog == FLOOD,
 		      "received %u + dropped %llu + backlog %llu != %d",
 		      received, (unsigned long long)cand_kernel_drops(h),
@@ -370,7 +354,7 @@ START_TEST(test_kernel_drops_counted)
 	CPU_ZERO(&cpu0);
 	CPU_SET(0, &cpu0);
 	ck_assert_int_eq(sched_setaffinity(0, sizeof(cpu0), &cpu0), 0);
-	backlog0 = backlog_drops();
+	backlog0 = softnet_drops();
 	while (sent < FLOOD) {
 		f.data[0] = (uint8_t)(sent >> 24);
 		f.data[1] = (uint8_t)(sent >> 16);
@@ -405,7 +389,7 @@ START_TEST(test_kernel_drops_counted)
 	util_recv_ok(h, &got, "marker after the flood");
 	ck_assert_uint_eq(got.id, 0x322);
 	drops = cand_kernel_drops(h);
-	backlog = backlog_drops() - backlog0;
+	backlog = softnet_drops() - backlog0;
 	fprintf(stderr,
 		"test_kernel_drops_counted: sent %u, received %u, kernel "
 		"drops %llu, backlog drops %llu\n",

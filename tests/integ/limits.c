@@ -247,6 +247,8 @@ START_TEST(test_shutdown_event)
 	cand_t *h;
 	int rc;
 
+	/* Without reconnection it is told and stays so (restart.c: with). */
+	setenv("CAND_RECONNECT_MS", "0", 1);
 	util_daemon_start(&d, "limit-shutdown", "");
 	h = util_connect_as(d.sock, 0, 0);
 	ck_assert_int_eq(util_try_open(h, "vcan0"), 0);

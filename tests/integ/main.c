@@ -37,6 +37,16 @@ int main(void)
 	srunner_add_suite(sr, limits_suite());
 	srunner_add_suite(sr, policy_tasks_suite());
 	srunner_add_suite(sr, reload_bcm_suite());
+	srunner_add_suite(sr, sc_proto_suite());
+	srunner_add_suite(sr, sc_bcm_suite());
+	srunner_add_suite(sr, sc_access_suite());
+	srunner_add_suite(sr, sc_flow_suite());
+	srunner_add_suite(sr, shared_suite());
+	srunner_add_suite(sr, sharedlink_suite());
+	srunner_add_suite(sr, echo_suite());
+	srunner_add_suite(sr, faults_suite());
+	srunner_add_suite(sr, restart_suite());
+	srunner_add_suite(sr, budget_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

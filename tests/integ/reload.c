@@ -154,6 +154,43 @@ START_TEST(test_groups_reread)
 }
 END_TEST
 
+/*
+ * A group the system does not have yet is a warning, and the rule that
+ * names it matches once it exists and cand is reloaded.
+ */
+START_TEST(test_unknown_group_kept_by_name)
+{
+	char *log;
+	cand_t *x;
+	int rc;
+
+	util_sh("sed -i '/^notyet:/d' /etc/group");
+	util_daemon_start(&d, "reload-notyet",
+			  "[rule notyet]\n"
+			  "interfaces = vcan1\n"
+			  "groups = notyet\n"
+			  "rights = read\n");
+	log = util_daemon_log(&d);
+	ck_assert_msg(strstr(log, "groups: no group 'notyet' on this system "
+				  "(yet)") != NULL,
+		      "no warning in the log: %s", log);
+	free(log);
+	x = util_connect_as(d.sock, UID_CANDTEST3, UID_CANDTEST3);
+	rc = util_try_open(x, "vcan1");
+	ck_assert_msg(rc == CAND_EPERM, "candtest3 before the group: %s",
+		      cand_strerror(rc));
+	ck_assert_int_eq(util_sh("echo notyet:x:4270:candtest3 >>/etc/group"),
+			 0);
+	util_daemon_reload(&d, 1);
+	rc = util_try_open(x, "vcan1");
+	util_sh("sed -i '/^notyet:/d' /etc/group");
+	ck_assert_msg(rc == 0, "candtest3 once notyet exists: %s (%s)",
+		      cand_strerror(rc), cand_last_detail(x));
+	cand_close(x);
+	util_daemon_stop(&d);
+}
+END_TEST
+
 Suite *reload_suite(void)
 {
 	Suite *s = suite_create("reload");
@@ -163,6 +200,7 @@ Suite *reload_suite(void)
 	tcase_add_test(tc, test_send_revoked);
 	tcase_add_test(tc, test_broken_file_keeps_rules);
 	tcase_add_test(tc, test_groups_reread);
+	tcase_add_test(tc, test_unknown_group_kept_by_name);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,11 +5,13 @@
 #
 # Run as root from the repository root, inside the VM (tests/vm/run-tests.sh)
 # or on a host whose kernel has CAN. Starts BUILDDIR/cand with CONFIG
-# (default tests/integ/conf/open.conf: everyone may do anything) as the
+# (default tests/integ/conf/open.conf, everyone may do anything, and
+# conf/socketcand.conf, the TCP front-end's peers and listener) as the
 # user "cand" with only CAP_NET_ADMIN, as cand.service does
 # (start-daemon.sh; prefixed with $CAND_DAEMON_WRAPPER, e.g. valgrind),
 # runs the Check program BUILDDIR/test_integ, the canctl tests in
-# tests/integ/cli.sh and the service tests in tests/integ/service.sh, stops
+# tests/integ/cli.sh, python-can's socketcand interface against the TCP
+# front-end (socketcand.py) and the service tests in tests/integ/service.sh, stops
 # it with SIGTERM and checks that it exits 0. The suites that need their own
 # configuration (policy, reload, limits) start daemons of their own. The
 # last line is "N passed, N failed"; the exit status is non-zero if
@@ -17,13 +19,21 @@
 #
 # The tests get CAND_SOCKET, CAND_LOG (the daemon's stderr), CAND_PID and
 # BUILDDIR in the environment. CK_RUN_SUITE / CK_RUN_CASE narrow the Check
-# run; CAND_INTEG_SKIP_CLI=1 skips the shell tests.
+# run; CAND_INTEG_SKIP_CLI=1 skips the shell tests, CAND_INTEG_SKIP_PY=1
+# socketcand.py.
 set -u
 
 BUILD=${1:?usage: $0 BUILDDIR}
 BUILD=$(cd "$BUILD" && pwd) || exit 2
 HERE=$(cd "$(dirname "$0")" && pwd)
-CONF=${2:-$HERE/conf/open.conf}
+# By default open.conf and the socketcand front-end's peers and listener.
+if [ $# -ge 2 ]; then
+	CONF=$2
+else
+	CONF=/tmp/cand-integ.conf
+	cat "$HERE/conf/open.conf" "$HERE/conf/socketcand.conf" >"$CONF"
+	chmod 644 "$CONF"
+fi
 # In a directory of its own: the daemon is not root and cannot write /run.
 SOCK=${CAND_TEST_SOCKET:-/run/cand-test/cand.sock}
 LOG=${CAND_TEST_LOG:-/tmp/cand-integ.log}
@@ -49,8 +59,8 @@ fail() {
 finish() {
 	# Keep the logs where the host sees them (BUILDDIR is shared with the VM).
 	if mkdir -p "$BUILD/integ-logs" 2>/dev/null; then
-		cp -f "$LOG" "$CHECK_OUT" "$CLI_OUT" /tmp/cand-integ-service.out \
-			/tmp/cand-integ-tools.out \
+		cp -f "$LOG" "$CHECK_OUT" "$CLI_OUT" /tmp/cand-integ-service.out /tmp/cand-integ-python.out \
+			/tmp/cand-integ-socketcand.out /tmp/cand-integ-tools.out \
 			/tmp/cand-t/*.log "$BUILD/integ-logs/" 2>/dev/null
 	fi
 	if [ "$failed" -gt 0 ] && [ -f "$LOG" ]; then
@@ -203,6 +213,25 @@ if [ "${CAND_INTEG_SKIP_CLI:-0}" != 1 ]; then
 	restore_controllers
 fi
 
+# ---- python-can's socketcand interface against the TCP front-end ----
+if [ "${CAND_INTEG_SKIP_PY:-0}" != 1 ]; then
+	echo "==== socketcand.py ===="
+	PY_OUT=/tmp/cand-integ-socketcand.out
+	timeout -k 10 $((300 * slow)) /usr/bin/python3 "$HERE/socketcand.py" 2>&1 | tee "$PY_OUT"
+	rc=${PIPESTATUS[0]}
+	summary=$(grep -E '^socketcand: [0-9]+ passed, [0-9]+ failed$' "$PY_OUT" | tail -n 1)
+	if [ -n "$summary" ]; then
+		read -r pp pf <<<"$(echo "$summary" | tr -cs '0-9' ' ')"
+		passed=$((passed + pp))
+		failed=$((failed + pf))
+		if [ "$rc" != 0 ] && [ "$pf" -eq 0 ]; then
+			fail "socketcand.py exited $rc with no failed test"
+		fi
+	else
+		fail "socketcand.py exited $rc without a summary (timed out?)"
+	fi
+fi
+
 # ---- the daemon as a service: configs, sockets, users, signals ----
 if [ "${CAND_INTEG_SKIP_CLI:-0}" != 1 ]; then
 	echo "==== service.sh ===="
@@ -222,6 +251,20 @@ if [ "${CAND_INTEG_SKIP_CLI:-0}" != 1 ]; then
 	fi
 fi
 
+# ---- python-can through cand (tests/python/) ----
+if [ "${CAND_INTEG_SKIP_PY:-0}" != 1 ]; then
+	PY_OUT=/tmp/cand-integ-python.out
+	timeout -k 10 $((600 * slow)) "$HERE/../python/run.sh" "$BUILD" 2>&1 | tee "$PY_OUT"
+	summary=$(grep -E '^python: [0-9]+ passed, [0-9]+ failed$' "$PY_OUT" | tail -n 1)
+	if [ -n "$summary" ]; then
+		read -r pp pf <<<"$(echo "$summary" | tr -cs '0-9' ' ')"
+		passed=$((passed + pp))
+		failed=$((failed + pf))
+	else
+		fail "tests/python/run.sh ended without a summary (timed out?)"
+	fi
+fi
+
 # ---- stop the daemon ----
 echo "==== shutdown ===="
 # The number of CAN receivers the kernel has on an interface.
@@ -236,8 +279,9 @@ if alive "$pid"; then
 	client=""
 	if [ -x "$BUILD/canctl" ]; then
 		before=$(receivers vcan0)
-		timeout -k 5 $((60 * slow)) "$BUILD/canctl" dump -T $((50000 * slow)) vcan0 \
-			>/tmp/cand-integ-lastclient.out 2>&1 &
+		# It tries to reconnect for a second, then goes (restart.c, with).
+		CAND_RECONNECT_MS=1000 timeout -k 5 $((60 * slow)) "$BUILD/canctl" dump \
+			-T $((50000 * slow)) vcan0 >/tmp/cand-integ-lastclient.out 2>&1 &
 		client=$!
 		for _ in $(seq $((100 * slow))); do
 			[ "$(receivers vcan0)" -gt "$before" ] && break

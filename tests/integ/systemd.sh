@@ -10,8 +10,9 @@
 # then socket activation, READY=1 and STATUS=, the sandbox (user,
 # capabilities, seccomp, and cand still doing its job under all of it),
 # reload (good and broken files), the watchdog restarting a stopped daemon,
-# and a clean stop that tells clients. The last line is
-# "systemd: N passed, N failed".
+# the socketcand front-end through cand-socketcand.socket, and a clean stop
+# that tells clients; then (not --installed) [isolate]: systemd_isolate.sh.
+# The last line is "systemd: N passed, N failed".
 set -u
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -45,16 +46,6 @@ prop() { systemctl show -P "$2" "$1"; }
 list_as() { as "$1" timeout 60 "$CANCTL" list >/dev/null; }
 # in_journal REGEX: cand.service logged a line matching it.
 in_journal() { journalctl --no-pager -u cand.service -g "$1" -q >/dev/null; }
-# wait_for SECS CMD...: until CMD succeeds; generous, the VM is emulated.
-wait_for() {
-	local secs=$1 _
-	shift
-	for _ in $(seq $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 is_active() { [ "$(systemctl is-active "$1")" = active ]; }
 receivers() {
 	cat /proc/net/can/rcvlist_{all,fil,inv,sff,eff,err} | awk -v d="$1" '$1 == d' | wc -l
@@ -89,7 +80,11 @@ if [ -n "$BUILD" ]; then
 	rm -f /etc/cand.conf
 	check "systemd-tmpfiles puts the packaged /etc/cand.conf in place" \
 		sh -c "systemd-tmpfiles --create $P/lib/tmpfiles.d/cand.conf && cmp -s $REPO/etc/cand.conf /etc/cand.conf"
-	cp "$P/lib/systemd/system/cand.service" "$P/lib/systemd/system/cand.socket" /run/systemd/system/
+	cp "$P/lib/systemd/system/cand.service" "$P/lib/systemd/system/cand.socket" \
+		"$P/lib/systemd/system/cand-netns.service" /run/systemd/system/
+	mkdir -p /run/udev/rules.d
+	cp "$P/lib/udev/rules.d/60-cand.rules" /run/udev/rules.d/
+	udevadm control --reload
 fi
 # A short watchdog, so that a stopped daemon is caught within seconds.
 mkdir -p /run/systemd/system/cand.service.d
@@ -177,9 +172,59 @@ check "NRestarts went up" test "$(prop cand.service NRestarts)" -gt "$restarts"
 check "the journal says it was the watchdog" in_journal "[Ww]atchdog timeout"
 check "clients get through the same socket again" list_as candtest
 
+# ---- the socketcand front-end through its own socket unit ----
+# sc_talk HOST CMD...: connects, sends each CMD after the previous
+# answer (a CMD of "-" sends nothing and waits once more), prints the
+# answers, one element per line.
+sc_talk() {
+	/usr/bin/python3 - "$@" <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 29536), timeout=20)
+for cmd in ["-"] + sys.argv[2:]:
+    if cmd != "-":
+        s.sendall(cmd.encode())
+    data = s.recv(4096)
+    print(data.decode(errors="replace"))
+    if not data:
+        break
+PY
+}
+cat "$REPO/etc/cand.conf" - >/etc/cand.conf <<'CONF'
+[rule socketcand-local]
+interfaces = vcan0
+peers = 127.0.0.1
+rights = read send
+[socketcand]
+interfaces = vcan0
+CONF
+cp "$P/lib/systemd/system/cand-socketcand.socket" /run/systemd/system/
+systemctl daemon-reload
+check "cand-socketcand.socket is not started by cand.socket's client" \
+	test "$(systemctl is-active cand-socketcand.socket)" = inactive
+# systemd refuses to start a socket whose service runs.
+check "cand.service stops for it" systemctl stop cand.service
+check "cand-socketcand.socket starts" systemctl start cand-socketcand.socket
+check "a client of cand.socket starts cand.service with both sockets" list_as candtest
+check "the daemon took systemd's TCP socket" \
+	in_journal "socketcand: listening on \\[::\\]:29536"
+start_candump "$T/scdump" vcan0 || fail "candump did not start"
+sc_talk 127.0.0.1 "< open vcan0 >" "< rawmode >" "< send 5C5 1 c5 >< echo >" >"$T/sc" 2>&1
+check "an IPv4 peer on the dual-stack socket is its IPv4 rule's ($(tr '\n' ' ' <"$T/sc"))" \
+	sh -c "head -n 3 $T/sc | tr '\n' ' ' | grep -q '^< hi > < ok > < ok > '"
+wait_for 10 sh -c "grep -q '5C5#C5' $T/scdump"
+check "its frame went out under the sandbox" grep -q 'vcan0 5C5#C5' "$T/scdump"
+sc_talk ::1 - >"$T/sc6" 2>&1
+check "a peer no rule names is refused ($(tr '\n' ' ' <"$T/sc6"))" \
+	grep -q '^< error peer ::1 is not admitted' "$T/sc6"
+check "the journal names the refused peer" in_journal "refused peer ::1 port"
+systemctl stop cand-socketcand.socket
+cp "$REPO/etc/cand.conf" /etc/cand.conf
+
 # ---- stop ----
 before=$(receivers vcan0)
-as candtest timeout 60 "$CANCTL" dump vcan0 >"$T/last" 2>&1 &
+# Not reconnecting: it would start the service again through the socket
+# (systemd_restart.sh has the clients that do).
+as candtest env CAND_RECONNECT_MS=0 timeout 60 "$CANCTL" dump vcan0 >"$T/last" 2>&1 &
 last=$!
 wait_for 20 more_receivers vcan0 "$before"
 check "systemctl stop cand.service" systemctl stop cand.service
@@ -190,4 +235,9 @@ check "a connected client was told (canctl exit $rc: $(tr '\n' ' ' <"$T/last"))"
 check "the stop was clean (Result=$(prop cand.service Result))" \
 	test "$(prop cand.service Result)" = success
 check "the socket stays and activates again" list_as candtest
+if [ -n "$BUILD" ]; then
+	check "systemctl stop cand.service, for [isolate]" systemctl stop cand.service
+	# shellcheck source=tests/integ/systemd_isolate.sh
+	. "$REPO/tests/integ/systemd_isolate.sh"
+fi
 finish

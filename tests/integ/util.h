@@ -37,6 +37,16 @@ Suite *reload_suite(void);
 Suite *limits_suite(void);
 Suite *policy_tasks_suite(void);
 Suite *reload_bcm_suite(void);
+Suite *sc_proto_suite(void); /* sc_*.c: the socketcand front-end */
+Suite *sc_bcm_suite(void);
+Suite *sc_access_suite(void);
+Suite *sc_flow_suite(void);
+Suite *shared_suite(void);
+Suite *sharedlink_suite(void);
+Suite *echo_suite(void);
+Suite *faults_suite(void);
+Suite *restart_suite(void);
+Suite *budget_suite(void);
 
 /* A test case with the timeout every integration test gets. */
 TCase *util_tcase(const char *name);
@@ -195,6 +205,9 @@ long util_rss_kib(pid_t pid);
 #define UID_CANDTEST2 4243 /* groups candtest2, diag (4250) */
 #define UID_CANDTEST3 4244 /* group candtest3 only */
 #define GID_CAN	      4240
+
+/* softnet.c: frames the kernel's backlog queues dropped, all CPUs. */
+uint64_t softnet_drops(void);
 
 /* 1 if the interface exists. */
 int util_have_iface(const char *ifname);

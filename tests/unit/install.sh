@@ -39,12 +39,18 @@ make -s --no-print-directory install DESTDIR="$D" PREFIX=/usr BUILD="$BUILD" >"$
 for f in usr/sbin/cand usr/bin/canctl usr/lib/libcand.a usr/lib/libcand.so \
 	usr/lib/libcand.so.1 usr/include/cand.h usr/lib/pkgconfig/libcand.pc \
 	usr/lib/systemd/system/cand.service usr/lib/systemd/system/cand.socket \
+	usr/lib/systemd/system/cand-socketcand.socket \
 	usr/lib/sysusers.d/cand.conf usr/lib/tmpfiles.d/cand.conf \
 	usr/share/cand/cand.conf etc/cand.conf usr/share/man/man8/cand.8 \
 	usr/share/man/man1/canctl.1 usr/share/man/man5/cand.conf.5; do
 	ok has "$D/$f"
 done
 ok [ -x "$D/usr/sbin/cand" ]
+# python-can's interface, where Debian's python3 looks for /usr.
+PYD=$D/usr/lib/python3/dist-packages
+ok has "$PYD/can_cand/__init__.py"
+ok grep_in 'cand = can_cand:CandBus' "$PYD"/python_can_cand-*.dist-info/entry_points.txt
+ok grep_in '"/usr/lib/libcand.so.1"' "$PYD/can_cand/_paths.py"
 ok grep_in 'ExecStart=/usr/sbin/cand -f -c /etc/cand.conf' "$D/usr/lib/systemd/system/cand.service"
 ok grep_in 'ListenStream=/run/cand.sock' "$D/usr/lib/systemd/system/cand.socket"
 ok grep_in 'prefix=/usr' "$D/usr/lib/pkgconfig/libcand.pc"
@@ -84,6 +90,21 @@ ok [ -n "$flags" ]
 ok cc -o "$T/client" "$T/client.c" $flags -Wl,-rpath,"$D/usr/lib"
 ok "$T/client" >/dev/null
 
+# python-can finds the installed interface, and it loads the installed
+# library (named by $CAND_LIBRARY: this root is not /).
+if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import can' 2>/dev/null; then
+	ok env PYTHONPATH="$PYD" CAND_LIBRARY="$D/usr/lib/libcand.so.1" PYTHONWARNINGS=ignore \
+		/usr/bin/python3 -c '
+import can
+try:
+    can.Bus(interface="cand", channel="vcan0", socket="/nonexistent/cand.sock")
+except can.CanInitializationError as e:
+    assert "cannot reach cand at /nonexistent/cand.sock" in str(e), e
+else:
+    raise SystemExit("no error without a daemon")
+'
+fi
+
 # An administrator's config survives install and uninstall.
 echo "# changed here" >>"$D/etc/cand.conf"
 make -s --no-print-directory install DESTDIR="$D" PREFIX=/usr BUILD="$BUILD" >/dev/null 2>&1
@@ -106,10 +127,13 @@ P=$T/prefix
 make -s --no-print-directory install PREFIX="$P" SYSCONFDIR="$P/etc" BUILD="$BUILD" >/dev/null 2>&1
 ok grep_in "ExecStart=$P/sbin/cand -f -c $P/etc/cand.conf" "$P/lib/systemd/system/cand.service"
 ok grep_in "$P/share/cand/cand.conf" "$P/lib/tmpfiles.d/cand.conf"
+# Another prefix: Debian's python3 looks in lib/python3.N/dist-packages.
+ok grep_in "\"$P/lib/libcand.so.1\"" "$P"/lib/python3.*/dist-packages/can_cand/_paths.py
 if command -v systemd-analyze >/dev/null; then
 	# Documentation=man:... must resolve: the installed man pages.
 	ok env MANPATH="$P/share/man" systemd-analyze verify \
-		"$P/lib/systemd/system/cand.socket" "$P/lib/systemd/system/cand.service"
+		"$P/lib/systemd/system/cand.socket" "$P/lib/systemd/system/cand-socketcand.socket" \
+		"$P/lib/systemd/system/cand.service"
 fi
 for m in "$P"/share/man/man*/*; do
 	ok env MANWIDTH=80 man --warnings -l "$m" >/dev/null 2>"$T/man.err"

@@ -4,15 +4,17 @@
 #   tests/unit/layers.sh BUILDDIR
 #
 # Each daemon object belongs to the layer of its folder, bottom to top:
-# base can conf ops pb, then daemon/main.c. From `nm` of all of them it
-# prints every reference from a file to a symbol defined in a higher
-# layer, and every lower-layer reference to the generated protobuf code;
+# base can conf ops, then the front-ends pb and sc side by side, then
+# daemon/main.c. From `nm` of all of them it prints every reference from
+# a file to a symbol defined in a higher layer or in the other front-end,
+# and every reference to the generated protobuf code from outside pb;
 # from the compiler's dependency files (-MMD), every header a file
-# includes from a higher layer, and any base/can/conf/ops file that
-# includes cand.pb-c.h. Then the largest files of daemon/ client/ proto/
-# bench/ tests/, and every one over 600 lines.
+# includes from a higher layer or the other front-end, and any file but
+# pb's and main.c that includes cand.pb-c.h. Then the largest files of
+# daemon/ client/ proto/ bench/ tests/, and every one over 600 lines.
 #
-# Exit 1 for any upward reference or include, or a file over 600 lines.
+# Exit 1 for any upward or sideways reference or include, or a file over
+# 600 lines.
 set -u
 
 BUILD=${1:?usage: $0 BUILDDIR}
@@ -36,6 +38,8 @@ layer_of() {
 	main.[cdo]) p=main ;;
 	*) p=shared ;; # daemon.h: every layer's
 	esac
+	# The front-ends share a layer; front_of() keeps them apart.
+	[ "$p" = sc ] && p=pb
 	for l in $LAYERS; do
 		if [ "$l" = "$p" ]; then
 			echo "$i"
@@ -43,6 +47,15 @@ layer_of() {
 		fi
 		i=$((i + 1))
 	done
+}
+
+# The front-end folder of a path (pb or sc), or "".
+front_of() {
+	local p=${1#"$BUILD"/}
+	p=${p#daemon/}
+	case "$p" in
+	pb/* | sc/*) echo "${p%%/*}" ;;
+	esac
 }
 
 # The objects of today's sources only: a build dir may keep stale ones.
@@ -63,7 +76,7 @@ for o in "${objs[@]}" "$BUILD/proto/cand.pb-c.o"; do
 done
 
 up=0
-echo "layers: references from a file to a higher layer (file -> symbol [defined in])"
+echo "layers: references from a file to a higher layer or the other front-end (file -> symbol [defined in])"
 for o in "${objs[@]}"; do
 	lo=$(layer_of "$o")
 	while read -r sym; do
@@ -71,13 +84,17 @@ for o in "${objs[@]}"; do
 		[ -n "$d" ] || continue
 		src=${o#"$BUILD"/}
 		if [ "$d" = "$BUILD/proto/cand.pb-c.o" ]; then
-			[ "$lo" -lt "$(layer_of daemon/pb/x.o)" ] || continue
+			[ "$lo" -lt "$(layer_of daemon/pb/x.o)" ] ||
+				[ "$(front_of "$o")" = sc ] || continue
 			echo "  ${src%.o}.c -> $sym [generated protobuf code]"
 			up=$((up + 1))
 			continue
 		fi
 		ld=$(layer_of "$d")
-		if [ "$ld" -gt "$lo" ]; then
+		fo=$(front_of "$o")
+		fd=$(front_of "$d")
+		if [ "$ld" -gt "$lo" ] ||
+			{ [ -n "$fo" ] && [ -n "$fd" ] && [ "$fo" != "$fd" ]; }; then
 			dsrc=${d#"$BUILD"/}
 			echo "  ${src%.o}.c -> $sym [${dsrc%.o}.c]"
 			up=$((up + 1))
@@ -87,7 +104,7 @@ done
 [ "$up" -eq 0 ] && echo "  none"
 
 inc=0
-echo "layers: headers included from a higher layer (file -> header)"
+echo "layers: headers included from a higher layer or the other front-end (file -> header)"
 for o in "${objs[@]}"; do
 	dep=${o%.o}.d
 	[ -f "$dep" ] || continue
@@ -98,7 +115,8 @@ for o in "${objs[@]}"; do
 		grep -E '\.h$' | sort -u); do
 		case "$h" in
 		*cand.pb-c.h)
-			if [ "$lo" -lt "$(layer_of daemon/pb/x.o)" ]; then
+			if [ "$lo" -lt "$(layer_of daemon/pb/x.o)" ] ||
+				[ "$(front_of "$o")" = sc ]; then
 				echo "  $src -> cand.pb-c.h (the protobuf front-end's only)"
 				inc=$((inc + 1))
 			fi
@@ -108,7 +126,10 @@ for o in "${objs[@]}"; do
 		*) continue ;;
 		esac
 		lh=$(layer_of "$h")
-		if [ -n "$lh" ] && [ "$lh" -gt "$lo" ]; then
+		fo=$(front_of "$o")
+		fh=$(front_of "$h")
+		if { [ -n "$lh" ] && [ "$lh" -gt "$lo" ]; } ||
+			{ [ -n "$fo" ] && [ -n "$fh" ] && [ "$fo" != "$fh" ]; }; then
 			echo "  $src -> $h"
 			inc=$((inc + 1))
 		fi
@@ -116,7 +137,7 @@ for o in "${objs[@]}"; do
 done
 # The sources too, should an object be missing its dependency file.
 for f in $(grep -l '#include.*cand\.pb-c\.h' daemon/base/* daemon/can/* daemon/conf/* \
-	daemon/ops/* 2>/dev/null); do
+	daemon/ops/* daemon/sc/* 2>/dev/null); do
 	echo "  $f -> cand.pb-c.h (the protobuf front-end's only)"
 	inc=$((inc + 1))
 done

@@ -16,6 +16,11 @@ int main(void)
 	srunner_add_suite(sr, health_suite());
 	srunner_add_suite(sr, policy_suite());
 	srunner_add_suite(sr, read_suite());
+	srunner_add_suite(sr, sc_suite());
+	srunner_add_suite(sr, peer_suite());
+	srunner_add_suite(sr, shared_suite());
+	srunner_add_suite(sr, filtertext_suite());
+	srunner_add_suite(sr, resume_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -2,11 +2,14 @@
  * cand_send_async() and cand_send_wait() against a socketpair standing
  * in for the daemon: requests go out before their replies, at most
  * CAND_SEND_AHEAD of them, and the replies' counts and failures come
- * back in order.
+ * back in order; those unanswered when the daemon goes are reported
+ * once the handle is back.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "libcand_int.h"
@@ -167,6 +170,54 @@ START_TEST(test_ahead_failure)
 }
 END_TEST
 
+/*
+ * The daemon answers one send of two and goes: the other may or may not
+ * have been done, so it is not repeated; the caller hears so once the
+ * handle is connected again (to a listening socket standing in for the
+ * new daemon), with the count of the frames known sent.
+ */
+START_TEST(test_ahead_lost)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct cand_frame f[3];
+	Cand__Request *a, *b;
+	struct cand *h;
+	size_t sent = 99;
+	int peer, lfd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/cand-ahead-%d.sock",
+		 (int)getpid());
+	unlink(sa.sun_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	h = ah_handle(&peer);
+	h->reconnect_ms = 2000;
+	snprintf(h->path, sizeof(h->path), "%s", sa.sun_path);
+	ah_frames(f, 3);
+	ck_assert_int_eq(cand_send_async(h, f, 3, 0), 0);
+	ck_assert_int_eq(cand_send_async(h, f, 2, 0), 0);
+	a = ah_request(peer);
+	b = ah_request(peer);
+	ck_assert_ptr_nonnull(b);
+	ah_reply(peer, a->id, CAND__STATUS__OK, -1);
+	close(peer);
+	ck_assert_int_eq(cand_send_wait(h, &sent), CAND_ERECONNECTED);
+	ck_assert_uint_eq(sent, 3);
+	ck_assert_ptr_nonnull(strstr(cand_last_detail(h), "1 send"));
+	/* Back on the new connection, and nothing more to report. */
+	ck_assert_int_eq(h->lost, 0);
+	ck_assert_int_eq(cand_send_wait(h, &sent), 0);
+	ck_assert_uint_eq(sent, 0);
+	cand__request__free_unpacked(a, NULL);
+	cand__request__free_unpacked(b, NULL);
+	cand_close(h);
+	close(lfd);
+	unlink(sa.sun_path);
+}
+END_TEST
+
 Suite *ahead_suite(void)
 {
 	Suite *s = suite_create("ahead");
@@ -174,6 +225,7 @@ Suite *ahead_suite(void)
 
 	tcase_add_test(tc, test_ahead_without_waiting);
 	tcase_add_test(tc, test_ahead_failure);
+	tcase_add_test(tc, test_ahead_lost);
 	suite_add_tcase(s, tc);
 	return s;
 }

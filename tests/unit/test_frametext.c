@@ -473,6 +473,15 @@ START_TEST(test_parse_log)
 	ck_assert_int_eq(frametext_parse_log("(1.0) vcan0", &f, &why),
 			 CAND_EINVAL);
 	ck_assert_ptr_nonnull(strstr(why, "no frame"));
+	/* The most seconds 64 bits of ns hold, and one more (found by fuzz). */
+	ck_assert_int_eq(frametext_parse_log("(18446744073.709551) vcan0 123#",
+					     &f, &why),
+			 0);
+	ck_assert_uint_eq(f.timestamp_ns, 18446744073709551000ull);
+	ck_assert_int_eq(
+		frametext_parse_log("(18446744074.0) vcan0 123#", &f, &why),
+		CAND_EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "too large"));
 	ck_assert_int_eq(frametext_parse_log("(1.0) vcan0 123#1", &f, &why),
 			 CAND_EINVAL);
 	ck_assert_ptr_nonnull(strstr(why, "odd"));

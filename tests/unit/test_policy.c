@@ -113,10 +113,6 @@ START_TEST(test_errors_name_their_line)
 	load_bad("[rule a]\ninterfaces = *\nthis line is junk\n",
 		 "t.conf:3: syntax error");
 	load_bad("[rule a\n", "t.conf:1: syntax error");
-	load_bad("[rule a]\ninterfaces = *\nusers = no-such-user-here\n",
-		 "t.conf:3: users: no user 'no-such-user-here'");
-	load_bad("[rule a]\ninterfaces = *\ngroups = no-such-group-here\n",
-		 "t.conf:3: groups: no group");
 	load_bad("[rule a]\ninterfaces = *\nusers = 1\nrights = read fly\n",
 		 "t.conf:4: rights: unknown right 'fly'");
 	load_bad("[rule a]\ninterfaces = *\nusers = 1\nrights = send\n"
@@ -141,7 +137,7 @@ START_TEST(test_errors_name_their_line)
 	load_bad("[rule a]\nusers = 1\nrights = read\n",
 		 "t.conf:1: [rule a] has no interfaces");
 	load_bad("[rule a]\ninterfaces = *\nrights = read\n",
-		 "t.conf:1: [rule a] has no users or groups");
+		 "t.conf:1: [rule a] has no users, groups or peers");
 	load_bad("[rule a]\ninterfaces = *\nusers = 1\nrights = read\n"
 		 "send_ids = 1\n",
 		 "t.conf:1: [rule a] limits send ids but does not grant");
@@ -170,13 +166,110 @@ START_TEST(test_shipped_config)
 	char err[512];
 	int rc;
 
-	/* It names group "can", which the test host may lack. */
+	/* It names group "can", which the test host may lack: a warning. */
 	rc = config_load("etc/cand.conf", &cfg, err, sizeof(err));
-	if (rc < 0)
-		ck_assert_msg(strstr(err, "no group 'can'") != NULL,
-			      "etc/cand.conf: %s", err);
-	else
-		config_free(&cfg);
+	ck_assert_msg(rc == 0, "etc/cand.conf: %s", err);
+	if (cfg.n_warnings > 0)
+		ck_assert_msg(strstr(cfg.warnings[0], "no group 'can'") != NULL,
+			      "etc/cand.conf: %s", cfg.warnings[0]);
+	config_free(&cfg);
+}
+END_TEST
+
+/* Unknown users and groups: the rule stands, by name, with a warning. */
+START_TEST(test_unknown_names_warn)
+{
+	struct cand_config cfg;
+	char err[512];
+
+	ck_assert_int_eq(
+		config_load_string("[rule a]\ninterfaces = *\nrights = read\n"
+				   "users = no-such-user-here\n"
+				   "groups = no-such-group-here\n",
+				   "t.conf", &cfg, err, sizeof(err)),
+		0);
+	ck_assert_uint_eq(policy_n_rules(cfg.policy), 1);
+	ck_assert_uint_eq(cfg.n_warnings, 2);
+	ck_assert_msg(strstr(cfg.warnings[0],
+			     "t.conf:4: users: no user 'no-such-user-here' on "
+			     "this system (yet)") == cfg.warnings[0],
+		      "%s", cfg.warnings[0]);
+	ck_assert_msg(strstr(cfg.warnings[1],
+			     "t.conf:5: groups: no group "
+			     "'no-such-group-here'") == cfg.warnings[1],
+		      "%s", cfg.warnings[1]);
+	config_free(&cfg);
+}
+END_TEST
+
+/* send_rate and send_burst: numbers, bounds, and what they need. */
+START_TEST(test_budget_config)
+{
+	static const char head[] = "[rule a]\ninterfaces = vcan*\nusers = 1\n";
+	struct policy_budget b;
+	struct cand_config cfg;
+	struct ident c = {.uid = 1, .gid = 1};
+	char text[256], err[512];
+
+	snprintf(text, sizeof(text), "%srights = send\nsend_rate = 100/s\n",
+		 head);
+	ck_assert_int_eq(
+		config_load_string(text, "t.conf", &cfg, err, sizeof(err)), 0);
+	ck_assert_int_eq(policy_budget(cfg.policy, &c, "vcan0", &b), 1);
+	ck_assert_uint_eq(b.rate, 100);
+	ck_assert_uint_eq(b.burst, 10); /* a tenth of a second, unsaid */
+	ck_assert_str_eq(b.rule, "a");
+	ck_assert_int_eq(policy_budget(cfg.policy, &c, "can0", &b), 0);
+	config_free(&cfg);
+
+	/* Two rules: the strictest budget holds. */
+	snprintf(text, sizeof(text),
+		 "%srights = send\nsend_rate = 500\nsend_burst = 3\n"
+		 "[rule b]\ninterfaces = *\nusers = 1\nrights = periodic\n"
+		 "send_rate = 50/s\n",
+		 head);
+	ck_assert_int_eq(
+		config_load_string(text, "t.conf", &cfg, err, sizeof(err)), 0);
+	ck_assert_int_eq(policy_budget(cfg.policy, &c, "vcan0", &b), 1);
+	ck_assert_uint_eq(b.rate, 50);
+	ck_assert_str_eq(b.rule, "b");
+	config_free(&cfg);
+
+	snprintf(text, sizeof(text), "%srights = send\nsend_rate = fast\n",
+		 head);
+	load_bad(text, "t.conf:5: send_rate: 'fast' is not a number");
+	snprintf(text, sizeof(text), "%srights = send\nsend_rate = 0/s\n",
+		 head);
+	load_bad(text, "t.conf:5: send_rate: '0/s' is not");
+	snprintf(text, sizeof(text),
+		 "%srights = send\nsend_rate = 1\nsend_rate = 2\n", head);
+	load_bad(text, "t.conf:6: [rule a]: send_rate is given twice");
+	snprintf(text, sizeof(text), "%srights = send\nsend_burst = 4\n", head);
+	load_bad(text, "t.conf:1: [rule a] gives send_burst without");
+	snprintf(text, sizeof(text), "%srights = read\nsend_rate = 4\n", head);
+	load_bad(text, "t.conf:1: [rule a] gives a send_rate but grants");
+}
+END_TEST
+
+START_TEST(test_isolate_config)
+{
+	struct cand_config cfg;
+	char err[512];
+
+	ck_assert_int_eq(
+		config_load_string("[isolate]\ninterfaces = can0, vcan*\n"
+				   "on-stop = stay\n",
+				   "t.conf", &cfg, err, sizeof(err)),
+		0);
+	ck_assert_uint_eq(cfg.isolate.n_patterns, 2);
+	ck_assert_str_eq(cfg.isolate.patterns[1], "vcan*");
+	ck_assert_int_eq(cfg.isolate.stay, 1);
+	config_free(&cfg);
+	load_bad("[isolate]\non-stop = later\n",
+		 "t.conf:2: [isolate] on-stop is return or stay");
+	load_bad("[isolate]\ninterfaces = a/b\n",
+		 "t.conf:2: [isolate] interfaces: 'a/b' is not");
+	load_bad("[isolate]\nzones = 1\n", "t.conf:2: [isolate]: unknown key");
 }
 END_TEST
 
@@ -385,6 +478,9 @@ Suite *policy_suite(void)
 	tcase_add_test(tc, test_errors_name_their_line);
 	tcase_add_test(tc, test_file_errors);
 	tcase_add_test(tc, test_shipped_config);
+	tcase_add_test(tc, test_unknown_names_warn);
+	tcase_add_test(tc, test_budget_config);
+	tcase_add_test(tc, test_isolate_config);
 	suite_add_tcase(s, tc);
 	tcase_add_test(td, test_rights_per_interface_and_group);
 	tcase_add_test(td, test_send_ids);

@@ -122,6 +122,34 @@ START_TEST(test_open_unknown_interface)
 }
 END_TEST
 
+/* A filter kind the protocol does not have is refused (found by fuzz). */
+START_TEST(test_open_unknown_filter_kind)
+{
+	struct harness h;
+	Cand__Request req = CAND__REQUEST__INIT;
+	Cand__OpenRequest open = CAND__OPEN_REQUEST__INIT;
+	Cand__Filter f = CAND__FILTER__INIT, *fp = &f;
+	Cand__ServerMsg *msg;
+
+	harness_init(&h);
+	h.ctx.limits.max_filters = 16;
+	f.id = 0x123;
+	f.mask = 0x7ff;
+	f.kind = (Cand__FilterKind)7;
+	open.channel = "";
+	open.n_filters = 1;
+	open.filters = &fp;
+	req.id = 5;
+	req.op_case = CAND__REQUEST__OP_OPEN;
+	req.open = &open;
+	msg = harness_request(&h, &req);
+	ck_assert_int_eq(msg->reply->status, CAND__STATUS__INVALID_ARGUMENT);
+	ck_assert_ptr_nonnull(strstr(msg->reply->detail, "unknown kind 7"));
+	cand__server_msg__free_unpacked(msg, NULL);
+	harness_free(&h);
+}
+END_TEST
+
 START_TEST(test_list_without_open)
 {
 	struct harness h;
@@ -275,6 +303,7 @@ Suite *proto_suite(void)
 	tcase_add_test(tc, test_no_operation);
 	tcase_add_test(tc, test_send_needs_open);
 	tcase_add_test(tc, test_open_unknown_interface);
+	tcase_add_test(tc, test_open_unknown_filter_kind);
 	tcase_add_test(tc, test_list_without_open);
 	tcase_add_test(tc, test_frame_validation);
 	tcase_add_test(tc, test_oversized_length_kills_client);

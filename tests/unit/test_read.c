@@ -284,6 +284,32 @@ START_TEST(test_bad_batches)
 }
 END_TEST
 
+/*
+ * Through cand_recv_event(): the frames a malformed batch decoded before
+ * it went wrong come out before its error, which stays (found by fuzz).
+ */
+START_TEST(test_bad_batch_received)
+{
+	struct rd_out o = {.len = 0};
+	struct cand_event ev;
+	struct cand *h = rd_handle("vcan0");
+	int i;
+
+	rd_batch(&o, FRAMEPACK_FORMAT, 4);
+	/* In the input buffer, unread, as a recv() leaves it. */
+	ck_assert_int_eq(libcand_read_room(h, o.len), 0);
+	memcpy(h->in + h->in_len, o.buf, o.len);
+	h->in_len += o.len;
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(cand_recv_event(h, &ev, 0), 1);
+		ck_assert_int_eq(ev.type, CAND_EVENT_FRAME);
+	}
+	ck_assert_int_eq(cand_recv_event(h, &ev, 0), CAND_EPROTO);
+	ck_assert_int_eq(cand_recv_event(h, &ev, 0), CAND_EPROTO);
+	cand_close(h);
+}
+END_TEST
+
 START_TEST(test_shutdown)
 {
 	Cand__Event ev = CAND__EVENT__INIT;
@@ -424,6 +450,7 @@ Suite *read_suite(void)
 	tcase_add_test(tc, test_bad_lengths);
 	tcase_add_test(tc, test_undecodable);
 	tcase_add_test(tc, test_bad_batches);
+	tcase_add_test(tc, test_bad_batch_received);
 	tcase_add_test(tc, test_shutdown);
 	tcase_add_test(tc, test_mutated_stream);
 	suite_add_tcase(s, tc);

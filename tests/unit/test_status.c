@@ -67,7 +67,7 @@ START_TEST(test_every_code_has_a_message)
 		       CAND_EUNSUPP,   CAND_ELIMIT,	   CAND_EIO,
 		       CAND_EINTERNAL, CAND_ESHUTDOWN,	   CAND_ETIMEOUT,
 		       CAND_ECONNECT,  CAND_EDISCONNECTED, CAND_ENOMEM,
-		       CAND_ESYS,      CAND_EPROTO};
+		       CAND_ESYS,      CAND_EPROTO,	   CAND_ERECONNECTED};
 	size_t i, j;
 
 	ck_assert_ptr_nonnull(unknown);

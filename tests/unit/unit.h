@@ -16,6 +16,11 @@ Suite *bcm_suite(void);
 Suite *health_suite(void);
 Suite *policy_suite(void);
 Suite *read_suite(void);
+Suite *sc_suite(void);	 /* test_sc.c: socketcand's text */
+Suite *peer_suite(void); /* test_peer.c: network peers and their rules */
+Suite *shared_suite(void);
+Suite *filtertext_suite(void);
+Suite *resume_suite(void);
 
 /* harness.c: one client of a daemon context, fed requests directly. */
 struct harness {

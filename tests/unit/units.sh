@@ -19,12 +19,15 @@ if ! command -v systemd-analyze >/dev/null; then
 fi
 T=$(mktemp -d /tmp/cand-units.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-sed -e "s|/usr/sbin/cand|$BUILD/cand|g" "$REPO/systemd/cand.service" >"$T/cand.service"
-cp "$REPO/systemd/cand.socket" "$T/cand.socket"
+sed -e "s|/usr/sbin/cand|$BUILD/cand|g" -e "s|/usr/libexec/cand/|$REPO/systemd/|g" \
+	"$REPO/systemd/cand.service" >"$T/cand.service"
+sed -e "s|/usr/libexec/cand/|$REPO/systemd/|g" "$REPO/systemd/cand-netns.service" >"$T/cand-netns.service"
+cp "$REPO/systemd/cand.socket" "$REPO/systemd/cand-socketcand.socket" "$T/"
 
 rc=0
 # The man pages are checked by install.sh, where they are installed.
-if ! systemd-analyze verify --man=no "$T/cand.socket" "$T/cand.service"; then
+if ! systemd-analyze verify --man=no "$T/cand.socket" "$T/cand-socketcand.socket" \
+	"$T/cand.service" "$T/cand-netns.service"; then
 	echo "FAIL: units: systemd-analyze verify" >&2
 	rc=1
 fi

@@ -12,19 +12,21 @@ set -eu
 # vm:      qemu, a stock kernel with CAN modules, a static busybox for the
 #          initramfs, cpio/gzip to pack it, kmod (modprobe --show-depends)
 # guest:   iproute2 (ip link ... type can), can-utils (candump/cansend),
+#          python3-can (Debian's python-can 4.1: tests/python, the bench),
 #          util-linux (setsid, setpriv, unshare), coreutils (timeout),
 #          procps (ps/pkill in tests), valgrind (make valgrind),
 #          systemd (PID 1 of the systemd test, systemd-analyze,
 #          systemd-sysusers), man-db (man page checks)
-# deb:     debhelper and lintian (make deb: debian/control's Build-Depends
-#          are the build line above plus debhelper)
+# deb:     debhelper, dh-python and lintian (make deb: debian/control's
+#          Build-Depends are the build line above plus these and python3)
+# fuzz:    clang-14 and its libFuzzer/sanitizer runtimes (tests/fuzz)
 PACKAGES="
-build-essential pkg-config
+build-essential pkg-config clang-14 libclang-rt-14-dev
 libevent-dev libprotobuf-c-dev protobuf-c-compiler libsocketcan-dev
 libsystemd-dev check libinih-dev
 qemu-system-x86 linux-image-amd64 busybox-static cpio gzip kmod
-iproute2 can-utils util-linux coreutils procps valgrind systemd man-db
-debhelper lintian
+iproute2 can-utils util-linux coreutils procps valgrind systemd man-db python3-can
+debhelper dh-python lintian
 "
 
 missing=

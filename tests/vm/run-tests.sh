@@ -5,7 +5,9 @@
 # CAN stack exists: in the test VM, or natively in namespaces when we are root
 # on a host with CAN (see vm.sh). Then, unless CAND_VM_SYSTEMD=0, the units
 # under a real systemd: tests/integ/systemd.sh in a VM booted with systemd
-# as PID 1 (vm.sh --systemd). With CAND_VM_DEB=DIR (make check: make deb's
+# as PID 1 (vm.sh --systemd), with systemd_restart.sh after it; then,
+# unless CAND_VM_SOAK=0, a one-minute soak (SOAK_SECONDS, tests/soak/soak.sh).
+# With CAND_VM_DEB=DIR (make check: make deb's
 # output) also the Debian packages, tests/deb/run.sh DIR. The last line
 # sums them all: "N passed, N failed"; the exit status is non-zero if any
 # part failed.
@@ -36,10 +38,12 @@ fi
 OUT=$(mktemp "${TMPDIR:-/tmp}/cand-run-tests.XXXXXX")
 trap 'rm -f "$OUT"' EXIT
 
-# counts FILE PATTERN: "passed failed" from the last summary line, or "".
+# counts FILE PATTERN: "passed failed" summed over the summary lines (one
+# per script the part runs), or "".
 counts() {
 	# A tty that systemd set up ends lines in CR LF.
-	tr -d '\r' <"$1" | grep -E "$2" | tail -n 1 | tr -cs '0-9' ' '
+	tr -d '\r' <"$1" | grep -E "$2" | tr -cs '0-9\n' ' ' |
+		awk '{ p += $1; f += $2; n++ } END { if (n) print p, f }'
 }
 
 # part NAME PATTERN CMD...: runs CMD, whose output ends in a summary line
@@ -69,9 +73,16 @@ part integration '^[0-9]+ passed, [0-9]+ failed$' \
 	"$HERE/vm.sh" -b "$BUILD" -e CAND_DAEMON_WRAPPER -- "$cmd"
 if [ "${CAND_VM_SYSTEMD:-1}" != 0 ]; then
 	echo "==== systemd.sh (systemd as PID 1) ===="
-	part systemd '^systemd: [0-9]+ passed, [0-9]+ failed$' \
+	# systemd_restart.sh uses the units systemd.sh installed.
+	part systemd '^systemd(-restart)?: [0-9]+ passed, [0-9]+ failed$' \
 		"$HERE/vm.sh" --systemd -t "${CAND_VM_SYSTEMD_TIMEOUT:-600}" -b "$BUILD" -- \
-		"bash tests/integ/systemd.sh $(q "$BUILD")"
+		"bash tests/integ/systemd.sh $(q "$BUILD"); s=\$?;" \
+		"bash tests/integ/systemd_restart.sh $(q "$BUILD") || s=1; exit \$s"
+fi
+if [ "${CAND_VM_SOAK:-1}" != 0 ]; then
+	echo "==== soak (${SOAK_SECONDS:-60} s) ===="
+	part soak '^soak: [0-9]+ passed, [0-9]+ failed$' \
+		env SOAK_SECONDS="${SOAK_SECONDS:-60}" "$HERE/run-soak.sh" "$BUILD"
 fi
 if [ -n "${CAND_VM_DEB:-}" ]; then
 	echo "==== tests/deb (the Debian packages, systemd as PID 1) ===="

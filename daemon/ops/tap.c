@@ -1,0 +1,442 @@
+/*
+ * An interface's tap: the one CAN_RAW socket through which cand receives
+ * that interface's frames for every channel bound to it (and one more,
+ * bound to every interface, for the "" channels). Receiving each frame
+ * once, however many clients want it, is what lets a frame cost the same
+ * for the 64th client as for the first but its copy and its write.
+ *
+ * The socket exists as long as its interface (it costs nothing while no
+ * channel is attached: it then has no filter at all, so the kernel never
+ * queues a frame for it) and receives everything while one is: CAN FD,
+ * every error frame, its own echoes. Each read (up to RAW_BATCH frames by
+ * recvmmsg, up to TAP_ROUNDS per wakeup) is offered to every attached
+ * channel, which applies its client's own filters (chan_deliver), and
+ * then each client that got frames is written once.
+ *
+ * Own messages: channels with local_loopback on send through the tap, so
+ * their echo comes back here flagged MSG_CONFIRM; the echo table
+ * (can/echo.c) tells whose frame it was. A frame from any other socket
+ * comes without MSG_CONFIRM and is nobody's own.
+ *
+ * Clients that take only some standard ids (exact filters) are indexed
+ * by id, so a read is offered to them only when it has one of theirs.
+ *
+ * Offering a read calls nothing that could come back here; writing the
+ * clients at the end may (a callback closes a client, or removes this
+ * interface): a closed client's place in the write list is cleared, and
+ * "busy" defers freeing the tap until the loop is done with it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "ops/ops.h"
+
+/* Reads per wakeup before yielding to the rest of the loop. */
+#define TAP_ROUNDS 8
+/* Standard ids, for the index of channels that take only some. */
+#define TAP_SFF_IDS (CAN_SFF_MASK + 1)
+
+struct tap_list {
+	struct chan **v;
+	size_t n, cap;
+};
+
+struct tap {
+	struct cand_ctx *ctx;
+	int ifindex;
+	char ifname[IFNAMSIZ];
+	int fd;
+	struct event *ev_read;
+	struct tap_list all;	 /* every attached channel */
+	struct tap_list general; /* those the index cannot pick out */
+	struct tap_list *sff;	 /* by standard id; NULL until needed */
+	size_t n_indexed;
+	struct tap_list dirty; /* got frames this wakeup; NULL: detached */
+	uint32_t drops;	       /* SO_RXQ_OVFL / SO_MEMINFO */
+	uint64_t drains;
+	struct echo_table echo;
+	int busy;
+	int dead; /* freed while busy */
+	struct chan *owner[RAW_BATCH];
+	struct rx_frame sel[RAW_BATCH];
+	uint16_t ids[CAN_RAW_FILTER_MAX];
+};
+
+static void tap_on_read(evutil_socket_t fd, short what, void *arg);
+
+static uint64_t tap_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int tap_list_add(struct tap_list *l, struct chan *c)
+{
+	struct chan **v;
+	size_t cap;
+
+	if (l->n == l->cap) {
+		cap = l->cap ? l->cap * 2 : 4;
+		if ((v = realloc(l->v, cap * sizeof(*v))) == NULL)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = c;
+	return 0;
+}
+
+/* Order does not matter in any list: the last takes the hole. */
+static int tap_list_del(struct tap_list *l, const struct chan *c)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i] != c)
+			continue;
+		l->v[i] = l->v[--l->n];
+		return 1;
+	}
+	return 0;
+}
+
+int tap_open(struct cand_ctx *ctx, int ifindex, const char *ifname,
+	     struct tap **out, char *detail, size_t dsize)
+{
+	struct tap *t = calloc(1, sizeof(*t));
+	int fd;
+
+	if (t == NULL)
+		return -ENOMEM;
+	fd = rawsock_open_tap(ifindex, ctx->limits.rcvbuf, detail, dsize);
+	if (fd < 0) {
+		free(t);
+		return fd;
+	}
+	t->ctx = ctx;
+	t->ifindex = ifindex;
+	snprintf(t->ifname, sizeof(t->ifname), "%s", ifname);
+	t->fd = fd;
+	echo_init(&t->echo);
+	t->ev_read =
+		event_new(ctx->base, fd, EV_READ | EV_PERSIST, tap_on_read, t);
+	if (t->ev_read == NULL) {
+		close(fd);
+		free(t);
+		return -ENOMEM;
+	}
+	*out = t;
+	return 0;
+}
+
+static void tap_destroy(struct tap *t)
+{
+	size_t i;
+
+	event_free(t->ev_read);
+	close(t->fd);
+	echo_free(&t->echo);
+	if (t->sff != NULL)
+		for (i = 0; i < TAP_SFF_IDS; i++)
+			free(t->sff[i].v);
+	free(t->sff);
+	free(t->all.v);
+	free(t->general.v);
+	free(t->dirty.v);
+	free(t);
+}
+
+void tap_free(struct tap *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->all.n; i++)
+		chan_tap_gone(t->all.v[i]);
+	t->all.n = t->general.n = t->dirty.n = 0;
+	if (t->sff != NULL)
+		for (i = 0; i < TAP_SFF_IDS; i++)
+			t->sff[i].n = 0;
+	t->n_indexed = 0;
+	event_del(t->ev_read);
+	if (t->busy)
+		t->dead = 1;
+	else
+		tap_destroy(t);
+}
+
+struct tap *tap_of(struct cand_ctx *ctx, int ifindex)
+{
+	struct canif *ci;
+
+	if (ifindex == 0)
+		return ctx->tap_any;
+	ci = busstate_by_index(ctx, ifindex);
+	return ci != NULL ? ci->tap : NULL;
+}
+
+uint64_t tap_drops(const struct tap *t)
+{
+	return t->drops;
+}
+
+uint64_t tap_drains(const struct tap *t)
+{
+	return t->drains;
+}
+
+/* Receiving starts with the first channel and stops with the last. */
+static int tap_set_on(struct tap *t, int on)
+{
+	int rc;
+
+	if (on) {
+		if ((rc = rawsock_tap_on(t->fd)) < 0)
+			return rc;
+		return event_add(t->ev_read, NULL) < 0 ? -ENOMEM : 0;
+	}
+	event_del(t->ev_read);
+	rc = rawsock_block(t->fd);
+	rawsock_purge(t->fd);
+	/* Nobody reads the echoes of what was sent until now. */
+	echo_purge(&t->echo, 0);
+	return rc;
+}
+
+/* Takes c out of the general list or the index, wherever it is. */
+static void tap_unindex(struct tap *t, struct chan *c)
+{
+	size_t i;
+	int n;
+
+	if (tap_list_del(&t->general, c))
+		return;
+	n = chan_sff_ids(c, t->ids, CAN_RAW_FILTER_MAX);
+	for (i = 0; t->sff != NULL && n > 0 && i < (size_t)n; i++)
+		tap_list_del(&t->sff[t->ids[i]], c);
+	if (n >= 0 && t->n_indexed > 0)
+		t->n_indexed--;
+}
+
+/*
+ * A client that takes only some standard ids (python-can's usual exact
+ * filters) is listed under each, so that a read of other ids passes it
+ * by without a look: a frame for 1 client of 1000 costs as one of 10.
+ */
+static int tap_index(struct tap *t, struct chan *c)
+{
+	int n = chan_sff_ids(c, t->ids, CAN_RAW_FILTER_MAX), i;
+
+	if (n < 0 || (t->sff == NULL &&
+		      (t->sff = calloc(TAP_SFF_IDS, sizeof(*t->sff))) == NULL))
+		return tap_list_add(&t->general, c);
+	for (i = 0; i < n; i++) {
+		if (tap_list_add(&t->sff[t->ids[i]], c) < 0) {
+			while (i-- > 0)
+				tap_list_del(&t->sff[t->ids[i]], c);
+			return tap_list_add(&t->general, c);
+		}
+	}
+	t->n_indexed++;
+	return 0;
+}
+
+int tap_attach(struct tap *t, struct chan *c)
+{
+	int rc;
+
+	if ((rc = tap_list_add(&t->all, c)) < 0)
+		return rc;
+	/* Drops from before it came are not the new client's (SO_MEMINFO). */
+	rawsock_read_drops(t->fd, &t->drops);
+	if ((rc = tap_index(t, c)) < 0 ||
+	    (t->all.n == 1 && (rc = tap_set_on(t, 1)) < 0)) {
+		tap_unindex(t, c);
+		tap_list_del(&t->all, c);
+		if (t->all.n == 0)
+			tap_set_on(t, 0);
+		return rc;
+	}
+	return 0;
+}
+
+int tap_reindex(struct tap *t, struct chan *c)
+{
+	tap_list_del(&t->general, c);
+	if (t->sff != NULL) {
+		size_t i, n = 0;
+
+		/* Its old ids are gone with its old filters: look at all. */
+		for (i = 0; i < TAP_SFF_IDS; i++)
+			if (tap_list_del(&t->sff[i], c))
+				n = 1;
+		if (n && t->n_indexed > 0)
+			t->n_indexed--;
+	}
+	return tap_index(t, c);
+}
+
+void tap_detach(struct tap *t, struct chan *c)
+{
+	size_t i;
+
+	echo_forget_owner(&t->echo, c);
+	if (!tap_list_del(&t->all, c))
+		return;
+	tap_unindex(t, c);
+	/* Detached while its write was due (a callback of another's). */
+	for (i = 0; i < t->dirty.n; i++)
+		if (t->dirty.v[i] == c)
+			t->dirty.v[i] = NULL;
+	if (t->all.n == 0)
+		tap_set_on(t, 0);
+}
+
+int tap_send(struct tap *t, struct chan *c, const struct canfd_frame *cf,
+	     int is_fd, int ifindex, const char *ifname, char *detail,
+	     size_t dsize)
+{
+	int rc;
+
+	rc = rawsock_send(t->fd, cf, is_fd, ifindex, ifname, detail, dsize);
+	/* Without a channel attached the tap does not read its echo. */
+	if (rc == 0 && t->all.n > 0 &&
+	    echo_add(&t->echo, c, ifindex, cf, is_fd, tap_now_ns()) < 0)
+		log_warn("%s: out of memory: an echo will not be told as its "
+			 "sender's own",
+			 t->ifindex ? t->ifname : "\"\"");
+	return rc;
+}
+
+void tap_link_reset(struct cand_ctx *ctx, int ifindex)
+{
+	struct tap *t = tap_of(ctx, ifindex);
+
+	if (t != NULL)
+		echo_purge(&t->echo, ifindex);
+	if (ctx->tap_any != NULL)
+		echo_purge(&ctx->tap_any->echo, ifindex);
+}
+
+/*
+ * Whose echo each frame is; the frames themselves are nobody's own. 1
+ * when every frame is a standard data or remote frame (the index works).
+ */
+static int tap_attribute(struct tap *t, struct rx_batch *b)
+{
+	struct rx_frame *rx = (struct rx_frame *)b->frames;
+	uint64_t now = 0;
+	int all_sff = 1;
+	void *owner;
+	size_t i;
+
+	for (i = 0; i < b->count; i++) {
+		t->owner[i] = NULL;
+		if (rx[i].cf->can_id & (CAN_EFF_FLAG | CAN_ERR_FLAG))
+			all_sff = 0;
+		if (!rx[i].own)
+			continue;
+		rx[i].own = 0;
+		if (now == 0)
+			now = tap_now_ns();
+		if (echo_match(&t->echo, rx[i].ifindex, rx[i].cf, rx[i].is_fd,
+			       now, &owner))
+			t->owner[i] = owner;
+	}
+	return all_sff;
+}
+
+static void tap_deliver(struct tap *t, struct chan *c, const struct tap_read *r)
+{
+	/* Out of memory for the list: it is written at the next wakeup. */
+	if (chan_deliver(c, r) == 1 && tap_list_add(&t->dirty, c) < 0)
+		log_warn("%s: out of memory; a client's frames wait",
+			 t->ifname);
+}
+
+/* The read to every channel that may want it, each once. */
+static void tap_offer(struct tap *t, const struct tap_read *r, int all_sff)
+{
+	const struct tap_list *l;
+	size_t i, j;
+
+	if (!all_sff || t->n_indexed == 0) {
+		for (i = 0; i < t->all.n; i++)
+			tap_deliver(t, t->all.v[i], r);
+		return;
+	}
+	for (i = 0; i < t->general.n; i++)
+		tap_deliver(t, t->general.v[i], r);
+	for (i = 0; i < r->n; i++) {
+		l = &t->sff[r->frames[i].cf->can_id & CAN_SFF_MASK];
+		for (j = 0; j < l->n; j++)
+			tap_deliver(t, l->v[j], r);
+	}
+}
+
+static void tap_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct tap *t = arg;
+	struct tap_read r = {.owner = t->owner, .sel = t->sel};
+	struct rx_batch b;
+	int round, rc, all_sff, full = 0;
+	uint32_t drops;
+	size_t i;
+
+	(void)what;
+	t->busy++;
+	drops = t->drops;
+	for (round = 0; round < TAP_ROUNDS; round++) {
+		rc = rawsock_recv(t->ctx, fd, t->ifindex ? t->ifname : NULL, &b,
+				  &t->drops);
+		if (rc < 0) {
+			/* Down or gone: the rtnetlink monitor tells clients. */
+			if (rc != -EAGAIN && rc != -EINTR && rc != -ENETDOWN &&
+			    rc != -ENODEV)
+				log_warn("%s: recvmmsg: %s",
+					 t->ifindex ? t->ifname : "\"\"",
+					 strerror(-rc));
+			break;
+		}
+		all_sff = tap_attribute(t, &b);
+		r.frames = b.frames;
+		r.n = b.count;
+		r.id = ++t->ctx->tap_reads;
+		r.drains = t->drains;
+		/* Nothing below calls back into the tap's lists. */
+		tap_offer(t, &r, all_sff);
+		if (b.count < RAW_BATCH) {
+			t->drains++;
+			break;
+		}
+		full = 1;
+	}
+	/*
+	 * A socket that was this full may have dropped frames after the
+	 * last one it kept, which no frame's count tells: ask. New drops go
+	 * to every client now, not only to those that got frames.
+	 */
+	if (full && round < TAP_ROUNDS)
+		rawsock_read_drops(fd, &t->drops);
+	for (i = 0; t->drops > drops && i < t->all.n; i++)
+		if (chan_tell_drops(t->all.v[i]) == 1 &&
+		    tap_list_add(&t->dirty, t->all.v[i]) < 0)
+			log_warn("%s: out of memory; a drop event waits",
+				 t->ifname);
+	/* Writing may call back (and close a client, or this tap). */
+	for (i = 0; i < t->dirty.n && !t->dead; i++)
+		if (t->dirty.v[i] != NULL)
+			chan_flush(t->dirty.v[i]);
+	t->dirty.n = 0;
+	if (--t->busy == 0 && t->dead)
+		tap_destroy(t);
+}
