@@ -15,10 +15,10 @@
 #include "canctl.h"
 
 extern const struct canctl_cmd canctl_list_cmd, canctl_send_cmd,
-	canctl_dump_cmd, canctl_play_cmd, canctl_gen_cmd, canctl_busload_cmd,
-	canctl_periodic_cmd, canctl_monitor_cmd, canctl_bus_state_cmd,
-	canctl_bus_set_cmd, canctl_bus_restart_cmd, canctl_events_cmd,
-	canctl_clients_cmd;
+	canctl_dump_cmd, canctl_play_cmd, canctl_gen_cmd, canctl_sniff_cmd,
+	canctl_busload_cmd, canctl_periodic_cmd, canctl_monitor_cmd,
+	canctl_bus_state_cmd, canctl_bus_set_cmd, canctl_bus_restart_cmd,
+	canctl_events_cmd, canctl_clients_cmd;
 static const struct canctl_cmd canctl_help_cmd;
 
 /* In the order canctl --help shows them. */
@@ -28,6 +28,7 @@ static const struct canctl_cmd *const canctl_cmds[] = {
 	&canctl_dump_cmd,	 /* canctl_dump.c, candump */
 	&canctl_play_cmd,	 /* canctl_play.c, canplayer */
 	&canctl_gen_cmd,	 /* canctl_gen.c, cangen */
+	&canctl_sniff_cmd,	 /* canctl_sniff.c, cansniffer */
 	&canctl_busload_cmd,	 /* canctl_busload.c, canbusload */
 	&canctl_periodic_cmd,	 /* canctl_periodic.c */
 	&canctl_monitor_cmd,	 /* canctl_monitor.c */
