@@ -29,6 +29,8 @@ LIBEXECDIR ?= $(PREFIX)/libexec
 UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+# Where bash-completion loads a command's completion from, on demand.
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 BUILD ?= build
 CC ?= cc
 
@@ -205,9 +207,10 @@ install: $(BINS) install-python
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DATADIR)/cand $(DESTDIR)$(SYSCONFDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(LIBEXECDIR)/cand $(DESTDIR)$(UDEVRULESDIR)
+		$(DESTDIR)$(LIBEXECDIR)/cand $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 $(BUILD)/cand $(DESTDIR)$(SBINDIR)/cand
 	install -m 755 $(BUILD)/canctl $(DESTDIR)$(BINDIR)/canctl
+	install -m 644 client/canctl.bash $(DESTDIR)$(BASHCOMPDIR)/canctl
 	install -m 644 $(BUILD)/libcand.a $(DESTDIR)$(LIBDIR)/libcand.a
 	install -m 755 $(BUILD)/libcand.so $(DESTDIR)$(LIBDIR)/libcand.so.$(SOVERSION)
 	ln -sf libcand.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libcand.so
@@ -240,7 +243,7 @@ install: $(BINS) install-python
 	done
 
 uninstall: uninstall-python
-	rm -f $(DESTDIR)$(SBINDIR)/cand $(DESTDIR)$(BINDIR)/canctl \
+	rm -f $(DESTDIR)$(SBINDIR)/cand $(DESTDIR)$(BINDIR)/canctl $(DESTDIR)$(BASHCOMPDIR)/canctl \
 		$(DESTDIR)$(LIBDIR)/libcand.a $(DESTDIR)$(LIBDIR)/libcand.so \
 		$(DESTDIR)$(LIBDIR)/libcand.so.$(SOVERSION) $(DESTDIR)$(INCLUDEDIR)/cand.h \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc \
