@@ -6,8 +6,11 @@
 #
 # Needs CAND_SOCKET (run-all.sh exports it) and root. The tests are in a
 # file per tool: cli_candump.sh (dump's candump options), cli_play.sh
-# (canplayer), cli_gen.sh (cangen), cli_busload.sh (canbusload), with cli_lib.sh's and tools_lib.sh's helpers. CAND_TOOLS_ONLY="candump ..." narrows the run. The
-# last line is "tools: N passed, N failed".
+# (canplayer), cli_gen.sh (cangen), cli_sniff.sh (cansniffer, in tmux),
+# cli_busload.sh (canbusload), cli_complete.sh (--help and bash
+# completion against what the commands take), with cli_lib.sh's and
+# tools_lib.sh's helpers. CAND_TOOLS_ONLY="candump ..." narrows the run.
+# The last line is "tools: N passed, N failed".
 set -u
 
 BUILD=${1:?usage: $0 BUILDDIR}
@@ -31,10 +34,14 @@ export CAND_SOCKET="$SOCK"
 . "$HERE/cli_play.sh"
 # shellcheck source=tests/integ/cli_gen.sh
 . "$HERE/cli_gen.sh"
+# shellcheck source=tests/integ/cli_sniff.sh
+. "$HERE/cli_sniff.sh"
 # shellcheck source=tests/integ/cli_busload.sh
 . "$HERE/cli_busload.sh"
+# shellcheck source=tests/integ/cli_complete.sh
+. "$HERE/cli_complete.sh"
 
-only=${CAND_TOOLS_ONLY:-candump play gen busload}
+only=${CAND_TOOLS_ONLY:-candump play gen sniff busload complete}
 for family in $only; do
 	"cli_${family}_tests"
 done

@@ -1,0 +1,106 @@
+# shellcheck shell=bash
+# canctl's help and bash completion against what each command really
+# takes: every option letter getopt accepts (found by trying them all) is
+# in `canctl COMMAND --help` and is what completion offers after '-';
+# completion's commands are the help's, and its interfaces are those of
+# `canctl list`. Sourced by tools.sh.
+
+COMPLETION="$HERE/../../client/canctl.bash"
+MANPAGE="$HERE/../../docs/man/canctl.1"
+
+# man_section CMD: the part of canctl(1) on CMD, its .SS up to the next.
+man_section() {
+	awk -v c="$1" '/^\.S[SH] / { on = $1 == ".SS" && $2 == c; next } on' "$MANPAGE"
+}
+
+# The commands in canctl --help's list.
+help_commands() {
+	"$CANCTL" --help | awk '/^commands:/ { on = 1; next } /^$/ { on = 0 }
+		on && /^  [a-z]/ { print $1 }'
+}
+
+# accepted CMD: the option letters CMD's getopt takes, one a line; none
+# for a command without options (which says no "unknown option").
+accepted() {
+	local c out
+	out=$("$CANCTL" -s /nonexistent "$1" -% </dev/null 2>&1)
+	[[ $out == *"unknown option -%"* ]] || return 0
+	for c in {a..z} {A..Z} {0..9}; do
+		out=$(cd "$T" && timeout 5 "$CANCTL" -s /nonexistent "$1" "-$c" </dev/null 2>&1)
+		[[ $out == *"unknown option -$c"* ]] || echo "$c"
+	done
+}
+
+# complete WORD...: what bash completion offers for "canctl WORD...", the
+# last word being the one completed, sorted, one a line.
+complete_words() {
+	PATH="$BUILD:$PATH" bash -c '
+		. /usr/share/bash-completion/bash_completion
+		. "$0"
+		COMP_WORDS=(canctl "$@")
+		COMP_CWORD=$#
+		COMP_LINE="canctl $*"
+		COMP_POINT=${#COMP_LINE}
+		_canctl canctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+		printf "%s\n" "${COMPREPLY[@]}"' "$COMPLETION" "$@" | sort
+}
+
+t_help_and_man_show_every_option() {
+	local cmd c help man bad="" unman=""
+	for cmd in $(help_commands); do
+		help=$("$CANCTL" "$cmd" --help) || err "canctl $cmd --help failed" || return 1
+		man=$(man_section "$cmd")
+		[ -n "$man" ] || unman="$unman $cmd"
+		for c in $(accepted "$cmd"); do
+			# -x alone, or in a bundle such as [-caxl].
+			grep -Eq -- "(^|[[ ])-[A-Za-z0-9]*$c" <<<"$help" || bad="$bad $cmd:-$c"
+			grep -Fq -- "\\-$c" <<<"$man" || unman="$unman $cmd:-$c"
+		done
+	done
+	[ -z "$bad" ] || err "options not in their command's --help:$bad" || return 1
+	[ -z "$unman" ] || err "not in canctl(1):$unman"
+}
+
+t_complete_commands_and_options() {
+	local cmd want got
+	want=$(help_commands | grep -vx help | sort)
+	got=$(complete_words "" | grep -vx help)
+	[ "$want" = "$got" ] || err "commands: completion offers '$got', the help lists '$want'" || return 1
+	for cmd in $(help_commands); do
+		want=$(accepted "$cmd" | sed 's/^/-/' | sort)
+		[ -n "$want" ] || continue
+		got=$(complete_words "$cmd" - | grep -Ex -- '-[A-Za-z0-9]')
+		[ "$want" = "$got" ] ||
+			err "canctl $cmd -<TAB>: offers" $got "; getopt takes" $want || return 1
+	done
+	complete_words dump -- | grep -qx -- --help || err "no --help after canctl dump" || return 1
+	complete_words monitor --th | grep -qx -- --throttle || err "no --throttle for monitor"
+}
+
+t_complete_interfaces() {
+	local want got
+	want=$(canctl list | awk '{ print $1 }' | sort)
+	[ -n "$want" ] || err "canctl list showed nothing" || return 1
+	got=$(complete_words state "")
+	[ "$want" = "$got" ] || err "canctl state <TAB>: '$got', canctl list: '$want'" || return 1
+	# dump and sniff take "any" too; a value of -n is the user's.
+	got=$(complete_words dump -t a "")
+	[ "$(printf '%s\nany\n' "$want" | sort)" = "$got" ] ||
+		err "canctl dump -t a <TAB>: '$got'" || return 1
+	[ "$(complete_words dump -t "")" = "$(printf 'A\na\nd\nz\n' | sort)" ] ||
+		err "canctl dump -t <TAB>: '$(complete_words dump -t "")'" || return 1
+	[ -z "$(complete_words gen -n "")" ] || err "canctl gen -n <TAB> offered '$(complete_words gen -n "")'" || return 1
+	complete_words sniff vc | grep -qx vcan0 || err "canctl sniff vc<TAB>: '$(complete_words sniff vc)'" || return 1
+	# play's mappings: an interface, then '=' and a logged one.
+	complete_words play vcan1=vc | grep -qx vcan1=vcan0 ||
+		err "canctl play vcan1=vc<TAB>: '$(complete_words play vcan1=vc)'" || return 1
+	# The socket of -s is the one asked.
+	[ -z "$(complete_words -s /nonexistent state "")" ] ||
+		err "canctl -s /nonexistent state <TAB> offered interfaces"
+}
+
+cli_complete_tests() {
+	run t_help_and_man_show_every_option
+	run t_complete_commands_and_options
+	run t_complete_interfaces
+}
