@@ -186,9 +186,10 @@ static int canctl_busload_read(struct canctl_busload *b,
 		rc = cand_recv(bi->h, &f, 0);
 		if (rc == CAND_ETIMEOUT)
 			return 0;
-		if (rc == CAND_ENETDOWN || rc == CAND_ENODEV) {
-			fprintf(stderr, "canctl: %s\n",
-				cand_last_detail(bi->h));
+		if (rc == CAND_ENETDOWN || rc == CAND_ENODEV ||
+		    rc == CAND_ERECONNECTED) {
+			/* The handle stays usable; the gap is in the counts. */
+			canctl_util_note(cand_last_detail(bi->h));
 			continue;
 		}
 		if (rc < 0) {

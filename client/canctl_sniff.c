@@ -120,8 +120,10 @@ static int canctl_sniff_frames(struct canctl_sniff *s, cand_t *h)
 		rc = cand_recv(h, &f, 0);
 		if (rc == CAND_ETIMEOUT)
 			return 0;
-		if (rc == CAND_ENETDOWN || rc == CAND_ENODEV)
-			continue; /* the handle stays usable */
+		/* The handle stays usable; the screen shows the gap. */
+		if (rc == CAND_ENETDOWN || rc == CAND_ENODEV ||
+		    rc == CAND_ERECONNECTED)
+			continue;
 		if (rc < 0) {
 			canctl_sniffdraw_end(s);
 			return canctl_util_fail(h, rc, "receive");
