@@ -126,15 +126,15 @@ t_busload_header_and_redraw() {
 }
 
 t_busload_errors() {
-	fails_with 2 'no bitrate of its own' busload -n 1 vcan0 || return 1
-	fails_with 2 'bad bitrate' busload -b 0 vcan0 || return 1
-	fails_with 2 'bad bitrate' busload vcan0@fast || return 1
-	fails_with 2 'bad bitrate' busload -b 500000,100 vcan0 || return 1
-	fails_with 2 'bad bitrate' busload vcan0@2000000 || return 1
-	fails_with 2 'needs interfaces' busload -b 500000 any || return 1
-	fails_with 2 'needs an interface' busload -b 500000 || return 1
-	fails_with 2 'bad count' busload -n 0 -b 500000 vcan0 || return 1
-	fails_with 1 'nosuchcan9|no such' busload -b 500000 nosuchcan9
+	exit_is 2 'no bitrate of its own' busload -n 1 vcan0 || return 1
+	exit_is 2 'bad bitrate' busload -b 0 vcan0 || return 1
+	exit_is 2 'bad bitrate' busload vcan0@fast || return 1
+	exit_is 2 'bad bitrate' busload -b 500000,100 vcan0 || return 1
+	exit_is 2 'bad bitrate' busload vcan0@2000000 || return 1
+	exit_is 2 'needs interfaces' busload -b 500000 any || return 1
+	exit_is 2 'needs an interface' busload -b 500000 || return 1
+	exit_is 2 'bad count' busload -n 0 -b 500000 vcan0 || return 1
+	exit_is 1 'nosuchcan9|no such' busload -b 500000 nosuchcan9
 }
 
 cli_busload_tests() {

@@ -71,7 +71,7 @@ t_complete_commands_and_options() {
 		[ -n "$want" ] || continue
 		got=$(complete_words "$cmd" - | grep -Ex -- '-[A-Za-z0-9]')
 		[ "$want" = "$got" ] ||
-			err "canctl $cmd -<TAB>: offers" $got "; getopt takes" $want || return 1
+			err "canctl $cmd -<TAB>: offers" "$(tr "\n" " " <<<"$got")" "; getopt takes" "$(tr "\n" " " <<<"$want")" || return 1
 	done
 	complete_words dump -- | grep -qx -- --help || err "no --help after canctl dump" || return 1
 	complete_words monitor --th | grep -qx -- --throttle || err "no --throttle for monitor"

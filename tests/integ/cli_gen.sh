@@ -118,19 +118,19 @@ t_gen_full_tx_queue() {
 }
 
 t_gen_bad_numbers() {
-	fails_with 2 'out of range' gen -g -1 vcan0 || return 1
-	fails_with 2 'out of range' gen -g 99999999 vcan0 || return 1
-	fails_with 2 'out of range' gen -g soon vcan0 || return 1
-	fails_with 2 'bad count' gen -n 0 vcan0 || return 1
-	fails_with 2 'bad burst' gen -c 0 vcan0 || return 1
-	fails_with 2 'need -e' gen -I 800 vcan0 || return 1
-	fails_with 2 'bad CAN id' gen -I xyz vcan0 || return 1
-	fails_with 2 'bad length' gen -L 65 vcan0 || return 1
-	fails_with 2 'bad data' gen -D 123 vcan0 || return 1
-	fails_with 2 'bad poll' gen -p 0 vcan0 || return 1
-	fails_with 2 'one interface' gen -n 1 || return 1
-	fails_with 1 'not CAN FD capable' gen -f -n 1 vcan1 || return 1
-	fails_with 1 'nosuchcan9|no such' gen -n 1 nosuchcan9
+	exit_is 2 'out of range' gen -g -1 vcan0 || return 1
+	exit_is 2 'out of range' gen -g 99999999 vcan0 || return 1
+	exit_is 2 'out of range' gen -g soon vcan0 || return 1
+	exit_is 2 'bad count' gen -n 0 vcan0 || return 1
+	exit_is 2 'bad burst' gen -c 0 vcan0 || return 1
+	exit_is 2 'need -e' gen -I 800 vcan0 || return 1
+	exit_is 2 'bad CAN id' gen -I xyz vcan0 || return 1
+	exit_is 2 'bad length' gen -L 65 vcan0 || return 1
+	exit_is 2 'bad data' gen -D 123 vcan0 || return 1
+	exit_is 2 'bad poll' gen -p 0 vcan0 || return 1
+	exit_is 2 'one interface' gen -n 1 || return 1
+	exit_is 1 'not CAN FD capable' gen -f -n 1 vcan1 || return 1
+	exit_is 1 'nosuchcan9|no such' gen -n 1 nosuchcan9
 }
 
 cli_gen_tests() {

@@ -168,30 +168,30 @@ t_play_malformed_line() {
 t_play_unknown_interface() {
 	printf '(1.0) vcan0 111#01\n(1.0) nosuchcan9 112#02\n' >"$T/log"
 	start_candump "$T/got" vcan0 -L vcan0 || return 1
-	fails_with 1 nosuchcan9 play -I "$T/log" nosuchcan9=vcan0 || return 1
+	exit_is 1 nosuchcan9 play -I "$T/log" nosuchcan9=vcan0 || return 1
 	sleep 0.5
 	kill "$BGPID"
 	wait "$BGPID"
 	[ ! -s "$T/got" ] || err "sent anyway: $(cat "$T/got")" || return 1
 	# Without assignments: stopped at the line naming it.
-	fails_with 1 "$T/log:2:.*nosuchcan9|nosuchcan9.*$T/log:2" play -t -I "$T/log" || return 1
+	exit_is 1 "$T/log:2:.*nosuchcan9|nosuchcan9.*$T/log:2" play -t -I "$T/log" || return 1
 	# An FD frame for a classic interface: the line that failed.
 	printf '(1.0) vcan0 111#01\n(1.0) vcan0 222##1AABB\n' >"$T/log"
-	fails_with 1 "$T/log:2: send on vcan1" play -t -I "$T/log" vcan1=vcan0
+	exit_is 1 "$T/log:2: send on vcan1" play -t -I "$T/log" vcan1=vcan0
 }
 
 t_play_bad_numbers() {
 	printf '(1.0) vcan0 111#01\n' >"$T/log"
-	fails_with 2 'out of range' play -g 2h -I "$T/log" || return 1
-	fails_with 2 'bad gap' play -g soon -I "$T/log" || return 1
-	fails_with 2 'bad count' play -n 0 -I "$T/log" || return 1
-	fails_with 2 'bad count' play -n 99999999999 -I "$T/log" || return 1
-	fails_with 2 'bad loop' play -l 0 -I "$T/log" || return 1
-	fails_with 2 'bad skip' play -s 0 -I "$T/log" || return 1
-	fails_with 2 'assignment' play -I "$T/log" vcan0 || return 1
-	fails_with 2 'bad assignment' play -I "$T/log" =vcan0 || return 1
-	fails_with 2 'twice' play -I "$T/log" vcan0=vcan0 vcan1=vcan0 || return 1
-	fails_with 1 'No such file' play -I "$T/nolog"
+	exit_is 2 'out of range' play -g 2h -I "$T/log" || return 1
+	exit_is 2 'bad gap' play -g soon -I "$T/log" || return 1
+	exit_is 2 'bad count' play -n 0 -I "$T/log" || return 1
+	exit_is 2 'bad count' play -n 99999999999 -I "$T/log" || return 1
+	exit_is 2 'bad loop' play -l 0 -I "$T/log" || return 1
+	exit_is 2 'bad skip' play -s 0 -I "$T/log" || return 1
+	exit_is 2 'assignment' play -I "$T/log" vcan0 || return 1
+	exit_is 2 'bad assignment' play -I "$T/log" =vcan0 || return 1
+	exit_is 2 'twice' play -I "$T/log" vcan0=vcan0 vcan1=vcan0 || return 1
+	exit_is 1 'No such file' play -I "$T/nolog"
 }
 
 cli_play_tests() {

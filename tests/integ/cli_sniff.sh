@@ -76,8 +76,8 @@ t_sniff_screen_like_cansniffer() {
 	sniff_start s2 vcan0 cansniffer -c vcan0 || return 1
 	traffic 2 &
 	wait_screen s1 '^[0-9]{5} \| ---- 7FF \| 41 42 43 44 45 46 47 48 ABCDEFGH$' "7FF" || return 1
-	wait_screen s1 "^[0-9]{5} \\| 12345678 \\| AA BB $(printf '%18s')\\.\\.\$" "12345678" || return 1
-	wait_screen s1 "^[0-9]{5} \\| ---- 123 \\| 0[01] 00 00 00 $(printf '%12s')\\.\\.\\.\\.\$" "123" || return 1
+	wait_screen s1 "^[0-9]{5} \\| 12345678 \\| AA BB $(printf '%18s' '')\\.\\.\$" "12345678" || return 1
+	wait_screen s1 "^[0-9]{5} \\| ---- 123 \\| 0[01] 00 00 00 $(printf '%12s' '')\\.\\.\\.\\.\$" "123" || return 1
 	wait_screen s1 "$hdr" "the header" || return 1
 	# The same columns as cansniffer's, whose counter and periods differ.
 	wait_screen s2 '---- 7FF \|' "cansniffer's 7FF" || return 1
@@ -186,12 +186,12 @@ t_sniff_plain_lines() {
 }
 
 t_sniff_bad_options() {
-	fails_with 2 'bad timeout' sniff -t x vcan0 || return 1
-	fails_with 2 'bad loop' sniff -l 0 vcan0 || return 1
-	fails_with 2 'bad hold' sniff -h 9999999 vcan0 || return 1
-	fails_with 2 'one interface' sniff vcan0 vcan1 || return 1
-	fails_with 1 'nosuchcan9|no such' sniff nosuchcan9 </dev/null || return 1
-	fails_with 1 'sniffset.nosuch' sniff -r nosuch vcan0
+	exit_is 2 'bad timeout' sniff -t x vcan0 || return 1
+	exit_is 2 'bad loop' sniff -l 0 vcan0 || return 1
+	exit_is 2 'bad hold' sniff -h 9999999 vcan0 || return 1
+	exit_is 2 'one interface' sniff vcan0 vcan1 || return 1
+	exit_is 1 'nosuchcan9|no such' sniff nosuchcan9 </dev/null || return 1
+	exit_is 1 'sniffset.nosuch' sniff -r nosuch vcan0
 }
 
 cli_sniff_tests() {
