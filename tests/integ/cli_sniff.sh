@@ -43,9 +43,19 @@ wait_gone() {
 	err "$3: still '$2' on the screen:" "$(screen "$1")"
 }
 
+# wait_marked SESSION REGEX WHAT: until the line matching has colour.
+wait_marked() {
+	local _
+	for _ in $(seq 100); do
+		screen "$1" -e | grep -E -- "$2" | grep -q $'\e\\[[0-9;]*31m' && return 0
+		sleep 0.05
+	done
+	err "$3: not in colour:" "$(screen "$1" -e | cat -A)"
+}
+
 # keys SESSION LINE: types a command and Enter.
 keys() {
-	tmux send-keys -t "$1" "$2" Enter
+	tmux send-keys -t "$1" -- "$2" Enter
 }
 
 # sniff_stop SESSION: q, and the session ends with canctl.
@@ -60,21 +70,36 @@ sniff_stop() {
 	err "canctl sniff did not quit on q"
 }
 
-# traffic SECS: 123's bit 0 toggling every 50 ms, 7FF and 12345678
-# fixed.
+# traffic_start: until traffic_stop (or the test's end), 123's bit 0
+# toggling every 50 ms, 7FF and 12345678 fixed, so that nothing goes
+# quiet however long a loaded host takes to read the screens.
+traffic_start() {
+	"$CANCTL" periodic -p 50ms vcan0 123#01000000 123#00000000 >/dev/null 2>&1 &
+	traffic_pids=($!)
+	cangen vcan0 -g 30 -I 7FF -L 8 -D 4142434445464748 >/dev/null 2>&1 &
+	traffic_pids+=($!)
+	cangen vcan0 -g 100 -e -I 12345678 -L 2 -D AABB >/dev/null 2>&1 &
+	traffic_pids+=($!)
+	bg_pids+=("${traffic_pids[@]}")
+}
+
+traffic_stop() {
+	kill "${traffic_pids[@]}" 2>/dev/null
+	wait "${traffic_pids[@]}" 2>/dev/null
+}
+
+# traffic SECS: the same for SECS seconds.
 traffic() {
-	local n=$(($1 * 20))
-	"$CANCTL" periodic -p 50ms -d "${1}s" vcan0 123#01000000 123#00000000 &
-	cangen vcan0 -g 30 -I 7FF -L 8 -D 4142434445464748 -n $((n * 5 / 3)) &
-	cangen vcan0 -g 100 -e -I 12345678 -L 2 -D AABB -n $((n / 2)) &
-	wait
+	traffic_start
+	sleep "$1"
+	traffic_stop
 }
 
 t_sniff_screen_like_cansniffer() {
 	local hdr='^[0-9]{2}\|ms \| -- ID -- \| data \.\.\.     < vcan0 # l=20 h=100 t=500 slots=3 >$'
 	sniff_start s1 vcan0 "$CANCTL" sniff vcan0 || return 1
 	sniff_start s2 vcan0 cansniffer -c vcan0 || return 1
-	traffic 2 &
+	traffic_start
 	wait_screen s1 '^[0-9]{5} \| ---- 7FF \| 41 42 43 44 45 46 47 48 ABCDEFGH$' "7FF" || return 1
 	wait_screen s1 "^[0-9]{5} \\| 12345678 \\| AA BB $(printf '%18s' '')\\.\\.\$" "12345678" || return 1
 	wait_screen s1 "^[0-9]{5} \\| ---- 123 \\| 0[01] 00 00 00 $(printf '%12s' '')\\.\\.\\.\\.\$" "123" || return 1
@@ -92,13 +117,13 @@ t_sniff_screen_like_cansniffer() {
 	# 7FF comes every 30 ms: its period says so (loosely, on a busy host).
 	screen s1 | awk '/---- 7FF/ { p = $1 + 0; exit !(p >= 25 && p < 1000) }' ||
 		err "7FF's period: $(screen s1 | grep -- '---- 7FF')" || return 1
-	wait
+	traffic_stop
 	sniff_stop s1 && sniff_stop s2
 }
 
 t_sniff_keys() {
 	sniff_start k1 vcan0 "$CANCTL" sniff vcan0 || return 1
-	traffic 4 &
+	traffic_start
 	wait_screen k1 '---- 7FF' "7FF" || return 1
 	keys k1 n
 	wait_gone k1 '---- (7FF|123)' "n (no SFF ids)" || return 1
@@ -115,6 +140,7 @@ t_sniff_keys() {
 	keys k1 b
 	wait_screen k1 '---- 7FF \| 41 42' "b again" || return 1
 	# # notches 123's changing bits: no more colour on its line.
+	wait_marked k1 '---- 123' "123's changing bit before #" || return 1
 	keys k1 '#'
 	sleep 0.5
 	screen k1 -e | grep -- '---- 123' | grep -q $'\e\\[[0-9;]*31m' &&
@@ -122,7 +148,7 @@ t_sniff_keys() {
 	keys k1 -7FF
 	keys k1 wtest
 	sleep 0.5
-	wait
+	traffic_stop
 	sniff_stop k1 || return 1
 	grep -Evq '^<[0-9A-F]{8}>[01]\.[0-9A-F]{16}$' "$T/sniffset.test" &&
 		err "not cansniffer's sniffset format: $(cat "$T/sniffset.test")" && return 1
