@@ -158,22 +158,26 @@ t_sniff_keys() {
 		err "123 not on in: $(cat "$T/sniffset.test")" || return 1
 	# Read back: 7FF stays off.
 	sniff_start k2 vcan0 "$CANCTL" sniff -r test vcan0 || return 1
-	traffic 1
+	traffic_start
 	wait_screen k2 '---- 123' "123 with -r test" || return 1
 	screen k2 | grep -q -- '---- 7FF' && err "7FF shown with -r test" && return 1
+	traffic_stop
 	sniff_stop k2
 }
 
 # -t 50: an id quiet for half a second goes; the others stay.
 t_sniff_timeout() {
 	sniff_start o1 vcan0 "$CANCTL" sniff -t 50 vcan0 || return 1
-	cansend vcan0 456#01 && cansend vcan0 456#02 || err "cansend failed" || return 1
-	wait_screen o1 '---- 456|^[0-9]{5} \| 456 ' "456" || return 1
-	cangen vcan0 -g 100 -I 457 -L 1 -n 20 &
-	wait_screen o1 ' 457 ' "457" || return 1
+	# 457 all along, 456 only until it has been seen.
+	cangen vcan0 -g 100 -I 457 -L 1 >/dev/null 2>&1 &
+	bg_pids+=($!)
+	cangen vcan0 -g 100 -I 456 -L 1 >/dev/null 2>&1 &
+	bg_pids+=($!)
+	wait_screen o1 '^[0-9]{5} \| 456 ' "456" || return 1
+	wait_screen o1 '^[0-9]{5} \| 457 ' "457" || return 1
+	kill $!
 	wait_gone o1 ' 456 ' "456 after half a second" || return 1
 	screen o1 | grep -q ' 457 ' || err "457 went too" || return 1
-	wait
 	sniff_stop o1
 }
 
@@ -186,7 +190,7 @@ t_sniff_never_scrolls() {
 		err "canctl send failed" || return 1
 	wait_screen m1 'slots=40 >$' "40 slots" || return 1
 	sleep 0.5
-	screen m1 | head -1 | grep -Eq '^[0-9]{2}\|ms \| ID \| data' ||
+	screen m1 | head -1 | grep -Eq '^[0-9]{2}\|ms \| ID  \| data' ||
 		err "the header scrolled away:" "$(screen m1)" || return 1
 	[ "$(screen m1 | grep -Ec '^[0-9]{5} \| 5[0-9A-F]{2} \|')" = 22 ] ||
 		err "not 22 id lines:" "$(screen m1)" || return 1
