@@ -20,15 +20,21 @@ help_commands() {
 }
 
 # accepted CMD: the option letters CMD's getopt takes, one a line; none
-# for a command without options (which says no "unknown option").
+# for a command without options (which says no "unknown option"). Tried
+# once per command: a slow VM pays a second or so for every command's 62.
 accepted() {
-	local c out
-	out=$("$CANCTL" -s /nonexistent "$1" -% </dev/null 2>&1)
-	[[ $out == *"unknown option -%"* ]] || return 0
-	for c in {a..z} {A..Z} {0..9}; do
-		out=$(cd "$T" && timeout 5 "$CANCTL" -s /nonexistent "$1" "-$c" </dev/null 2>&1)
-		[[ $out == *"unknown option -$c"* ]] || echo "$c"
-	done
+	local c out cache="$T/accepted.$1"
+	if [ ! -e "$cache" ]; then
+		: >"$cache"
+		out=$("$CANCTL" -s /nonexistent "$1" -% </dev/null 2>&1)
+		if [[ $out == *"unknown option -%"* ]]; then
+			for c in {a..z} {A..Z} {0..9}; do
+				out=$(cd "$T" && timeout 5 "$CANCTL" -s /nonexistent "$1" "-$c" </dev/null 2>&1)
+				[[ $out == *"unknown option -$c"* ]] || echo "$c"
+			done >"$cache"
+		fi
+	fi
+	cat "$cache"
 }
 
 # complete WORD...: what bash completion offers for "canctl WORD...", the
