@@ -71,7 +71,7 @@ SOAK_SRC := $(wildcard tests/soak/*.c)
 
 BINS := $(BUILD)/cand $(BUILD)/canctl $(BUILD)/libcand.so $(BUILD)/libcand.a $(BUILD)/libcand.pc
 
-.PHONY: all deps run check check-unit check-layers check-install check-units check-vm bench soak asan \
+.PHONY: all deps run check check-unit check-layers check-install check-units check-options check-vm bench soak asan \
 	check-asan valgrind install uninstall clean format format-check deb check-deb
 all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can) \
 	$(BUILD)/soak_can python
@@ -141,7 +141,7 @@ check: deps
 
 check-unit: $(BUILD)/test_unit
 	CK_FORK=yes $(BUILD)/test_unit
-	$(MAKE) --no-print-directory check-layers check-units check-install
+	$(MAKE) --no-print-directory check-layers check-units check-install check-options
 
 # The daemon's layers call only downward, and no file is over 600 lines.
 check-layers: $(DAEMON_OBJ) $(PROTO_O)
@@ -150,6 +150,10 @@ check-layers: $(DAEMON_OBJ) $(PROTO_O)
 # The units as systemd reads them, and their exposure to the system.
 check-units: $(BUILD)/cand
 	tests/unit/units.sh $(BUILD)
+
+# canctl's --help, canctl(1) and bash completion have every option it takes.
+check-options: $(BUILD)/canctl
+	tests/unit/options.sh $(BUILD)
 
 # make install into a scratch DESTDIR, then make uninstall leaves it empty.
 check-install: $(BINS) python

@@ -7,9 +7,9 @@
 # Needs CAND_SOCKET (run-all.sh exports it) and root. The tests are in a
 # file per tool: cli_candump.sh (dump's candump options), cli_play.sh
 # (canplayer), cli_gen.sh (cangen), cli_sniff.sh (cansniffer, in tmux),
-# cli_busload.sh (canbusload), cli_complete.sh (--help and bash
-# completion against what the commands take), with cli_lib.sh's and
-# tools_lib.sh's helpers. CAND_TOOLS_ONLY="candump ..." narrows the run.
+# cli_busload.sh (canbusload), with cli_lib.sh's and tools_lib.sh's
+# helpers (tests/unit/options.sh checks --help, canctl(1) and completion
+# on the host). CAND_TOOLS_ONLY="candump ..." narrows the run.
 # The last line is "tools: N passed, N failed".
 set -u
 
@@ -38,10 +38,8 @@ export CAND_SOCKET="$SOCK"
 . "$HERE/cli_sniff.sh"
 # shellcheck source=tests/integ/cli_busload.sh
 . "$HERE/cli_busload.sh"
-# shellcheck source=tests/integ/cli_complete.sh
-. "$HERE/cli_complete.sh"
 
-only=${CAND_TOOLS_ONLY:-candump play gen sniff busload complete}
+only=${CAND_TOOLS_ONLY:-candump play gen sniff busload}
 for family in $only; do
 	"cli_${family}_tests"
 done

@@ -17,7 +17,8 @@ set -eu
 #          procps (ps/pkill in tests), valgrind (make valgrind),
 #          systemd (PID 1 of the systemd test, systemd-analyze,
 #          systemd-sysusers), man-db (man page checks), tmux (a
-#          terminal for canctl sniff), bash-completion (canctl's)
+#          terminal for canctl sniff)
+# host:    bash-completion (tests/unit/options.sh runs canctl's)
 # deb:     debhelper, dh-python and lintian (make deb: debian/control's
 #          Build-Depends are the build line above plus these and python3)
 # fuzz:    clang-14 and its libFuzzer/sanitizer runtimes (tests/fuzz)

@@ -1,12 +1,54 @@
-# shellcheck shell=bash
-# canctl's help and bash completion against what each command really
-# takes: every option letter getopt accepts (found by trying them all) is
-# in `canctl COMMAND --help` and is what completion offers after '-';
-# completion's commands are the help's, and its interfaces are those of
-# `canctl list`. Sourced by tools.sh.
+#!/bin/bash
+# canctl's help, man page and bash completion against what each command
+# really takes, on the host (no CAN, no daemon):
+#
+#   tests/unit/options.sh BUILDDIR
+#
+# Every option letter getopt accepts (found by trying them all) is in
+# `canctl COMMAND --help`, in the command's section of canctl(1), and is
+# what completion offers after '-'; completion's commands are the help's,
+# and its interfaces are those `canctl list` shows (a stand-in canctl on
+# PATH answers list, since there is no daemon here).
+set -u
 
-COMPLETION="$HERE/../../client/canctl.bash"
-MANPAGE="$HERE/../../docs/man/canctl.1"
+BUILD=$(cd "${1:?usage: $0 BUILDDIR}" && pwd) || exit 2
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+CANCTL=$BUILD/canctl
+COMPLETION=$REPO/client/canctl.bash
+MANPAGE=$REPO/docs/man/canctl.1
+T=$(mktemp -d /tmp/cand-options.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+passed=0
+failed=0
+
+run() {
+	if "$1"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL: options: $1" >&2
+	fi
+}
+
+err() {
+	echo "  $*" >&2
+	return 1
+}
+
+# canctl list as a daemon with vcan0, vcan1 and can0 would answer it, the
+# real canctl for everything else; -s /nonexistent fails as it would.
+mkdir "$T/bin"
+cat >"$T/bin/canctl" <<STUB
+#!/bin/sh
+[ "\$1 \$2" = "-s /nonexistent" ] && exit 1
+[ "\$1" = -s ] && shift 2
+if [ "\$1" = list ]; then
+	printf 'vcan0  up  mtu 72  vcan\nvcan1  up  mtu 16  vcan\ncan0  up  mtu 16  sja1000\n'
+	exit 0
+fi
+exec "$CANCTL" "\$@"
+STUB
+chmod 755 "$T/bin/canctl"
 
 # man_section CMD: the part of canctl(1) on CMD, its .SS up to the next.
 man_section() {
@@ -40,7 +82,7 @@ accepted() {
 # complete WORD...: what bash completion offers for "canctl WORD...", the
 # last word being the one completed, sorted, one a line.
 complete_words() {
-	PATH="$BUILD:$PATH" bash -c '
+	PATH="$T/bin:$PATH" bash -c '
 		. /usr/share/bash-completion/bash_completion
 		. "$0"
 		COMP_WORDS=(canctl "$@")
@@ -85,7 +127,7 @@ t_complete_commands_and_options() {
 
 t_complete_interfaces() {
 	local want got
-	want=$(canctl list | awk '{ print $1 }' | sort)
+	want=$("$T/bin/canctl" list | awk '{ print $1 }' | sort)
 	[ -n "$want" ] || err "canctl list showed nothing" || return 1
 	got=$(complete_words state "")
 	[ "$want" = "$got" ] || err "canctl state <TAB>: '$got', canctl list: '$want'" || return 1
@@ -105,8 +147,8 @@ t_complete_interfaces() {
 		err "canctl -s /nonexistent state <TAB> offered interfaces"
 }
 
-cli_complete_tests() {
-	run t_help_and_man_show_every_option
-	run t_complete_commands_and_options
-	run t_complete_interfaces
-}
+run t_help_and_man_show_every_option
+run t_complete_commands_and_options
+run t_complete_interfaces
+echo "options: $passed passed, $failed failed"
+[ "$failed" = 0 ]
