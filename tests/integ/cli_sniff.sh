@@ -96,9 +96,11 @@ traffic() {
 }
 
 t_sniff_screen_like_cansniffer() {
-	local hdr='^[0-9]{2}\|ms \| -- ID -- \| data \.\.\.     < vcan0 # l=20 h=100 t=500 slots=3 >$'
-	sniff_start s1 vcan0 "$CANCTL" sniff vcan0 || return 1
-	sniff_start s2 vcan0 cansniffer -c vcan0 || return 1
+	local hdr='^[0-9]{2}\|ms \| -- ID -- \| data \.\.\.     < vcan0 # l=20 h=100 t=0 slots=3 >$'
+	# -t 0: cansniffer drops an id whose data did not change for the
+	# timeout, frames or not, and 7FF's never changes.
+	sniff_start s1 vcan0 "$CANCTL" sniff -t 0 vcan0 || return 1
+	sniff_start s2 vcan0 cansniffer -c -t 0 vcan0 || return 1
 	traffic_start
 	wait_screen s1 '^[0-9]{5} \| ---- 7FF \| 41 42 43 44 45 46 47 48 ABCDEFGH$' "7FF" || return 1
 	wait_screen s1 "^[0-9]{5} \\| 12345678 \\| AA BB $(printf '%18s' '')\\.\\.\$" "12345678" || return 1
