@@ -276,10 +276,14 @@ int libcand_read_msg(struct cand *h, struct cand_result *res)
 	/* The frames, which are most of what comes, without protobuf-c. */
 	if (libcand_batch_parse(h->in + h->in_off + CAND_WIRE_HDR, len,
 				&batch)) {
-		rc = libcand_queue_batch(h, &batch);
+		/*
+		 * Past it first: a batch that kills the handle empties the
+		 * buffer, and the bytes it points to stay where they are.
+		 */
 		h->in_off += need;
 		if (h->in_off == h->in_len)
 			h->in_off = h->in_len = 0;
+		rc = libcand_queue_batch(h, &batch);
 		return rc < 0 ? rc : 1;
 	}
 	m = cand__server_msg__unpack(&h->alloc, len,

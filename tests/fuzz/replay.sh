@@ -15,7 +15,7 @@ failed=0
 
 for t in "$@"; do
 	log=$build/fuzz-replay-$t.log
-	if "$build/fuzz_$t" -runs=0 "$here/corpus/$t" >"$log" 2>&1; then
+	if "$build/fuzz_$t" -runs=0 -timeout=60 "$here/corpus/$t" >"$log" 2>&1; then
 		n=$(find "$here/corpus/$t" -type f | wc -l)
 		cov=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" |
 			sed -n 's/.* \(cov: [0-9]* ft: [0-9]*\).*/\1/p')
