@@ -91,9 +91,10 @@ t_play_timing_1khz() {
 		t += (i % 97 == 0) ? 0.003 : (i % 31 == 0) ? 0.002 : 0.001 } }' >"$T/log"
 	strip_ts "$T/log" >"$T/want"
 	for attempt in 1 2 3 4 5; do
-		start_candump "$T/ctl" vcan1 -L -n 1000 -T 15000 vcan1 || return 1
+		# A deep buffer: a stalled candump must not drop what it times.
+		start_candump "$T/ctl" vcan1 -L -r 4000000 -n 1000 -T 15000 vcan1 || return 1
 		cpid=$BGPID
-		start_candump "$T/got" vcan0 -L -n 1000 -T 15000 vcan0 || return 1
+		start_candump "$T/got" vcan0 -L -r 4000000 -n 1000 -T 15000 vcan0 || return 1
 		cangen vcan1 -g 1 -n 1000 -I 7F0 -L 0 >/dev/null 2>&1 &
 		gpid=$!
 		bg_pids+=("$gpid")
