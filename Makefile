@@ -29,6 +29,8 @@ LIBEXECDIR ?= $(PREFIX)/libexec
 UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+# Where bash-completion loads a command's completion from, on demand.
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 BUILD ?= build
 CC ?= cc
 
@@ -56,7 +58,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 DAEMON_LIB_OBJ := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJ))
 
 LIB_SRC := $(wildcard client/libcand*.c) client/frametext.c client/timetext.c \
-	client/filtertext.c
+	client/filtertext.c client/framelen.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(BUILD)/pic/%.o) $(BUILD)/pic/proto/cand.pb-c.o
 CANCTL_SRC := $(wildcard client/canctl*.c)
@@ -69,7 +71,7 @@ SOAK_SRC := $(wildcard tests/soak/*.c)
 
 BINS := $(BUILD)/cand $(BUILD)/canctl $(BUILD)/libcand.so $(BUILD)/libcand.a $(BUILD)/libcand.pc
 
-.PHONY: all deps run check check-unit check-layers check-install check-units check-vm bench soak asan \
+.PHONY: all deps run check check-unit check-layers check-install check-units check-options check-vm bench soak asan \
 	check-asan valgrind install uninstall clean format format-check deb check-deb
 all: $(BINS) $(BUILD)/test_unit $(BUILD)/test_integ $(if $(BENCH_SRC),$(BUILD)/bench_can) \
 	$(BUILD)/soak_can python
@@ -139,7 +141,7 @@ check: deps
 
 check-unit: $(BUILD)/test_unit
 	CK_FORK=yes $(BUILD)/test_unit
-	$(MAKE) --no-print-directory check-layers check-units check-install
+	$(MAKE) --no-print-directory check-layers check-units check-install check-options
 
 # The daemon's layers call only downward, and no file is over 600 lines.
 check-layers: $(DAEMON_OBJ) $(PROTO_O)
@@ -148,6 +150,10 @@ check-layers: $(DAEMON_OBJ) $(PROTO_O)
 # The units as systemd reads them, and their exposure to the system.
 check-units: $(BUILD)/cand
 	tests/unit/units.sh $(BUILD)
+
+# canctl's --help, canctl(1) and bash completion have every option it takes.
+check-options: $(BUILD)/canctl
+	tests/unit/options.sh $(BUILD)
 
 # make install into a scratch DESTDIR, then make uninstall leaves it empty.
 check-install: $(BINS) python
@@ -205,9 +211,10 @@ install: $(BINS) install-python
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DATADIR)/cand $(DESTDIR)$(SYSCONFDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(LIBEXECDIR)/cand $(DESTDIR)$(UDEVRULESDIR)
+		$(DESTDIR)$(LIBEXECDIR)/cand $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 $(BUILD)/cand $(DESTDIR)$(SBINDIR)/cand
 	install -m 755 $(BUILD)/canctl $(DESTDIR)$(BINDIR)/canctl
+	install -m 644 client/canctl.bash $(DESTDIR)$(BASHCOMPDIR)/canctl
 	install -m 644 $(BUILD)/libcand.a $(DESTDIR)$(LIBDIR)/libcand.a
 	install -m 755 $(BUILD)/libcand.so $(DESTDIR)$(LIBDIR)/libcand.so.$(SOVERSION)
 	ln -sf libcand.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libcand.so
@@ -241,7 +248,7 @@ install: $(BINS) install-python
 	done
 
 uninstall: uninstall-python
-	rm -f $(DESTDIR)$(SBINDIR)/cand $(DESTDIR)$(BINDIR)/canctl \
+	rm -f $(DESTDIR)$(SBINDIR)/cand $(DESTDIR)$(BINDIR)/canctl $(DESTDIR)$(BASHCOMPDIR)/canctl \
 		$(DESTDIR)$(LIBDIR)/libcand.a $(DESTDIR)$(LIBDIR)/libcand.so \
 		$(DESTDIR)$(LIBDIR)/libcand.so.$(SOVERSION) $(DESTDIR)$(INCLUDEDIR)/cand.h \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libcand.pc \

@@ -274,6 +274,7 @@ void scen_socketcand(struct bench *b); /* scen_sc.c */
 /* scen_fan.c */
 void scen_fanout(struct bench *b);
 void scen_multibus(struct bench *b);
+void scen_gen(struct bench *b); /* scen_gen.c */
 
 /* ---- report.c ---- */
 

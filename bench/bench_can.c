@@ -64,7 +64,8 @@ static void usage(FILE *f)
 		"1 flood and\n"
 		"             4 CPU, 2 full bus, 3 latency, 5 scale, 6 slow "
 		"client,\n"
-		"             7 fan-out, 8 four buses, 9 socketcand)\n"
+		"             7 fan-out, 8 four buses, 9 socketcand, a canctl "
+		"gen vs cangen)\n"
 		"  -q         quick: smaller counts, for a smoke test\n"
 		"  -v         verbose: time and cand CPU per phase\n"
 		"  -W         add a direct reader beside the cand clients, "
@@ -224,6 +225,8 @@ int main(int argc, char **argv)
 			scen_multibus(&b);
 		if (wanted(&b, '9'))
 			scen_socketcand(&b);
+		if (wanted(&b, 'a'))
+			scen_gen(&b);
 	}
 
 	printf("\ncand vs direct CAN_RAW on %s, median of %u run(s)\n",

@@ -15,17 +15,30 @@
 #include "canctl.h"
 
 extern const struct canctl_cmd canctl_list_cmd, canctl_send_cmd,
-	canctl_dump_cmd, canctl_periodic_cmd, canctl_monitor_cmd,
+	canctl_dump_cmd, canctl_play_cmd, canctl_gen_cmd, canctl_sniff_cmd,
+	canctl_busload_cmd, canctl_periodic_cmd, canctl_monitor_cmd,
 	canctl_bus_state_cmd, canctl_bus_set_cmd, canctl_bus_restart_cmd,
 	canctl_events_cmd, canctl_clients_cmd;
 static const struct canctl_cmd canctl_help_cmd;
 
 /* In the order canctl --help shows them. */
 static const struct canctl_cmd *const canctl_cmds[] = {
-	&canctl_list_cmd,     &canctl_send_cmd,	       &canctl_dump_cmd,
-	&canctl_periodic_cmd, &canctl_monitor_cmd,     &canctl_bus_state_cmd,
-	&canctl_bus_set_cmd,  &canctl_bus_restart_cmd, &canctl_events_cmd,
-	&canctl_clients_cmd,  &canctl_help_cmd,	       NULL,
+	&canctl_list_cmd,	 /* canctl_list.c */
+	&canctl_send_cmd,	 /* canctl_send.c */
+	&canctl_dump_cmd,	 /* canctl_dump.c, candump */
+	&canctl_play_cmd,	 /* canctl_play.c, canplayer */
+	&canctl_gen_cmd,	 /* canctl_gen.c, cangen */
+	&canctl_sniff_cmd,	 /* canctl_sniff.c, cansniffer */
+	&canctl_busload_cmd,	 /* canctl_busload.c, canbusload */
+	&canctl_periodic_cmd,	 /* canctl_periodic.c */
+	&canctl_monitor_cmd,	 /* canctl_monitor.c */
+	&canctl_bus_state_cmd,	 /* canctl_bus.c */
+	&canctl_bus_set_cmd,	 /* canctl_bus.c */
+	&canctl_bus_restart_cmd, /* canctl_bus.c */
+	&canctl_events_cmd,	 /* canctl_events.c */
+	&canctl_clients_cmd,	 /* canctl_clients.c */
+	&canctl_help_cmd,	 /* here */
+	NULL,
 };
 
 /* A command's part of the help: its synopsis, then its lines indented. */
@@ -82,8 +95,10 @@ int canctl_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs("\n\n", stderr);
-	canctl_usage(stderr);
+	/* The whole usage would bury the message under a page of text. */
+	fputs("\n(canctl --help lists the commands, canctl COMMAND --help "
+	      "one's options)\n",
+	      stderr);
 	return 2;
 }
 

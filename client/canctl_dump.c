@@ -1,6 +1,7 @@
 /*
- * canctl dump: received frames as candump prints them, or in its log
- * format for canplayer, with candump's interface and filter syntax.
+ * canctl dump: received frames as candump prints them, with candump's
+ * options, interfaces and filters: its default line (-t, -c, -a, -x), its
+ * log format (-L, for canplayer), a log file (-l) and silence (-s).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,92 +12,51 @@
 #include <time.h>
 
 #include "canctl.h"
-#include "filtertext.h"
+#include "canctl_dump.h"
 #include "frametext.h"
+#include "timetext.h"
 
-#define CANCTL_DUMP_DRAIN 256 /* frames between flushes in a flood */
+#define CANCTL_DUMP_DRAIN 256 /* frames per interface between flushes */
+
+/* candump -s. */
+#define CANCTL_DUMP_LOUD      0
+#define CANCTL_DUMP_ANIMATION 1
+#define CANCTL_DUMP_SILENT    2
+#define CANCTL_DUMP_UNSET     (-1)
 
 struct canctl_dump {
-	cand_t *h;
-	int log;
-	long count; /* frames left to print, or -1 */
+	struct canctl_dump_ifs ifs;
+	int log;    /* -L */
+	int silent; /* -s */
+	unsigned spin;
+	long count; /* frames left, or -1 */
+	FILE *logfile;
 	struct frametext_view view;
 };
 
-/*
- * The filters of "iface,filter,..." and of the words after it into a
- * malloc'd array, the interface into iface. Returns 0 or the exit status.
- */
-static int canctl_dump_filters(int argc, char **argv, char iface[CAND_IFNAMSIZ],
-			       struct cand_filter **out, size_t *n_out)
-{
-	struct cand_filter *filters = NULL;
-	char *arg, *tok, *save;
-	const char *why;
-	size_t n = 0, max = (size_t)argc, len;
-	int i, rc;
-
-	/* Room for one filter per ',' in the first word and per word after. */
-	for (arg = argv[0]; *arg != '\0'; arg++)
-		max += *arg == ',';
-	if ((filters = calloc(max, sizeof(*filters))) == NULL) {
-		fprintf(stderr, "canctl: out of memory\n");
-		return 1;
-	}
-	if ((arg = strdup(argv[0])) == NULL) {
-		free(filters);
-		fprintf(stderr, "canctl: out of memory\n");
-		return 1;
-	}
-	len = strcspn(arg, ",");
-	if (len >= CAND_IFNAMSIZ) {
-		free(filters);
-		free(arg);
-		return canctl_usage_error("interface name '%.*s' is too long",
-					  (int)len, argv[0]);
-	}
-	memcpy(iface, arg, len);
-	iface[len] = '\0';
-	for (tok = strtok_r(arg + len, ",", &save); tok != NULL;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (filtertext_parse(tok, &filters[n], &why) < 0) {
-			rc = canctl_usage_error("bad filter '%s': %s", tok,
-						why);
-			free(filters);
-			free(arg);
-			return rc;
-		}
-		n++;
-	}
-	free(arg);
-	for (i = 1; i < argc; i++) {
-		if (filtertext_parse(argv[i], &filters[n], &why) < 0) {
-			free(filters);
-			return canctl_usage_error("bad filter '%s': %s",
-						  argv[i], why);
-		}
-		n++;
-	}
-	*out = filters;
-	*n_out = n;
-	return 0;
-}
-
-/* Prints one frame; returns -1 when stdout is gone. */
+/* The log line in the file, then stdout's line; -1 when stdout is gone. */
 static int canctl_dump_frame(struct canctl_dump *d, struct cand_frame *f)
 {
+	static const char spinner[] = {'|', '/', '-', '\\'};
 	char line[FRAMETEXT_MAX];
 	struct timespec ts;
 	int n;
 
-	if (d->log) {
-		/* Every frame needs a time in a log canplayer will read. */
-		if (f->timestamp_ns == 0 &&
-		    clock_gettime(CLOCK_REALTIME, &ts) == 0)
-			f->timestamp_ns = (uint64_t)ts.tv_sec * 1000000000u +
-					  (uint64_t)ts.tv_nsec;
+	/* Every frame needs a time in a log canplayer will read. */
+	if (f->timestamp_ns == 0 && clock_gettime(CLOCK_REALTIME, &ts) == 0)
+		f->timestamp_ns = (uint64_t)ts.tv_sec * 1000000000u +
+				  (uint64_t)ts.tv_nsec;
+	if (d->logfile != NULL) {
+		frametext_format_log(line, sizeof(line), f, &d->view);
+		fprintf(d->logfile, "%s\n", line);
+	}
+	if (d->silent == CANCTL_DUMP_ANIMATION)
+		return printf("%c\b", spinner[d->spin++ % 4]) < 0 ? -1 : 0;
+	if (d->silent == CANCTL_DUMP_SILENT)
+		return 0;
+	if (d->log)
 		n = frametext_format_log(line, sizeof(line), f, &d->view);
-	} else
+	else
 		n = frametext_format_candump(line, sizeof(line), f, &d->view);
 	if (n >= (int)sizeof(line))
 		n = (int)sizeof(line) - 1;
@@ -106,60 +66,97 @@ static int canctl_dump_frame(struct canctl_dump *d, struct cand_frame *f)
 	return 0;
 }
 
+/*
+ * Up to CANCTL_DUMP_DRAIN frames of one interface. Returns 1 when it
+ * has more, 0 when drained, -1 to stop with *rc the exit status.
+ */
+static int canctl_dump_drain(struct canctl_dump *d, struct canctl_dump_if *di,
+			     int *got, int *rc)
+{
+	struct cand_frame f;
+	int n, r;
+
+	for (n = 0; n < CANCTL_DUMP_DRAIN; n++) {
+		r = cand_recv(di->h, &f, 0);
+		if (r == CAND_ETIMEOUT)
+			return 0;
+		if (r == CAND_ENETDOWN || r == CAND_ENODEV ||
+		    r == CAND_ERECONNECTED) {
+			/* The handle stays usable; so does the dump. */
+			canctl_util_note(cand_last_detail(di->h));
+			continue;
+		}
+		if (r < 0) {
+			fflush(stdout);
+			*rc = canctl_util_fail(di->h, r, "receive");
+			return -1;
+		}
+		*got = 1;
+		if (canctl_dump_frame(d, &f) < 0) {
+			*rc = errno == EPIPE ? 0 : 1;
+			return -1;
+		}
+		if (d->count > 0 && --d->count == 0) {
+			*rc = fflush(stdout) == EOF && errno != EPIPE ? 1 : 0;
+			return -1;
+		}
+	}
+	return 1;
+}
+
+static long canctl_dump_ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 +
+	       (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
 static int canctl_dump_loop(struct canctl_dump *d, int idle_ms,
 			    const sigset_t *waitmask)
 {
-	struct cand_frame f;
-	struct timespec now, last, tmo;
-	struct pollfd pfd;
-	long waited, left;
-	int rc, n;
+	struct pollfd pfd[CANCTL_DUMP_MAX_IFS];
+	struct timespec last, tmo;
+	int i, rc = 0, got, more;
+	long left;
 
 	clock_gettime(CLOCK_MONOTONIC, &last);
-	pfd.fd = cand_fileno(d->h);
-	pfd.events = POLLIN;
+	for (i = 0; i < d->ifs.n; i++) {
+		pfd[i].fd = cand_fileno(d->ifs.v[i].h);
+		pfd[i].events = POLLIN;
+	}
 	for (;;) {
-		for (n = 0; n < CANCTL_DUMP_DRAIN; n++) {
-			rc = cand_recv(d->h, &f, 0);
-			if (rc == 1) {
-				clock_gettime(CLOCK_MONOTONIC, &last);
-				if (canctl_dump_frame(d, &f) < 0)
-					return errno == EPIPE ? 0 : 1;
-				if (d->count > 0 && --d->count == 0)
-					return fflush(stdout) == EOF &&
-							       errno != EPIPE
-						       ? 1
-						       : 0;
-			} else if (rc == CAND_ENETDOWN || rc == CAND_ENODEV ||
-				   rc == CAND_ERECONNECTED) {
-				/* The handle stays usable; so does the dump. */
-				canctl_util_note(cand_last_detail(d->h));
-			} else if (rc == CAND_ETIMEOUT)
-				break;
-			else {
-				fflush(stdout);
-				return canctl_util_fail(d->h, rc, "receive");
+		got = more = 0;
+		for (i = 0; i < d->ifs.n; i++) {
+			switch (canctl_dump_drain(d, &d->ifs.v[i], &got, &rc)) {
+			case -1:
+				return rc;
+			case 1:
+				more = 1;
 			}
 		}
+		if (got)
+			clock_gettime(CLOCK_MONOTONIC, &last);
 		if (fflush(stdout) == EOF)
 			return errno == EPIPE ? 0 : 1;
+		if (d->logfile != NULL && fflush(d->logfile) == EOF) {
+			perror("canctl: log file");
+			return 1;
+		}
 		if (canctl_util_stopped())
 			return 0;
 
-		/* After a full drain, only peek so signals get through. */
+		/* With more to read, only peek so signals get through. */
 		tmo.tv_sec = tmo.tv_nsec = 0;
-		if (n < CANCTL_DUMP_DRAIN && idle_ms >= 0) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			waited = (now.tv_sec - last.tv_sec) * 1000 +
-				 (now.tv_nsec - last.tv_nsec) / 1000000;
-			if ((left = idle_ms - waited) <= 0)
+		if (!more && idle_ms >= 0) {
+			if ((left = idle_ms - canctl_dump_ms_since(&last)) <= 0)
 				return 0;
 			tmo.tv_sec = left / 1000;
 			tmo.tv_nsec = left % 1000 * 1000000;
 		}
-		if (ppoll(&pfd, 1,
-			  n < CANCTL_DUMP_DRAIN && idle_ms < 0 ? NULL : &tmo,
-			  waitmask) < 0 &&
+		if (ppoll(pfd, (nfds_t)d->ifs.n,
+			  !more && idle_ms < 0 ? NULL : &tmo, waitmask) < 0 &&
 		    errno != EINTR) {
 			perror("canctl: poll");
 			return 1;
@@ -169,80 +166,174 @@ static int canctl_dump_loop(struct canctl_dump *d, int idle_ms,
 	}
 }
 
-static int canctl_dump(const char *sock, int argc, char **argv)
+/* candump -l: candump-YYYY-MM-DD_HHMMSS.log in the current directory. */
+static int canctl_dump_logfile(struct canctl_dump *d)
 {
-	struct cand_filter *filters = NULL;
-	struct cand_options opts;
-	struct canctl_dump d;
-	sigset_t waitmask;
-	char iface[CAND_IFNAMSIZ];
-	size_t n_filters = 0;
-	int ch, rc, idle_ms = -1;
+	char name[64];
+	struct tm tm;
+	time_t now = time(NULL);
 
-	memset(&d, 0, sizeof(d));
-	d.count = -1;
-	cand_options_init(&opts);
-	opts.fd = 1;
+	if (localtime_r(&now, &tm) == NULL)
+		return canctl_usage_error("no local time for the log's name");
+	snprintf(name, sizeof(name), "candump-%04d-%02d-%02d_%02d%02d%02d.log",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec);
+	if (d->silent != CANCTL_DUMP_SILENT)
+		fprintf(stderr, "Warning: Console output active while "
+				"logging!\n");
+	fprintf(stderr, "Enabling Logfile '%s'\n", name);
+	if ((d->logfile = fopen(name, "w")) == NULL) {
+		fprintf(stderr, "canctl: %s: %s\n", name, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static int canctl_dump_open(struct canctl_dump *d, const char *sock,
+			    const struct cand_options *base)
+{
+	struct cand_options opts = *base;
+	struct canctl_dump_if *di;
+	int i, rc;
+
+	for (i = 0; i < d->ifs.n; i++) {
+		di = &d->ifs.v[i];
+		if (canctl_util_connect(sock, &di->h) != 0)
+			return 1;
+		opts.channel =
+			strcmp(di->name, CANCTL_ANY) == 0 ? "" : di->name;
+		opts.filters = di->filters;
+		opts.n_filters = di->n_filters;
+		if ((rc = cand_open(di->h, &opts)) < 0)
+			return canctl_util_fail(di->h, rc, di->name);
+	}
+	return 0;
+}
+
+static int canctl_dump_options(struct canctl_dump *d, struct cand_options *o,
+			       int *idle_ms, int *logfile, int argc,
+			       char **argv)
+{
+	char *end;
+	int ch;
 
 	optind = 0;
-	while ((ch = getopt(argc, argv, ":LEon:T:")) != -1) {
+	while ((ch = getopt(argc, argv, ":t:caxlLs:Eon:T:")) != -1) {
 		switch (ch) {
+		case 't':
+			if (!timetext_mode_valid(optarg[0]) || optarg[1] != 0)
+				return canctl_usage_error(
+					"bad timestamp mode '%s' (a, A, d "
+					"or z)",
+					optarg);
+			d->view.stamp = optarg[0];
+			break;
+		case 'c':
+			d->view.color++;
+			break;
+		case 'a':
+			d->view.flags |= FRAMETEXT_ASCII;
+			break;
+		case 'x':
+			d->view.flags |= FRAMETEXT_EXTRA;
+			break;
+		case 'l':
+			*logfile = 1;
+			break;
 		case 'L':
-			d.log = 1;
+			d->log = 1;
+			break;
+		case 's':
+			d->silent = (int)strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' ||
+			    d->silent < CANCTL_DUMP_LOUD ||
+			    d->silent > CANCTL_DUMP_SILENT)
+				return canctl_usage_error(
+					"bad silent level '%s' (0, 1 or 2)",
+					optarg);
 			break;
 		case 'E':
-			opts.ignore_rx_error_frames = 1;
+			o->ignore_rx_error_frames = 1;
 			break;
 		case 'o':
-			opts.receive_own_messages = 1;
+			o->receive_own_messages = 1;
 			break;
 		case 'n':
-			if (canctl_util_count(optarg, &d.count) != 0)
+			if (canctl_util_count(optarg, &d->count) != 0)
 				return 2;
 			break;
 		case 'T':
-			if (canctl_util_timeout(optarg, &idle_ms) != 0)
+			if (canctl_util_timeout(optarg, idle_ms) != 0)
 				return 2;
 			break;
 		default:
 			return canctl_bad_option(ch, argv);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 1)
-		return canctl_usage_error("dump needs an interface or 'any'");
-	if ((rc = canctl_dump_filters(argc, argv, iface, &filters,
-				      &n_filters)) != 0)
+	if (d->log && (d->view.flags & FRAMETEXT_ASCII))
+		return canctl_usage_error("Log file format selected: Please "
+					  "disable ASCII/BINARY/SWAP "
+					  "options!");
+	return 0;
+}
+
+static int canctl_dump(const char *sock, int argc, char **argv)
+{
+	struct cand_options opts;
+	struct canctl_dump d;
+	sigset_t waitmask;
+	int rc, idle_ms = -1, logfile = 0;
+
+	memset(&d, 0, sizeof(d));
+	d.count = -1;
+	d.silent = CANCTL_DUMP_UNSET;
+	frametext_view_init(&d.view, 0);
+	cand_options_init(&opts);
+	opts.fd = 1;
+	if ((rc = canctl_dump_options(&d, &opts, &idle_ms, &logfile, argc,
+				      argv)) != 0)
 		return rc;
-	opts.channel = strcmp(iface, CANCTL_ANY) == 0 ? "" : iface;
-	opts.filters = filters;
-	opts.n_filters = n_filters;
-	/* candump starts with the width of the name it was given. */
-	frametext_view_init(&d.view, (int)strlen(iface));
+	if ((rc = canctl_dumpargs_parse(&d.ifs, argc - optind,
+					argv + optind)) != 0)
+		return rc;
+	/* candump starts with the width of the names it was given. */
+	d.view.ifwidth = d.ifs.width;
+	if (d.silent == CANCTL_DUMP_UNSET) {
+		d.silent = CANCTL_DUMP_LOUD;
+		if (logfile) {
+			fprintf(stderr, "Disabled standard output while "
+					"logging.\n");
+			d.silent = CANCTL_DUMP_SILENT;
+		}
+	}
 
 	canctl_util_signals(&waitmask);
-	if (canctl_util_connect(sock, &d.h) != 0) {
-		free(filters);
-		return 1;
-	}
-	if ((rc = cand_open(d.h, &opts)) < 0)
-		rc = canctl_util_fail(d.h, rc,
-				      iface[0] != '\0' ? iface : "any");
-	else
+	if ((rc = canctl_dump_open(&d, sock, &opts)) == 0 &&
+	    (!logfile || (rc = canctl_dump_logfile(&d)) == 0))
 		rc = canctl_dump_loop(&d, idle_ms, &waitmask);
-	cand_close(d.h);
-	free(filters);
+	if (d.logfile != NULL && fclose(d.logfile) == EOF && rc == 0) {
+		perror("canctl: log file");
+		rc = 1;
+	}
+	canctl_dumpargs_free(&d.ifs);
 	return rc;
 }
 
 const struct canctl_cmd canctl_dump_cmd = {
 	"dump",
-	"[-LEo] [-n count] [-T ms] iface|any[,filter ...] [filter ...]",
+	"[-caxlLEo] [-t a|A|d|z] [-s 0|1|2] [-n count] [-T ms]\n"
+	"      iface|any[,filter ...] [filter ...] [iface ...]",
 	"print received frames like candump; a filter is id:mask\n"
 	"(pass when id & mask match) or id~mask (pass when they do not),\n"
-	"and an 8-digit id means an extended one\n"
-	"  -L        log format (candump -L), for canplayer\n"
+	"and an 8-digit id means an extended one; up to 16 interfaces\n"
+	"  -t mode   timestamps: a absolute, A with the date, d delta,\n"
+	"            z from zero\n"
+	"  -c        colour per interface (again: more of the line)\n"
+	"  -a        the data as ASCII too\n"
+	"  -x        RX or TX (sent from this host) and the FD flags\n"
+	"  -L        log format (candump -L), for canplayer and play\n"
+	"  -l        log to candump-YYYY-MM-DD_HHMMSS.log (and -s 2)\n"
+	"  -s level  silent: 0 print, 1 a spinner, 2 nothing\n"
 	"  -n count  exit after count frames\n"
 	"  -T ms     exit after ms without frames\n"
 	"  -E        drop error frames (cand delivers them by default)\n"

@@ -211,14 +211,15 @@ const struct canctl_cmd canctl_monitor_cmd = {
 	"  (1436509052.749821) vcan0 123 timeout\n"
 	"  -m mask     hex data bits that count (FF00000000000000); more than\n"
 	"              one: the first selects the multiplexer, each other\n"
-	"              holds a multiplexer value and its bits\n"
-	"  -t timeout  report silence this long (also --timeout)\n"
-	"  -r throttle at most one change per throttle (also --throttle)\n"
-	"  -a          every frame, not just changes\n"
-	"  -l          a length change is a change\n"
-	"  -R          after a timeout, report the next frame\n"
-	"  -F          CAN FD frames\n"
-	"  -n count    exit after count lines\n"
-	"  -x frame    answer remote frames for id with frame instead\n",
+	"              holds a multiplexer value and its bits (--mask)\n"
+	"  -t timeout  report silence this long (--timeout)\n"
+	"  -r throttle at most one change per throttle (--throttle)\n"
+	"  -a          every frame, not just changes (--all)\n"
+	"  -l          a length change is a change (--check-len)\n"
+	"  -R          after a timeout, report the next frame (--resume)\n"
+	"  -F          CAN FD frames (--fd)\n"
+	"  -n count    exit after count lines (--count)\n"
+	"  -x frame    answer remote frames for id with frame instead\n"
+	"              (--rtr-reply)\n",
 	canctl_monitor,
 };

@@ -83,6 +83,8 @@ const struct canctl_cmd canctl_periodic_cmd = {
 	"periodic",
 	"-p period [-d duration] iface frame ...",
 	"send the frames in turn, one every period (100ms, 2s, 500us; a\n"
-	"bare number is ms), until Ctrl-C or for the duration\n",
+	"bare number is ms), until Ctrl-C or for the duration\n"
+	"  -p period    also --period\n"
+	"  -d duration  stop after this long (also --duration)\n",
 	canctl_periodic,
 };

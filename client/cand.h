@@ -70,6 +70,8 @@ enum cand_error {
 #define CAND_FRAME_BRS	    0x10u /* FD bit rate switch */
 #define CAND_FRAME_ESI	    0x20u /* FD error state indicator */
 #define CAND_FRAME_OWN	    0x40u /* received: this handle sent it */
+/* Received: a socket of this host sent it (python-can's is_rx false). */
+#define CAND_FRAME_LOCAL 0x80u
 
 struct cand_frame {
 	uint32_t id;
@@ -198,6 +200,27 @@ void cand_close(cand_t *h);
  */
 int cand_send(cand_t *h, const struct cand_frame *frames, size_t n,
 	      int timeout_ms);
+
+/*
+ * cand_send() without waiting: the request goes out and the call returns,
+ * so the next batch can be made while the daemon sends this one. At most
+ * 4 are unanswered at a time (the call waits for the oldest reply when
+ * there would be more) and n is at most 4096. The daemon sends them in
+ * order, each retrying up to timeout_ms on a full TX queue, and goes on
+ * with the next after one fails. Returns 0, or a failure of this call or
+ * of an earlier one (each reported once).
+ */
+int cand_send_async(cand_t *h, const struct cand_frame *frames, size_t n,
+		    int timeout_ms);
+/*
+ * Waits for every cand_send_async() reply. *sent (may be NULL) gets the
+ * frames they sent since the last call up to the first failure, so that
+ * the frame after them is the one that failed; requests after a failed
+ * one may still have sent theirs. Returns 0, or the first failure not
+ * reported yet: CAND_ERECONNECTED, once the handle is back, for sends the
+ * daemon went away from unanswered (as cand_send(), "Reconnection").
+ */
+int cand_send_wait(cand_t *h, size_t *sent);
 
 /*
  * Receives one frame. timeout_ms < 0 blocks, 0 polls, > 0 waits that long.

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "frametext.h"
+#include "timetext.h"
 
 /* The flag bits of a raw SocketCAN id, as they appear in 8-digit ids. */
 #define FT_EFF_FLAG 0x80000000u
@@ -278,8 +279,8 @@ int frametext_parse_log(const char *line, struct cand_frame *f,
 
 void frametext_view_init(struct frametext_view *v, int width)
 {
+	memset(v, 0, sizeof(*v));
 	v->ifwidth = width;
-	v->indent_sff = 0;
 }
 
 static void frametext_putc(struct frametext_out *o, char c)
@@ -339,7 +340,7 @@ static int frametext_len(const struct cand_frame *f)
 }
 
 static void frametext_put_compact(struct frametext_out *o,
-				  const struct cand_frame *f)
+				  const struct cand_frame *f, int sep)
 {
 	int i, len = frametext_len(f);
 
@@ -358,16 +359,29 @@ static void frametext_put_compact(struct frametext_out *o,
 			o,
 			frametext_hex[((f->flags & CAND_FRAME_BRS) ? 0x1 : 0) |
 				      ((f->flags & CAND_FRAME_ESI) ? 0x2 : 0)]);
+		if (sep && len > 0)
+			frametext_putc(o, '.');
 	}
-	for (i = 0; i < len; i++)
+	for (i = 0; i < len; i++) {
+		if (sep && i > 0)
+			frametext_putc(o, '.');
 		frametext_hexnum(o, f->data[i], 2);
+	}
 }
 
 int frametext_format_frame(char *buf, size_t size, const struct cand_frame *f)
 {
 	struct frametext_out o = {buf, size, 0};
 
-	frametext_put_compact(&o, f);
+	frametext_put_compact(&o, f, 0);
+	return frametext_finish(&o);
+}
+
+int frametext_format_dotted(char *buf, size_t size, const struct cand_frame *f)
+{
+	struct frametext_out o = {buf, size, 0};
+
+	frametext_put_compact(&o, f, 1);
 	return frametext_finish(&o);
 }
 
@@ -385,6 +399,93 @@ static void frametext_put_ifname(struct frametext_out *o,
 		frametext_putc(o, f->ifname[i]);
 }
 
+/* The printable bytes, else '.', between quotes in a fixed column. */
+static void frametext_put_ascii(struct frametext_out *o,
+				const struct cand_frame *f, int len)
+{
+	int i;
+
+	frametext_spaces(o, 3 * (FT_CC_MAX - len) + 4 - 1);
+	frametext_putc(o, '\'');
+	for (i = 0; i < len; i++)
+		frametext_putc(o, f->data[i] > 0x1f && f->data[i] < 0x7f
+					  ? (char)f->data[i]
+					  : '.');
+	frametext_putc(o, '\'');
+}
+
+static void frametext_put_long(struct frametext_out *o,
+			       const struct cand_frame *f, unsigned flags)
+{
+	int i, len = frametext_len(f);
+
+	if (!(f->flags & (CAND_FRAME_ERROR | CAND_FRAME_EXTENDED)) &&
+	    (flags & FRAMETEXT_INDENT))
+		frametext_spaces(o, 5);
+	frametext_put_id(o, f);
+	frametext_puts(o, "  ");
+
+	if (f->flags & CAND_FRAME_FD) {
+		frametext_putc(o, '[');
+		frametext_putc(o, (char)('0' + len / 10));
+		frametext_putc(o, (char)('0' + len % 10));
+		frametext_puts(o, "] ");
+	} else {
+		frametext_puts(o, " [");
+		frametext_putc(o, (char)('0' + len));
+		frametext_puts(o, "] ");
+		if (f->flags & CAND_FRAME_REMOTE) {
+			frametext_puts(o, " remote request");
+			return;
+		}
+	}
+
+	for (i = 0; i < len; i++) {
+		frametext_putc(o, ' ');
+		frametext_hexnum(o, f->data[i], 2);
+	}
+	/* The marker and the text sit in a fixed column behind 8 bytes. */
+	if (len > FT_CC_MAX)
+		return;
+	if (f->flags & CAND_FRAME_ERROR) {
+		frametext_spaces(o, 3 * (FT_CC_MAX - len) + 13 - 10);
+		frametext_puts(o, "ERRORFRAME");
+	} else if (flags & FRAMETEXT_ASCII)
+		frametext_put_ascii(o, f, len);
+}
+
+int frametext_format_long(char *buf, size_t size, const struct cand_frame *f,
+			  unsigned flags)
+{
+	struct frametext_out o = {buf, size, 0};
+
+	frametext_put_long(&o, f, flags);
+	return frametext_finish(&o);
+}
+
+/* candump's colours, one per interface in the order they showed up. */
+static const char *const frametext_colors[] = {
+	"\33[1m\33[34m", "\33[1m\33[31m", "\33[1m\33[32m",
+	"\33[1m",	 "\33[1m\33[35m", "\33[1m\33[36m",
+};
+#define FT_COLOR_OFF "\33[0m"
+
+static const char *frametext_color(struct frametext_view *v,
+				   const struct cand_frame *f)
+{
+	size_t n = sizeof(frametext_colors) / sizeof(frametext_colors[0]);
+	int i;
+
+	for (i = 0; i < v->n_seen; i++)
+		if (strncmp(v->seen[i], f->ifname, CAND_IFNAMSIZ) == 0)
+			break;
+	if (i == v->n_seen && i < FRAMETEXT_COLOR_IFS) {
+		memcpy(v->seen[i], f->ifname, CAND_IFNAMSIZ);
+		v->n_seen++;
+	}
+	return frametext_colors[(size_t)i % n];
+}
+
 static void frametext_view_update(struct frametext_view *v,
 				  const struct cand_frame *f)
 {
@@ -397,47 +498,43 @@ static void frametext_view_update(struct frametext_view *v,
 		v->indent_sff = 1;
 }
 
+/* The layout of candump.c's printf()s around fprint_long_canframe(). */
 int frametext_format_candump(char *buf, size_t size, const struct cand_frame *f,
 			     struct frametext_view *v)
 {
+	static const char *const extra[] = {"- -", "B -", "- E", "B E"};
 	struct frametext_out o = {buf, size, 0};
-	int i, len = frametext_len(f);
+	const char *color = "";
+	char stamp[64];
 
 	frametext_view_update(v, f);
-	frametext_puts(&o, "  ");
+	if (v->color > 0)
+		color = frametext_color(v, f);
+	frametext_putc(&o, ' ');
+	if (v->color > 2)
+		frametext_puts(&o, color);
+	timetext_format_stamp(stamp, sizeof(stamp), v->stamp, f->timestamp_ns,
+			      &v->stamp_ref_us);
+	frametext_puts(&o, stamp);
+	frametext_putc(&o, ' ');
+	if (v->color > 0 && v->color < 3)
+		frametext_puts(&o, color);
 	frametext_put_ifname(&o, f, v);
+	if (v->flags & FRAMETEXT_EXTRA) {
+		frametext_puts(&o, (f->flags & CAND_FRAME_LOCAL) ? "  TX "
+								 : "  RX ");
+		frametext_puts(&o,
+			       extra[((f->flags & CAND_FRAME_BRS) ? 1 : 0) |
+				     ((f->flags & CAND_FRAME_ESI) ? 2 : 0)]);
+	}
+	if (v->color == 1)
+		frametext_puts(&o, FT_COLOR_OFF);
 	frametext_puts(&o, "  ");
-
-	if (!(f->flags & (CAND_FRAME_ERROR | CAND_FRAME_EXTENDED)) &&
-	    v->indent_sff)
-		frametext_spaces(&o, 5);
-	frametext_put_id(&o, f);
-	frametext_puts(&o, "  ");
-
-	if (f->flags & CAND_FRAME_FD) {
-		frametext_putc(&o, '[');
-		frametext_putc(&o, (char)('0' + len / 10));
-		frametext_putc(&o, (char)('0' + len % 10));
-		frametext_puts(&o, "] ");
-	} else {
-		frametext_puts(&o, " [");
-		frametext_putc(&o, (char)('0' + len));
-		frametext_puts(&o, "] ");
-		if (f->flags & CAND_FRAME_REMOTE) {
-			frametext_puts(&o, " remote request");
-			return frametext_finish(&o);
-		}
-	}
-
-	for (i = 0; i < len; i++) {
-		frametext_putc(&o, ' ');
-		frametext_hexnum(&o, f->data[i], 2);
-	}
-	/* The marker sits in a fixed column behind up to 8 bytes. */
-	if ((f->flags & CAND_FRAME_ERROR) && len <= FT_CC_MAX) {
-		frametext_spaces(&o, 3 * (FT_CC_MAX - len) + 13 - 10);
-		frametext_puts(&o, "ERRORFRAME");
-	}
+	frametext_put_long(&o, f,
+			   (v->flags & FRAMETEXT_ASCII) |
+				   (v->indent_sff ? FRAMETEXT_INDENT : 0));
+	if (v->color > 1)
+		frametext_puts(&o, FT_COLOR_OFF);
 	return frametext_finish(&o);
 }
 
@@ -455,6 +552,8 @@ int frametext_format_log(char *buf, size_t size, const struct cand_frame *f,
 	frametext_puts(&o, ts);
 	frametext_put_ifname(&o, f, v);
 	frametext_putc(&o, ' ');
-	frametext_put_compact(&o, f);
+	frametext_put_compact(&o, f, 0);
+	if (v != NULL && (v->flags & FRAMETEXT_EXTRA))
+		frametext_puts(&o, (f->flags & CAND_FRAME_LOCAL) ? " T" : " R");
 	return frametext_finish(&o);
 }

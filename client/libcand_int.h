@@ -47,6 +47,8 @@
 #define CAND_SEND_CHUNK 4096
 /* How much longer than its own work a request may take to be answered. */
 #define CAND_RPC_GRACE_MS 30000
+/* cand_send_async(): sends on their way at once, not yet answered. */
+#define CAND_SEND_AHEAD 4
 /* Frames of one task, masks of one monitor: the daemon's limit is lower. */
 #define CAND_MAX_ITEMS 4096
 /* Reconnection tries: the first this soon, doubling up to the most. */
@@ -201,6 +203,17 @@ struct cand {
 
 	uint64_t kernel_drops;
 
+	/* cand_send_async()'s requests without a reply, oldest first. */
+	struct {
+		uint32_t id;
+		uint32_t n;	  /* frames in it */
+		int64_t deadline; /* its reply is overdue after this */
+	} ahead[CAND_SEND_AHEAD];
+	size_t n_ahead;
+	int ahead_err;	     /* the first of their failures, or 0 */
+	uint64_t ahead_sent; /* frames they sent */
+	char ahead_detail[CAND_DETAIL_MAX];
+
 	unsigned char *out;
 	size_t out_cap;
 	Cand__Frame *tx;
@@ -229,6 +242,12 @@ int libcand_rpc_list(struct cand *h, Cand__Request *req, cand_take_fn take,
 		     size_t size, void **out);
 int libcand_rpc_ref(struct cand *h, Cand__Request *req, struct cand_ref *ref,
 		    uint32_t *idp);
+int libcand_rpc_pack(struct cand *h, Cand__Request *req,
+		     struct cand_result *res, size_t *out_len);
+
+/* libcand_ahead.c: cand_send_async()'s sends ahead of their replies */
+int libcand_ahead_reply(struct cand *h, const Cand__Reply *r);
+void libcand_ahead_lost(struct cand *h);
 
 /* libcand_resume.c */
 void libcand_resume_keep(struct cand *h, struct cand_kept *k,

@@ -55,7 +55,8 @@ static void libcand_queue_rec(struct cand_frame *f,
 		   ((r->flags & FRAMEPACK_FD) ? CAND_FRAME_FD : 0) |
 		   ((r->flags & FRAMEPACK_BRS) ? CAND_FRAME_BRS : 0) |
 		   ((r->flags & FRAMEPACK_ESI) ? CAND_FRAME_ESI : 0) |
-		   ((r->flags & FRAMEPACK_OWN) ? CAND_FRAME_OWN : 0);
+		   ((r->flags & FRAMEPACK_OWN) ? CAND_FRAME_OWN : 0) |
+		   ((r->flags & FRAMEPACK_LOCAL) ? CAND_FRAME_LOCAL : 0);
 	f->len = r->len > max ? (uint8_t)max : r->len;
 	if (n > max)
 		n = max;

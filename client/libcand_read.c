@@ -202,6 +202,9 @@ static int libcand_read_reply(struct cand *h, const Cand__Reply *r,
 		libcand_pb_get_str(h->lost_detail, sizeof(h->lost_detail),
 				   r->detail);
 	}
+	/* Replies come in order: the oldest send ahead is answered first. */
+	if (libcand_ahead_reply(h, r))
+		return 0;
 	/*
 	 * Replies to requests that timed out are dropped. An id of 0 is the
 	 * daemon's answer to a request it could not decode, which can only be

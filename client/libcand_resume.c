@@ -205,6 +205,8 @@ int libcand_resume_poll(struct cand *h)
 	/* What the old connection said before it went is still news. */
 	if (h->fd >= 0 && (rc = libcand_read_all(h, NULL)) < 0)
 		return rc;
+	/* Read to its end: its sends ahead will get no reply now. */
+	libcand_ahead_lost(h);
 	if (now >= libcand_resume_giveup_ms(h))
 		return libcand_resume_give_up(h);
 	if (now < h->retry_ms)

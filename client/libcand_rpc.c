@@ -4,7 +4,8 @@
  * that id has come. Events that arrive meanwhile are queued on the way,
  * so the receive calls still see every frame in order. A request waits
  * for a daemon that is away, and one in flight when the daemon goes is
- * sent again or reported (libcand_rpc_repeatable()).
+ * sent again or reported (libcand_rpc_repeatable()). Sends may also go
+ * ahead of their replies (libcand_ahead.c).
  */
 #include <limits.h>
 #include <poll.h>
@@ -33,8 +34,8 @@ static int libcand_rpc_repeatable(Cand__Request__OpCase op)
 }
 
 /* Packs req with the next id into h->out; its length, or a negative code. */
-static int libcand_rpc_pack(struct cand *h, Cand__Request *req,
-			    struct cand_result *res, size_t *out_len)
+int libcand_rpc_pack(struct cand *h, Cand__Request *req,
+		     struct cand_result *res, size_t *out_len)
 {
 	unsigned char *out;
 	size_t len;

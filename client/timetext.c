@@ -1,6 +1,8 @@
-/* Durations in text; see timetext.h. */
+/* Time in text; see timetext.h. */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cand.h"
 #include "timetext.h"
@@ -69,4 +71,47 @@ int timetext_parse_us(const char *s, uint64_t *us, const char **why)
 		return timetext_fail(why, "the duration is too large");
 	*us = v + frac * mult / scale;
 	return 0;
+}
+
+int timetext_mode_valid(int c)
+{
+	return c == TIMETEXT_ABSOLUTE || c == TIMETEXT_DATE ||
+	       c == TIMETEXT_DELTA || c == TIMETEXT_ZERO;
+}
+
+int timetext_format_stamp(char *buf, size_t size, int mode, uint64_t ns,
+			  uint64_t *ref_us)
+{
+	uint64_t us = ns / 1000u, diff;
+	char date[32];
+	struct tm tm;
+	time_t sec = (time_t)(us / 1000000u);
+
+	switch (mode) {
+	case TIMETEXT_ABSOLUTE:
+		return snprintf(buf, size, "(%010llu.%06llu) ",
+				(unsigned long long)(us / 1000000u),
+				(unsigned long long)(us % 1000000u));
+	case TIMETEXT_DATE:
+		if (localtime_r(&sec, &tm) == NULL ||
+		    strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+			date[0] = '\0';
+		return snprintf(buf, size, "(%s.%06llu) ", date,
+				(unsigned long long)(us % 1000000u));
+	case TIMETEXT_DELTA:
+	case TIMETEXT_ZERO:
+		if (*ref_us == 0)
+			*ref_us = us;
+		/* candump shows a clock that went back as no time at all. */
+		diff = us > *ref_us ? us - *ref_us : 0;
+		if (mode == TIMETEXT_DELTA)
+			*ref_us = us;
+		return snprintf(buf, size, "(%03llu.%06llu) ",
+				(unsigned long long)(diff / 1000000u),
+				(unsigned long long)(diff % 1000000u));
+	default:
+		if (size > 0)
+			buf[0] = '\0';
+		return 0;
+	}
 }

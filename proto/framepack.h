@@ -7,7 +7,7 @@
  *                        | CAN_ERR_FLAG
  *   4  u8  len           data bytes; for a remote frame the requested
  *                        length, and no data follows
- *   5  u8  flags         FRAMEPACK_FD, _BRS, _ESI, _OWN
+ *   5  u8  flags         FRAMEPACK_FD, _BRS, _ESI, _OWN, _LOCAL
  *   6  u8  ifname        index into FrameBatch.ifnames
  *   7  u8  reserved      0
  *   8  u64 timestamp_ns  kernel receive time, ns since the epoch
@@ -30,6 +30,8 @@
 #define FRAMEPACK_BRS 0x02u
 #define FRAMEPACK_ESI 0x04u
 #define FRAMEPACK_OWN 0x08u
+/* Sent from this host, by any socket: candump -x's TX. */
+#define FRAMEPACK_LOCAL 0x10u
 
 /* Linux can_id flag bits, repeated so clients need no kernel headers. */
 #define FRAMEPACK_EFF 0x80000000u

@@ -17,8 +17,9 @@
 struct rx_frame {
 	const struct canfd_frame *cf;
 	uint8_t is_fd;
-	uint8_t own; /* the client sent it (its receive_own_messages) */
-	uint8_t idx; /* its place in the read it came from */
+	uint8_t own;   /* the client sent it (its receive_own_messages) */
+	uint8_t local; /* a socket of this host sent it (MSG_DONTROUTE) */
+	uint8_t idx;   /* its place in the read it came from */
 	int ifindex;
 	const char *ifname;
 	uint64_t timestamp_ns;

@@ -288,6 +288,8 @@ static void rawsock_parse(struct rx_scratch *s, int i, const char *ifname,
 	rx->is_fd = m->msg_len == CANFD_MTU;
 	/* MSG_CONFIRM: this socket sent it (net/can/raw.c). */
 	rx->own = (m->msg_hdr.msg_flags & MSG_CONFIRM) != 0;
+	/* MSG_DONTROUTE: a socket of this host sent it, for candump -x. */
+	rx->local = (m->msg_hdr.msg_flags & MSG_DONTROUTE) != 0;
 	rx->idx = (uint8_t)i;
 	rx->ifindex = s->addrs[i].can_ifindex;
 	rx->ifname = ifname != NULL ? ifname : rawsock_ifname(s, rx->ifindex);

@@ -139,6 +139,8 @@ static size_t encode_record(struct pb_scratch *s, size_t slot,
 		rec.flags = FRAMEPACK_FD |
 			    ((cf->flags & CANFD_BRS) ? FRAMEPACK_BRS : 0) |
 			    ((cf->flags & CANFD_ESI) ? FRAMEPACK_ESI : 0);
+	if (rx->local)
+		rec.flags |= FRAMEPACK_LOCAL;
 	/* Own and the name's index differ per client: set when copied. */
 	s->rec_len[slot] = (uint8_t)framepack_put(s->rec[slot], &rec);
 	s->rec_read[slot] = read_id;

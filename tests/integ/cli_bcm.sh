@@ -94,16 +94,6 @@ t_periodic_ctrl_c_stops_cleanly() {
 		err "not both frames: $(cat "$T/dump")"
 }
 
-# exit_is WANT PATTERN CMD...: canctl exits WANT and stderr matches.
-exit_is() {
-	local want=$1 pat=$2 rc
-	shift 2
-	canctl "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	[ "$rc" = "$want" ] || err "canctl $*: exit $rc, want $want: $(cat "$T/err")" || return 1
-	grep -Eqi "$pat" "$T/err" || err "canctl $*: no '$pat' in: $(cat "$T/err")"
-}
-
 t_periodic_errors() {
 	exit_is 1 period periodic -p 0 vcan0 123#11 || return 1
 	exit_is 1 'one id' periodic -p 10ms vcan0 123#11 124#22 || return 1

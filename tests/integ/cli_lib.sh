@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# What the canctl tests share, sourced by cli.sh: running a test, its
-# errors, listeners that have bound when they return, waiting for a
-# process, comparing output. Uses cli.sh's CANCTL, T, passed and failed.
+# What the canctl tests share, sourced by cli.sh and tools.sh: running a
+# test, its errors, listeners that have bound when they return, waiting
+# for a process, comparing output, a failure's status and message. Uses
+# the caller's CANCTL, T, passed and failed.
 
 # Background processes of the current test, killed when it ends.
 bg_pids=()
@@ -114,4 +115,15 @@ same() {
 		diff -u "$1" "$2" | sed 's/^/  /' >&2
 		return 1
 	fi
+}
+
+# exit_is WANT PATTERN ARGS...: canctl ARGS exits WANT and says something
+# matching PATTERN on stderr.
+exit_is() {
+	local want=$1 pat=$2 rc
+	shift 2
+	canctl "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	[ "$rc" = "$want" ] || err "canctl $*: exit $rc, want $want: $(cat "$T/err")" || return 1
+	grep -Eqi "$pat" "$T/err" || err "canctl $*: no '$pat' in: $(cat "$T/err")"
 }

@@ -45,6 +45,8 @@ START_TEST(test_default_others_see_own_does_not)
 	util_recv_ok(b, &got, "second client");
 	util_assert_frame(&got, &f, "second client");
 	ck_assert_uint_eq(got.flags & CAND_FRAME_OWN, 0);
+	/* Sent from this host: what candump -x calls TX. */
+	ck_assert_msg(got.flags & CAND_FRAME_LOCAL, "local frame lacks LOCAL");
 	util_raw_recv_ok(s, &got, "local raw socket");
 	util_assert_frame(&got, &f, "local raw socket");
 	util_recv_none(a, SETTLE_MS, "sender without receive_own_messages");

@@ -60,7 +60,7 @@ finish() {
 	# Keep the logs where the host sees them (BUILDDIR is shared with the VM).
 	if mkdir -p "$BUILD/integ-logs" 2>/dev/null; then
 		cp -f "$LOG" "$CHECK_OUT" "$CLI_OUT" /tmp/cand-integ-service.out /tmp/cand-integ-python.out \
-			/tmp/cand-integ-socketcand.out \
+			/tmp/cand-integ-socketcand.out /tmp/cand-integ-tools.out \
 			/tmp/cand-t/*.log "$BUILD/integ-logs/" 2>/dev/null
 	fi
 	if [ "$failed" -gt 0 ] && [ -f "$LOG" ]; then
@@ -191,6 +191,26 @@ if [ "${CAND_INTEG_SKIP_CLI:-0}" != 1 ]; then
 	else
 		fail "cli.sh exited $rc without a summary (timed out?)"
 	fi
+fi
+
+# ---- canctl's can-utils tools, each beside its can-utils counterpart ----
+if [ "${CAND_INTEG_SKIP_CLI:-0}" != 1 ]; then
+	echo "==== tools.sh ===="
+	TOOLS_OUT=/tmp/cand-integ-tools.out
+	timeout -k 10 $((600 * slow)) bash "$HERE/tools.sh" "$BUILD" 2>&1 | tee "$TOOLS_OUT"
+	rc=${PIPESTATUS[0]}
+	summary=$(grep -E '^tools: [0-9]+ passed, [0-9]+ failed$' "$TOOLS_OUT" | tail -n 1)
+	if [ -n "$summary" ]; then
+		read -r tp tf <<<"$(echo "$summary" | tr -cs '0-9' ' ')"
+		passed=$((passed + tp))
+		failed=$((failed + tf))
+		if [ "$rc" != 0 ] && [ "$tf" -eq 0 ]; then
+			fail "tools.sh exited $rc with no failed test"
+		fi
+	else
+		fail "tools.sh exited $rc without a summary (timed out?)"
+	fi
+	restore_controllers
 fi
 
 # ---- python-can's socketcand interface against the TCP front-end ----

@@ -42,7 +42,8 @@ for f in usr/sbin/cand usr/bin/canctl usr/lib/libcand.a usr/lib/libcand.so \
 	usr/lib/systemd/system/cand-socketcand.socket \
 	usr/lib/sysusers.d/cand.conf usr/lib/tmpfiles.d/cand.conf \
 	usr/share/cand/cand.conf etc/cand.conf usr/share/man/man8/cand.8 \
-	usr/share/man/man1/canctl.1 usr/share/man/man5/cand.conf.5; do
+	usr/share/man/man1/canctl.1 usr/share/man/man5/cand.conf.5 \
+	usr/share/bash-completion/completions/canctl; do
 	ok has "$D/$f"
 done
 ok [ -x "$D/usr/sbin/cand" ]

@@ -7,6 +7,9 @@ int main(void)
 	SRunner *sr = srunner_create(frametext_suite());
 	int failed;
 
+	srunner_add_suite(sr, candump_suite());
+	srunner_add_suite(sr, framelen_suite());
+	srunner_add_suite(sr, ahead_suite());
 	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, status_suite());
 	srunner_add_suite(sr, bcm_suite());

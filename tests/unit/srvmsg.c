@@ -56,8 +56,8 @@ void srvmsg_batch(struct srvmsg_out *o, uint32_t format, uint32_t count,
 	static char *ifnames[] = {(char *)"vcan0", (char *)"vcan1"};
 	struct framepack_rec r[3] = {
 		{0x123, 4, 0, 0, 1000000000u, data},
-		{0x1abcdef | FRAMEPACK_EFF | FRAMEPACK_RTR, 2, 0, 1,
-		 2000000000u, NULL},
+		{0x1abcdef | FRAMEPACK_EFF | FRAMEPACK_RTR, 2, FRAMEPACK_LOCAL,
+		 1, 2000000000u, NULL},
 		{0x7ff, 64, FRAMEPACK_FD | FRAMEPACK_BRS, 0, 3000000000u, data},
 	};
 	uint8_t packed[3 * FRAMEPACK_MAX];
@@ -94,7 +94,8 @@ void srvmsg_check_batch(struct cand *h)
 
 	ck_assert_int_eq(libcand_queue_pop_frame(h, &f), 1);
 	ck_assert_uint_eq(f.id, 0x1abcdef);
-	ck_assert_uint_eq(f.flags, CAND_FRAME_EXTENDED | CAND_FRAME_REMOTE);
+	ck_assert_uint_eq(f.flags, CAND_FRAME_EXTENDED | CAND_FRAME_REMOTE |
+					   CAND_FRAME_LOCAL);
 	ck_assert_uint_eq(f.len, 2);
 	ck_assert_uint_eq(f.data[0], 0);
 	ck_assert_str_eq(f.ifname, "vcan1");

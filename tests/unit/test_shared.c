@@ -205,6 +205,8 @@ static size_t shared_reference(const struct rx_batch *b, uint8_t *out)
 				(rx->cf->flags & CANFD_BRS ? FRAMEPACK_BRS : 0);
 		if (rx->own)
 			r.flags |= FRAMEPACK_OWN;
+		if (rx->local)
+			r.flags |= FRAMEPACK_LOCAL;
 		if (b->ifname == NULL) {
 			for (j = 0; j < n_names && idx[j] != rx->ifindex; j++)
 				;
@@ -272,6 +274,8 @@ START_TEST(test_framebatch_by_hand)
 		rx[i].ifindex = 2 + (int)(i % 3);
 		rx[i].ifname = i % 3 == 0 ? "vcan0" : i % 3 == 1 ? "can1" : "x";
 		rx[i].timestamp_ns = 1700000000000000000ull + i * 977;
+		/* Sent from this host: per frame, the same for every client. */
+		rx[i].local = i % 4 == 1;
 		if (i % 5 == 0) {
 			rx[i].is_fd = 1;
 			cf[i].len = 64;

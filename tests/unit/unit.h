@@ -7,6 +7,9 @@
 #include "pb/pb.h"
 
 Suite *frametext_suite(void);
+Suite *candump_suite(void);
+Suite *framelen_suite(void);
+Suite *ahead_suite(void);
 Suite *proto_suite(void);
 Suite *status_suite(void);
 Suite *bcm_suite(void);

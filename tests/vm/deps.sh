@@ -16,7 +16,9 @@ set -eu
 #          util-linux (setsid, setpriv, unshare), coreutils (timeout),
 #          procps (ps/pkill in tests), valgrind (make valgrind),
 #          systemd (PID 1 of the systemd test, systemd-analyze,
-#          systemd-sysusers), man-db (man page checks)
+#          systemd-sysusers), man-db (man page checks), tmux (a
+#          terminal for canctl sniff)
+# host:    bash-completion (tests/unit/options.sh runs canctl's)
 # deb:     debhelper, dh-python and lintian (make deb: debian/control's
 #          Build-Depends are the build line above plus these and python3)
 # fuzz:    clang-14 and its libFuzzer/sanitizer runtimes (tests/fuzz)
@@ -26,6 +28,7 @@ libevent-dev libprotobuf-c-dev protobuf-c-compiler libsocketcan-dev
 libsystemd-dev check libinih-dev
 qemu-system-x86 linux-image-amd64 busybox-static cpio gzip kmod
 iproute2 can-utils util-linux coreutils procps valgrind systemd man-db python3-can
+tmux bash-completion
 debhelper dh-python lintian
 "
 
