@@ -148,7 +148,8 @@ int soak_get_seq(const struct cand_frame *f, uint32_t id, uint32_t *seq)
 	uint32_t a = 0, b = 0;
 	int i;
 
-	if (f->id != id || f->len != SOAK_DLEN || (f->flags & ~CAND_FRAME_OWN))
+	if (f->id != id || f->len != SOAK_DLEN ||
+	    (f->flags & ~(CAND_FRAME_OWN | CAND_FRAME_LOCAL)))
 		return 0;
 	for (i = 0; i < 4; i++) {
 		a = a << 8 | f->data[i];
