@@ -113,6 +113,17 @@ class Versus(BusTest):
         self.assertEqual(fields(a), fields(b))
         self.assertTrue(a.is_rx)
 
+    def test_controller_local_sender(self):
+        """On a real controller, a frame another program of this host sent
+        is is_rx False for both backends (the kernel's MSG_DONTROUTE)."""
+        cand0 = self.bus("cand", channel="can0")
+        sc0 = self.bus("socketcan", channel="can0")
+        sender = self.bus("socketcan", channel="can0")
+        sender.send(can.Message(arbitration_id=0x1B, is_extended_id=False, data=b"\x03"))
+        a, b = self.recv(cand0), self.recv(sc0)
+        self.assertEqual(fields(a), fields(b))
+        self.assertFalse(a.is_rx)
+
     def test_error_frames_ignored(self):
         cand_quiet = self.bus("cand", fd=True, ignore_rx_error_frames=True)
         sc_quiet = self.bus("socketcan", fd=True, ignore_rx_error_frames=True)

@@ -60,6 +60,7 @@ FRAME_FD = 0x08
 FRAME_BRS = 0x10
 FRAME_ESI = 0x20
 FRAME_OWN = 0x40
+FRAME_LOCAL = 0x80
 
 # enum cand_filter_kind
 FILTER_ANY = 0

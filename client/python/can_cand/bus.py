@@ -101,8 +101,6 @@ class CandBus(HealthMixin, BusABC):
                 ignore_rx_error_frames,
                 can_filters,
             )
-            self._local = {}
-            self._learn_interfaces()
         except BaseException:
             self._handle.close()
             raise
@@ -166,32 +164,17 @@ class CandBus(HealthMixin, BusABC):
                 error.cand_error, what, error.detail, can.CanInitializationError
             ) from None
 
-    def _learn_interfaces(self):
-        # The socketcan backend's is_rx is "not sent from this host" (the
-        # kernel's MSG_DONTROUTE). Nothing on a vcan comes from elsewhere;
-        # on a real controller only our own echoes are known to be local.
-        for name, _up, hardware in list_interfaces(self._handle):
-            self._local[name] = not hardware
-
     def _reader(self, frame):
         if self.channel:
-            local = self._local.get(self.channel, True)
-            return frames.reader(frame, self.channel, not local)
-        return frames.reader(frame, None, None, self._names)
+            return frames.reader(frame, self.channel)
+        return frames.reader(frame, None, self._names)
 
     def _names(self, raw):
-        """(Message.channel, is_rx of foreign frames) of a raw ifname."""
-        known = self._by_raw.get(raw)
-        if known is not None:
-            return known
-        name = frames.ifname(raw)
-        if name not in self._local:  # an interface that appeared since
-            try:
-                self._learn_interfaces()
-            except can.CanError:
-                pass
-        known = self._by_raw[raw] = (name, not self._local.get(name, True))
-        return known
+        """Message.channel of a raw ifname."""
+        name = self._by_raw.get(raw)
+        if name is None:
+            name = self._by_raw[raw] = frames.ifname(raw)
+        return name
 
     def _apply_bitrate(self, bitrate, data_bitrate):
         """Sets a real controller's bit rates when they differ; a warning,

@@ -27,7 +27,11 @@ _INV_FILTER = 0x20000000
 
 
 def _flag_table():
-    """CAND_FRAME_* bits -> (extended, remote, error, fd, brs, esi, own)."""
+    """CAND_FRAME_* bits -> (extended, remote, error, fd, brs, esi, is_rx).
+
+    is_rx as the socketcan backend has it: not sent by a socket of this
+    host (the kernel's MSG_DONTROUTE, which cand passes on as LOCAL); our
+    own echoes are local too."""
     bits = (
         _lib.FRAME_EXTENDED,
         _lib.FRAME_REMOTE,
@@ -35,9 +39,9 @@ def _flag_table():
         _lib.FRAME_FD,
         _lib.FRAME_BRS,
         _lib.FRAME_ESI,
-        _lib.FRAME_OWN,
     )
-    return tuple(tuple(bool(f & b) for b in bits) for f in range(128))
+    local = _lib.FRAME_OWN | _lib.FRAME_LOCAL
+    return tuple(tuple(bool(f & b) for b in bits) + (not f & local,) for f in range(256))
 
 
 _FLAGS = _flag_table()
@@ -69,12 +73,11 @@ def _keywords(*values):
     return can.Message(**dict(zip(_ORDER, values)))
 
 
-def reader(frame, channel, is_rx, names=None):
+def reader(frame, channel, names=None):
     """A function returning the Message for what is in frame now.
 
-    A bus bound to one interface passes its name and the is_rx of frames
-    not its own; the "" channel passes names(raw_ifname), which gives
-    (channel, is_rx) for each interface.
+    A bus bound to one interface passes its name; the "" channel passes
+    names(raw_ifname), which gives each interface's Message.channel.
     """
     buf = memoryview(frame).cast("B")
     head = _HEAD.unpack_from
@@ -83,13 +86,10 @@ def reader(frame, channel, is_rx, names=None):
 
     def read():
         fid, flags, n, stamp = head(buf)
-        ext, rtr, err, fdf, brs, esi, own = flag_table[flags & 0x7F]
+        ext, rtr, err, fdf, brs, esi, rx = flag_table[flags & 0xFF]
         # As the socketcan backend: seconds + nanoseconds * 1e-9, to the bit.
         sec, ns = divmod(stamp, 1000000000)
-        if names is None:
-            chan, rx = channel, is_rx
-        else:
-            chan, rx = names(bytes(buf[_IFNAME:_IFNAME_END]))
+        chan = channel if names is None else names(bytes(buf[_IFNAME:_IFNAME_END]))
         return make(
             sec + ns * 1e-9,
             fid if ext else fid & 0x7FF,
@@ -100,7 +100,7 @@ def reader(frame, channel, is_rx, names=None):
             n,
             bytearray() if rtr else bytearray(buf[_DATA : _DATA + n]),
             fdf,
-            False if own else rx,
+            rx,
             brs,
             esi,
         )
