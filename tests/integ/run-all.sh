@@ -19,8 +19,8 @@
 #
 # The tests get CAND_SOCKET, CAND_LOG (the daemon's stderr), CAND_PID and
 # BUILDDIR in the environment. CK_RUN_SUITE / CK_RUN_CASE narrow the Check
-# run; CAND_INTEG_SKIP_CLI=1 skips the shell tests, CAND_INTEG_SKIP_PY=1
-# socketcand.py.
+# run; CAND_INTEG_SKIP_CLI=1 skips the shell tests, CLI_CASE (a glob)
+# narrows them, CAND_INTEG_SKIP_PY=1 skips socketcand.py.
 set -u
 
 BUILD=${1:?usage: $0 BUILDDIR}
