@@ -73,6 +73,12 @@ int outq_event(struct outq *q, const struct evt *e)
 	return q->codec->event(q, e);
 }
 
+/* What may be written now: all of it, or while held what precedes the mark. */
+static size_t outq_writable(const struct outq *q)
+{
+	return q->held ? q->head : evbuffer_get_length(q->buf);
+}
+
 void outq_flush(struct outq *q)
 {
 	size_t left;
@@ -80,16 +86,15 @@ void outq_flush(struct outq *q)
 
 	if (q->dead)
 		return;
-	if (q->held) {
-		if (q->armed)
-			event_del(q->ev_write);
-		q->armed = 0;
-		return;
-	}
-	while ((left = evbuffer_get_length(q->buf)) > 0) {
-		n = evbuffer_write(q->buf, q->fd);
-		if (n > 0)
+	while ((left = outq_writable(q)) > 0) {
+		n = q->held ? evbuffer_write_atmost(q->buf, q->fd,
+						    (ev_ssize_t)left)
+			    : evbuffer_write(q->buf, q->fd);
+		if (n > 0) {
+			if (q->held)
+				q->head -= (size_t)n;
 			continue;
+		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
 		outq_fail(q, n < 0 ? strerror(errno) : "short write");
@@ -103,21 +108,27 @@ void outq_flush(struct outq *q)
 		q->armed = 0;
 	}
 	/* Resume reads before the buffer is empty, so it never starves. */
-	if (left < q->limits->out_low)
+	if (evbuffer_get_length(q->buf) < q->limits->out_low)
 		q->codec->on_low(q->owner);
 }
 
 void outq_flush_later(struct outq *q)
 {
-	if (!q->dead && !q->held && !q->armed)
+	if (!q->dead && !q->armed && outq_writable(q) > 0)
 		q->armed = event_add(q->ev_write, NULL) == 0;
 }
 
 void outq_hold(struct outq *q, int on)
 {
 	q->held = on != 0;
-	if (!q->held && evbuffer_get_length(q->buf) > 0)
+	q->head = q->held ? evbuffer_get_length(q->buf) : 0;
+	if (!q->held)
 		outq_flush_later(q);
+}
+
+size_t outq_unheld(const struct outq *q)
+{
+	return q->held ? q->head : 0;
 }
 
 void outq_fail(struct outq *q, const char *why)
@@ -129,6 +140,7 @@ void outq_fail(struct outq *q, const char *why)
 void outq_stop(struct outq *q)
 {
 	q->dead = 1;
+	q->head = 0;
 	evbuffer_drain(q->buf, evbuffer_get_length(q->buf));
 	event_del(q->ev_write);
 	q->armed = 0;

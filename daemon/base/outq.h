@@ -37,7 +37,8 @@ struct outq {
 	struct cand_ctx *ctx;
 	int dead;  /* stopped: nothing is queued or written any more */
 	int armed; /* ev_write is added: what is left goes out from the loop */
-	int held;  /* outq_hold(): queued, not written */
+	int held;  /* outq_hold(): what is queued after the mark waits */
+	size_t head; /* while held: bytes before the mark not yet written */
 };
 
 int outq_init(struct outq *q, struct cand_ctx *ctx, int fd,
@@ -53,12 +54,15 @@ void outq_flush(struct outq *q);
 /* The same from the event loop's next round; safe inside a handler. */
 void outq_flush_later(struct outq *q);
 /*
- * Queue without writing (on = 1) until outq_hold(q, 0), after which the
- * next flush (or the loop's next round) writes it all: for a codec whose
- * reply must reach its client alone (socketcand's raw-mode ok). The
- * watermarks still count what waits.
+ * Marks the end of what is queued (on = 1): that still goes out, what is
+ * queued after it waits until outq_hold(q, 0), after which the next flush
+ * (or the loop's next round) writes it all. For a codec whose reply must
+ * reach its client alone (socketcand's raw-mode ok) while what follows is
+ * already being queued. The watermarks still count what waits.
  */
 void outq_hold(struct outq *q, int on);
+/* Bytes before the hold's mark not yet written (0 when not held). */
+size_t outq_unheld(const struct outq *q);
 /* The client must go: the codec's fail, which ends in outq_stop. */
 void outq_fail(struct outq *q, const char *why);
 /* Drops what is queued and writes nothing more. */

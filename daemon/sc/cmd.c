@@ -231,7 +231,7 @@ int sc_cmd_mode(struct sc_conn *c, enum sc_mode mode, char *detail,
 	/* Frames raw mode still holds go out ahead of the next ok. */
 	if (c->mode == SC_MODE_RAW)
 		sc_conn_release(c);
-	/* Raw mode receives once its ok has left (sc_conn_hold). */
+	/* Raw mode receives once its ok is queued (sc_conn_hold). */
 	if (mode != SC_MODE_RAW && (rc = chan_set_quiet(c->s->chan, 1)) < 0) {
 		detail_set(detail, dsize, "cannot switch its CAN socket: %s",
 			   strerror(-rc));

@@ -6,12 +6,13 @@
  *
  * Raw mode's "< ok >" must reach the client alone: python-can reads it
  * with one recv() and compares the whole string, so a frame read with it
- * breaks the connection. The channel stays quiet until the ok has left
- * our buffer; then it receives from the tap, and what it gets is queued
- * but not written (outq_hold) until the peer has surely read the ok: its
- * next bytes prove that, and otherwise SC_RAW_HOLD_MS have passed. Nothing
- * is lost meanwhile (the watermarks count what waits); the first frames
- * are only late, with their own timestamps.
+ * breaks the connection. The channel receives from the moment the ok is
+ * queued, so no frame sent after the peer has read it is missed, but what
+ * it gets waits behind the ok (outq_hold's mark) until the peer has surely
+ * read the ok: its next bytes prove that, and otherwise SC_RAW_HOLD_MS
+ * after the ok left our buffer. Nothing is lost meanwhile (the watermarks
+ * count what waits); the first frames are only late, with their own
+ * timestamps.
  *
  * As in pb/conn.c, a connection is freed only from its own read callback
  * or at shutdown; sc_conn_kill() shuts the socket down so that the read
@@ -152,44 +153,36 @@ void sc_conn_refuse(struct sc_conn *c, const char *fmt, ...)
 
 void sc_conn_hold(struct sc_conn *c)
 {
-	c->holding = SC_HOLD_OK;
-}
-
-/* The ok is out of our buffer: frames from now on, written later. */
-static void sc_conn_hold_arm(struct sc_conn *c)
-{
-	struct timeval tv = {0, SC_RAW_HOLD_MS * 1000};
 	int rc;
 
-	if (c->holding != SC_HOLD_OK || c->dead || outq_backlog(&c->s->q) > 0)
-		return;
+	outq_hold(&c->s->q, 1);
+	c->holding = SC_HOLD_OK;
 	if ((rc = chan_set_quiet(c->s->chan, 0)) < 0) {
-		c->holding = SC_HOLD_NONE;
+		sc_conn_release(c);
 		log_warn("client %u (%s): raw mode: %s", c->s->id, c->s->who,
 			 strerror(-rc));
 		sc_conn_error(c, "cannot receive frames: %s", strerror(-rc));
-		return;
 	}
+}
+
+/* The ok is out of our buffer: the peer gets SC_RAW_HOLD_MS to read it. */
+static void sc_conn_hold_arm(struct sc_conn *c)
+{
+	struct timeval tv = {0, SC_RAW_HOLD_MS * 1000};
+
+	if (c->holding != SC_HOLD_OK || c->dead || outq_unheld(&c->s->q) > 0)
+		return;
 	c->holding = SC_HOLD_FRAMES;
-	outq_hold(&c->s->q, 1);
 	evtimer_add(c->ev_hold, &tv);
 }
 
 void sc_conn_release(struct sc_conn *c)
 {
-	int was = c->holding, rc;
-
+	if (c->holding == SC_HOLD_NONE)
+		return;
 	c->holding = SC_HOLD_NONE;
 	evtimer_del(c->ev_hold);
-	if (was == SC_HOLD_FRAMES) {
-		outq_hold(&c->s->q, 0);
-	} else if (was == SC_HOLD_OK &&
-		   (rc = chan_set_quiet(c->s->chan, 0)) < 0) {
-		/* The peer sent more before the ok left: no wait needed. */
-		log_warn("client %u (%s): raw mode: %s", c->s->id, c->s->who,
-			 strerror(-rc));
-		sc_conn_error(c, "cannot receive frames: %s", strerror(-rc));
-	}
+	outq_hold(&c->s->q, 0);
 }
 
 static void sc_conn_on_hold(evutil_socket_t fd, short what, void *arg)

@@ -132,8 +132,8 @@ enum sc_mode {
 /* Raw mode's ok on its way (conn.c): */
 enum sc_hold {
 	SC_HOLD_NONE,
-	SC_HOLD_OK,	/* queued: the channel stays quiet */
-	SC_HOLD_FRAMES, /* gone: frames are queued, not yet written */
+	SC_HOLD_OK,	/* queued: frames wait behind it */
+	SC_HOLD_FRAMES, /* gone: frames still wait, for the peer to read it */
 };
 
 /* A BCM-mode job: the protocol names it by CAN id, cand by its own id. */
