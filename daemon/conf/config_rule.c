@@ -57,69 +57,69 @@ static int config_rule_digits(const char *s)
 	return 1;
 }
 
-static int config_rule_unknown(struct config_parse *p, const char *key,
-			       const char *what, const char *name)
+/* The uid or gid of a name, as the system knows it now; 0 or -ENOENT. */
+static int config_rule_lookup(const char *name, int group, unsigned *id)
 {
-	if (policy_rule_add_unknown(p->rule, what[0] == 'g', name) < 0)
-		return config_error(p, "out of memory");
-	return config_warn(p,
-			   "%s: no %s '%s' on this system (yet): [rule %s] "
-			   "keeps the name and matches it once it exists and "
-			   "cand is reloaded",
-			   key, what, name, policy_rule_name(p->rule));
+	char buf[CONFIG_RULE_NSS_BUF];
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+
+	if (group) {
+		if (getgrnam_r(name, &gr, buf, sizeof(buf), &grp) != 0 ||
+		    grp == NULL)
+			return -ENOENT;
+		*id = grp->gr_gid;
+	} else {
+		if (getpwnam_r(name, &pw, buf, sizeof(buf), &pwp) != 0 ||
+		    pwp == NULL)
+			return -ENOENT;
+		*id = pwp->pw_uid;
+	}
+	return 0;
 }
 
-static int config_rule_user(struct config_parse *p, const char *key, char *item)
+/* One item of users or groups: "*", a number, or a name. */
+static int config_rule_who(struct config_parse *p, const char *key, char *item,
+			   int group)
 {
-	struct passwd pw, *found = NULL;
-	char buf[CONFIG_RULE_NSS_BUF];
+	const char *what = group ? "group" : "user";
 	unsigned long long v;
+	unsigned id;
+	int rc;
 
-	(void)key;
 	if (strcmp(item, "*") == 0) {
 		policy_rule_add_everyone(p->rule);
 		return 1;
 	}
 	if (config_rule_digits(item)) {
+		/* (uid_t)-1 and (gid_t)-1 mean "no change" to the kernel. */
 		if (config_number(item, 0, &v) < 0 || v >= (uid_t)-1)
-			return config_error(p, "users: bad uid %s", item);
-		return policy_rule_add_uid(p->rule, (uid_t)v) < 0
-			       ? config_error(p, "out of memory")
-			       : 1;
+			return config_error(p, "%s: bad %cid %s", key, what[0],
+					    item);
+		id = (unsigned)v;
+	} else if (config_rule_lookup(item, group, &id) < 0) {
+		if (policy_rule_add_unknown(p->rule, group, item) < 0)
+			return config_error(p, "out of memory");
+		return config_warn(p,
+				   "%s: no %s '%s' on this system (yet): "
+				   "[rule %s] keeps the name and matches it "
+				   "once it exists and cand is reloaded",
+				   key, what, item, policy_rule_name(p->rule));
 	}
-	if (getpwnam_r(item, &pw, buf, sizeof(buf), &found) != 0 ||
-	    found == NULL)
-		return config_rule_unknown(p, "users", "user", item);
-	return policy_rule_add_uid(p->rule, found->pw_uid) < 0
-		       ? config_error(p, "out of memory")
-		       : 1;
+	rc = group ? policy_rule_add_gid(p->rule, (gid_t)id)
+		   : policy_rule_add_uid(p->rule, (uid_t)id);
+	return rc < 0 ? config_error(p, "out of memory") : 1;
+}
+
+static int config_rule_user(struct config_parse *p, const char *key, char *item)
+{
+	return config_rule_who(p, key, item, 0);
 }
 
 static int config_rule_group(struct config_parse *p, const char *key,
 			     char *item)
 {
-	struct group gr, *found = NULL;
-	char buf[CONFIG_RULE_NSS_BUF];
-	unsigned long long v;
-
-	(void)key;
-	if (strcmp(item, "*") == 0) {
-		policy_rule_add_everyone(p->rule);
-		return 1;
-	}
-	if (config_rule_digits(item)) {
-		if (config_number(item, 0, &v) < 0 || v >= (gid_t)-1)
-			return config_error(p, "groups: bad gid %s", item);
-		return policy_rule_add_gid(p->rule, (gid_t)v) < 0
-			       ? config_error(p, "out of memory")
-			       : 1;
-	}
-	if (getgrnam_r(item, &gr, buf, sizeof(buf), &found) != 0 ||
-	    found == NULL)
-		return config_rule_unknown(p, "groups", "group", item);
-	return policy_rule_add_gid(p->rule, found->gr_gid) < 0
-		       ? config_error(p, "out of memory")
-		       : 1;
+	return config_rule_who(p, key, item, 1);
 }
 
 /* ADDRESS or ADDRESS/PREFIX, IPv4 or IPv6, or "*" for any peer. */
