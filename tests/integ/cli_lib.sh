@@ -1,20 +1,24 @@
 # shellcheck shell=bash
-# What the canctl tests share, sourced by cli.sh and tools.sh: running a
-# test, its errors, listeners that have bound when they return, waiting
-# for a process, comparing output, a failure's status and message. Uses
-# the caller's CANCTL, T, passed and failed.
+# What the canctl tests share, sourced by cli.sh, tools.sh and service.sh:
+# running a test, its errors, listeners that have bound when they return,
+# waiting for a process, comparing output, a failure's status and message.
+# Uses the caller's CANCTL, T, passed and failed.
 
-# Background processes of the current test, killed when it ends.
+# Background processes of the current test, ended with it: a stopped one
+# is continued so that it can die, and each is waited for, so that none
+# holds a socket or an interface into the next test.
 bg_pids=()
 kill_bg() {
 	local p
 	for p in "${bg_pids[@]}"; do
-		kill "$p" 2>/dev/null
+		kill "$p" 2>/dev/null && kill -CONT "$p" 2>/dev/null
 	done
+	for p in "${bg_pids[@]}"; do wait "$p" 2>/dev/null; done
 }
 
 # Runs a test function in a subshell; it fails with a message on stderr.
-# CLI_CASE (a glob) narrows a run to the tests it names.
+# CLI_CASE (a glob) narrows a run to the tests it names; SUITE names them
+# in the PASS and FAIL lines.
 run() {
 	local name=$1
 	# shellcheck disable=SC2053 # CLI_CASE is a pattern
@@ -25,10 +29,10 @@ run() {
 		"$name"
 	); then
 		passed=$((passed + 1))
-		echo "PASS: cli:$name"
+		echo "PASS: ${SUITE:-cli}:$name"
 	else
 		failed=$((failed + 1))
-		echo "FAIL: cli:$name"
+		echo "FAIL: ${SUITE:-cli}:$name"
 	fi
 }
 

@@ -20,34 +20,10 @@ SOCKDIR=/run/cand-svc
 passed=0
 failed=0
 
-bg_pids=()
-kill_bg() {
-	local p
-	for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${bg_pids[@]}"; do wait "$p" 2>/dev/null; done
-}
+SUITE=service
+# shellcheck source=tests/integ/cli_lib.sh
+. "$HERE/cli_lib.sh"
 trap 'kill_bg; rm -rf "$T"' EXIT
-
-run() {
-	local name=$1
-	echo "---- $name"
-	if (
-		bg_pids=()
-		trap kill_bg EXIT
-		"$name"
-	); then
-		passed=$((passed + 1))
-		echo "PASS: service:$name"
-	else
-		failed=$((failed + 1))
-		echo "FAIL: service:$name"
-	fi
-}
-
-err() {
-	echo "  $*" >&2
-	return 1
-}
 
 # as USER CMD...: CMD as that user, with that user's groups.
 as() {
@@ -73,37 +49,6 @@ start_daemon() {
 	err "daemon $name did not come up: $(cat "$T/$name.log")"
 }
 
-# Waits for pid to exit within seconds; returns its status (124: it did not).
-wait_exit() {
-	local pid=$1 secs=$2 _
-	for _ in $(seq $((secs * 20))); do
-		if ! kill -0 "$pid" 2>/dev/null ||
-			grep -q '^[0-9]* ([^)]*) Z' "/proc/$pid/stat" 2>/dev/null; then
-			wait "$pid"
-			return
-		fi
-		sleep 0.05
-	done
-	return 124
-}
-
-receivers() {
-	cat /proc/net/can/rcvlist_{all,fil,inv,sff,eff,err} | awk -v d="$1" '$1 == d' | wc -l
-}
-
-# start_candump OUTFILE IFACE: candump -L on IFACE, listening when this returns.
-start_candump() {
-	local out=$1 dev=$2 before _
-	before=$(receivers "$dev")
-	candump -L "$dev" >"$out" 2>&1 &
-	bg_pids+=($!)
-	for _ in $(seq 200); do
-		[ "$(receivers "$dev")" -gt "$before" ] && return 0
-		sleep 0.02
-	done
-	err "candump did not bind to $dev"
-}
-
 # ---- cand -n ----
 
 # check_conf TEXT WANT_STATUS WANT_OUTPUT_REGEX
@@ -117,7 +62,7 @@ check_conf() {
 }
 
 t_check_verdicts() {
-	local repo
+	local repo rc
 	repo=$(cd "$HERE/../.." && pwd)
 	"$CAND" -n -c "$repo/etc/cand.conf" >"$T/out" 2>&1 ||
 		err "the shipped etc/cand.conf: $(cat "$T/out")" || return 1
@@ -131,7 +76,8 @@ t_check_verdicts() {
 		check_conf '[rule a]\ninterfaces = *\nthis is junk\n' 1 "^$T/check.conf:3: syntax error" &&
 		check_conf '[limits]\nmax_clients = 3\n[policy]\nx = y\n' 1 "^$T/check.conf:3: unknown section \\[policy\\]" || return 1
 	"$CAND" -n -c "$T/nonexistent.conf" >"$T/out" 2>&1
-	[ $? = 1 ] || err "a missing file: status $?" || return 1
+	rc=$?
+	[ "$rc" = 1 ] || err "a missing file: status $rc" || return 1
 	grep -q "nonexistent.conf: No such file" "$T/out" || err "a missing file: $(cat "$T/out")"
 }
 
@@ -208,7 +154,7 @@ t_id_range_on_the_bus() {
 	rules_conf >"$T/ids.conf"
 	chmod 644 "$T/ids.conf"
 	start_daemon ids "$T/ids.conf" || return 1
-	start_candump "$T/dump" vcan0 || return 1
+	start_candump "$T/dump" vcan0 -L vcan0 || return 1
 	# candtest2 is in diag: 0x700-0x7FF only, the whole request or nothing.
 	if as candtest2 timeout 10 "$CANCTL" -s "$sock" send vcan0 701#11 6FF#22 2>"$T/err"; then
 		err "a request with id 0x6FF was accepted" || return 1
@@ -235,7 +181,7 @@ t_sighup_grants() {
 	rules_conf >"$T/hup.conf"
 	chmod 644 "$T/hup.conf"
 	start_daemon hup "$T/hup.conf" || return 1
-	start_candump "$T/dump" vcan0 || return 1
+	start_candump "$T/dump" vcan0 -L vcan0 || return 1
 	if as candtest3 timeout 10 "$CANCTL" -s "$sock" send vcan0 123#01 2>/dev/null; then
 		err "candtest3 could send before the reload" || return 1
 	fi
