@@ -69,6 +69,9 @@ static int sc_await(struct sc_peer *p, const char *want)
 {
 	struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
 	int64_t until = soak_now_ms() + 5000;
+	const char *why = "5 s passed";
+	struct sockaddr_in sa = {.sin_port = 0};
+	socklen_t len = sizeof(sa);
 	ssize_t n;
 	char *at;
 
@@ -86,13 +89,20 @@ static int sc_await(struct sc_peer *p, const char *want)
 			p->len = 64;
 		}
 		if (soak_now_ms() >= until ||
-		    poll(&pfd, 1, (int)(until - soak_now_ms())) != 1 ||
-		    (n = recv(p->fd, p->in + p->len, sizeof(p->in) - 1 - p->len,
-			      0)) <= 0)
+		    poll(&pfd, 1, (int)(until - soak_now_ms())) != 1)
 			break;
+		n = recv(p->fd, p->in + p->len, sizeof(p->in) - 1 - p->len, 0);
+		if (n <= 0) {
+			why = n == 0 ? "the daemon closed" : strerror(errno);
+			break;
+		}
 		p->len += (size_t)n;
 	}
-	fprintf(stderr, "soak_can sc: no '%s' (had '%.200s')\n", want, p->in);
+	/* Why, and the port the daemon's log names the peer by. */
+	if (getsockname(p->fd, (struct sockaddr *)&sa, &len) < 0)
+		sa.sin_port = 0;
+	fprintf(stderr, "soak_can sc: port %u: no '%s' (%s; had '%.200s')\n",
+		ntohs(sa.sin_port), want, why, p->in);
 	return -1;
 }
 
