@@ -8,6 +8,27 @@
 #include "badinput.h"
 #include "util.h"
 
+/* cand_send of one frame fails with want, and says so. */
+static void bi_refused(cand_t *h, const struct cand_frame *f, int want,
+		       const char *what)
+{
+	int rc = cand_send(h, f, 1, 0);
+
+	ck_assert_msg(rc == want, "%s: %d %s, want %s", what, rc,
+		      cand_strerror(rc), cand_strerror(want));
+}
+
+/* f sent through h is on the bus, as s reads it. */
+static void bi_goes_out(cand_t *h, int s, const struct cand_frame *f,
+			const char *what)
+{
+	struct cand_frame got;
+
+	util_send(h, f, 1);
+	util_raw_recv_ok(s, &got, what);
+	util_assert_frame(&got, f, what);
+}
+
 START_TEST(test_unknown_interface)
 {
 	struct cand_options o;
@@ -28,9 +49,7 @@ START_TEST(test_unknown_interface)
 	rc = cand_open(h, &o);
 	ck_assert_msg(rc == 0, "open vcan0 after a failed open: %s (%s)",
 		      cand_strerror(rc), cand_last_detail(h));
-	util_send(h, &f, 1);
-	util_raw_recv_ok(s, &got, "send after a failed open");
-	util_assert_frame(&got, &f, "send after a failed open");
+	bi_goes_out(h, s, &f, "send after a failed open");
 	f = util_frame(0x124, 0, "22");
 	util_raw_send(s, &f);
 	util_recv_ok(h, &got, "receive after a failed open");
@@ -43,20 +62,14 @@ START_TEST(test_classic_nine_bytes)
 {
 	cand_t *h = util_open("vcan0");
 	int s = util_raw_open("vcan0", RAW_FD);
-	struct cand_frame f = util_frame(0x123, 0, "010203040506070809"), got;
-	int rc;
+	struct cand_frame f = util_frame(0x123, 0, "010203040506070809");
 
 	ck_assert_uint_eq(f.len, 9);
-	rc = cand_send(h, &f, 1, 0);
-	ck_assert_msg(rc == CAND_EINVAL,
-		      "9 data bytes in a classic frame: %d %s, want EINVAL", rc,
-		      cand_strerror(rc));
+	bi_refused(h, &f, CAND_EINVAL, "9 data bytes in a classic frame");
 	util_raw_recv_none(s, SETTLE_MS, "after the refused send");
 
 	f = util_frame(0x123, 0, "0102030405060708");
-	util_send(h, &f, 1);
-	util_raw_recv_ok(s, &got, "valid send after EINVAL");
-	util_assert_frame(&got, &f, "valid send after EINVAL");
+	bi_goes_out(h, s, &f, "valid send after EINVAL");
 	cand_close(h);
 }
 END_TEST
@@ -65,23 +78,15 @@ START_TEST(test_bad_ids)
 {
 	cand_t *h = util_open("vcan0");
 	int s = util_raw_open("vcan0", 0);
-	struct cand_frame f = util_frame(0x800, 0, "01"), got;
-	int rc;
+	struct cand_frame f = util_frame(0x800, 0, "01");
 
-	rc = cand_send(h, &f, 1, 0);
-	ck_assert_msg(rc == CAND_EINVAL, "11-bit id 0x800: %d %s, want EINVAL",
-		      rc, cand_strerror(rc));
+	bi_refused(h, &f, CAND_EINVAL, "11-bit id 0x800");
 	f = util_frame(0x20000000, CAND_FRAME_EXTENDED, "01");
-	rc = cand_send(h, &f, 1, 0);
-	ck_assert_msg(rc == CAND_EINVAL,
-		      "29-bit id 0x20000000: %d %s, want EINVAL", rc,
-		      cand_strerror(rc));
+	bi_refused(h, &f, CAND_EINVAL, "29-bit id 0x20000000");
 	util_raw_recv_none(s, SETTLE_MS, "after refused sends");
 
 	f = util_frame(0x7FF, 0, "01");
-	util_send(h, &f, 1);
-	util_raw_recv_ok(s, &got, "valid send after EINVAL");
-	util_assert_frame(&got, &f, "valid send after EINVAL");
+	bi_goes_out(h, s, &f, "valid send after EINVAL");
 	cand_close(h);
 }
 END_TEST
@@ -137,27 +142,18 @@ START_TEST(test_fd_frame_on_classic_channel)
 {
 	cand_t *h = util_open("vcan0");
 	int s = util_raw_open("vcan0", RAW_FD);
-	struct cand_frame f, got;
-	int rc;
+	struct cand_frame f;
 
 	f = util_frame(0x123, CAND_FRAME_FD | CAND_FRAME_BRS,
 		       "0102030405060708090A0B0C");
-	rc = cand_send(h, &f, 1, 0);
-	ck_assert_msg(rc == CAND_EUNSUPP,
-		      "FD frame without fd=1: %d %s, want EUNSUPP", rc,
-		      cand_strerror(rc));
+	bi_refused(h, &f, CAND_EUNSUPP, "FD frame without fd=1");
 	/* Even a short FD frame is refused. */
 	f = util_frame(0x123, CAND_FRAME_FD, "01");
-	rc = cand_send(h, &f, 1, 0);
-	ck_assert_msg(rc == CAND_EUNSUPP,
-		      "4-byte FD frame without fd=1: %d %s, want EUNSUPP", rc,
-		      cand_strerror(rc));
+	bi_refused(h, &f, CAND_EUNSUPP, "1-byte FD frame without fd=1");
 	util_raw_recv_none(s, SETTLE_MS, "after refused FD sends");
 
 	f = util_frame(0x124, 0, "01");
-	util_send(h, &f, 1);
-	util_raw_recv_ok(s, &got, "classic send after EUNSUPP");
-	util_assert_frame(&got, &f, "classic send after EUNSUPP");
+	bi_goes_out(h, s, &f, "classic send after EUNSUPP");
 	cand_close(h);
 }
 END_TEST

@@ -83,58 +83,66 @@ static char *alt_log(void)
 	return buf;
 }
 
+static void alt_up(struct alt_daemon *d, const char *conf_text)
+{
+	ck_assert_msg(alt_start(d, conf_text) == 0,
+		      "the second daemon did not start:\n%s", alt_log());
+}
+
+static void alt_logged(const char *what)
+{
+	ck_assert_msg(strstr(alt_log(), what) != NULL,
+		      "no '%s' in the log:\n%s", what, alt_log());
+}
+
+/* can1's state, whose bus-off policy says want. */
+static struct cand_bus_state alt_policy(cand_t *h, const char *want)
+{
+	struct cand_bus_state s = one_state(h, "can1");
+
+	ck_assert_msg(strstr(s.busoff_policy, want) != NULL,
+		      "policy: %s, want %s", s.busoff_policy, want);
+	return s;
+}
+
 START_TEST(test_policy_kernel_restart_ms_at_startup)
 {
 	struct alt_daemon d;
 	struct cand_bus_state s;
 	cand_t *h = NULL;
 
-	ck_assert_msg(alt_start(&d, "# bus-off recovery\n"
-				    "[interface can1]\n"
-				    "busoff-recovery = kernel\n"
-				    "restart-ms = 250\n") == 0,
-		      "the second daemon did not start:\n%s", alt_log());
+	alt_up(&d, "# bus-off recovery\n"
+		   "[interface can1]\n"
+		   "busoff-recovery = kernel\n"
+		   "restart-ms = 250\n");
 	assert_ip_says("can1", "restart-ms 250");
 	ck_assert_int_eq(cand_connect(&h, ALT_SOCK), 0);
-	s = one_state(h, "can1");
+	s = alt_policy(h, "restart-ms 250 (cand.conf)");
 	ck_assert_uint_eq(s.config.restart_ms, 250);
-	ck_assert_msg(strstr(s.busoff_policy, "restart-ms 250 (cand.conf)") !=
-			      NULL,
-		      "policy: %s", s.busoff_policy);
 	cand_close(h);
 	alt_stop(&d);
-	ck_assert_msg(strstr(alt_log(), "can1: restart-ms 100 -> 250") != NULL,
-		      "log:\n%s", alt_log());
+	alt_logged("can1: restart-ms 100 -> 250");
 }
 END_TEST
 
 START_TEST(test_policy_cand_driven)
 {
 	struct alt_daemon d;
-	struct cand_bus_state s;
 	cand_t *h = NULL;
 
-	ck_assert_msg(alt_start(&d, "[interface can1]\n"
-				    "busoff-recovery = cand\n"
-				    "restart-delay-ms = 200\n"
-				    "max-restarts-per-minute = 3\n"
-				    "[interface vcan0]\n"
-				    "busoff-recovery = none\n") == 0,
-		      "the second daemon did not start:\n%s", alt_log());
+	alt_up(&d, "[interface can1]\n"
+		   "busoff-recovery = cand\n"
+		   "restart-delay-ms = 200\n"
+		   "max-restarts-per-minute = 3\n"
+		   "[interface vcan0]\n"
+		   "busoff-recovery = none\n");
 	/* cand restarts, so the kernel must not. */
 	assert_ip_says("can1", "restart-ms 0");
 	ck_assert_int_eq(cand_connect(&h, ALT_SOCK), 0);
-	s = one_state(h, "can1");
-	ck_assert_msg(
-		strstr(s.busoff_policy,
-		       "cand restarts after 200 ms, at most 3 a minute") !=
-			NULL,
-		"policy: %s", s.busoff_policy);
+	alt_policy(h, "cand restarts after 200 ms, at most 3 a minute");
 	cand_close(h);
 	alt_stop(&d);
-	ck_assert_msg(strstr(alt_log(), "vcan0: cand.conf's bus-off recovery "
-					"ignored") != NULL,
-		      "log:\n%s", alt_log());
+	alt_logged("vcan0: cand.conf's bus-off recovery ignored");
 }
 END_TEST
 
@@ -169,13 +177,11 @@ static void alt_reload(struct alt_daemon *d, const char *conf_text)
 START_TEST(test_policy_reloaded_on_sighup)
 {
 	struct alt_daemon d;
-	struct cand_bus_state s;
 	cand_t *h = NULL;
 
-	ck_assert_msg(alt_start(&d, "[interface can1]\n"
-				    "busoff-recovery = kernel\n"
-				    "restart-ms = 250\n") == 0,
-		      "the second daemon did not start:\n%s", alt_log());
+	alt_up(&d, "[interface can1]\n"
+		   "busoff-recovery = kernel\n"
+		   "restart-ms = 250\n");
 	assert_ip_says("can1", "restart-ms 250");
 
 	alt_reload(&d, "[interface can1]\n"
@@ -184,15 +190,8 @@ START_TEST(test_policy_reloaded_on_sighup)
 		       "max-restarts-per-minute = 3\n");
 	assert_ip_says("can1", "restart-ms 0");
 	ck_assert_int_eq(cand_connect(&h, ALT_SOCK), 0);
-	s = one_state(h, "can1");
-	ck_assert_msg(
-		strstr(s.busoff_policy,
-		       "cand restarts after 200 ms, at most 3 a minute") !=
-			NULL,
-		"policy: %s", s.busoff_policy);
-	ck_assert_msg(strstr(alt_log(), "can1: bus-off recovery now: cand "
-					"restarts after 200 ms") != NULL,
-		      "log:\n%s", alt_log());
+	alt_policy(h, "cand restarts after 200 ms, at most 3 a minute");
+	alt_logged("can1: bus-off recovery now: cand restarts after 200 ms");
 
 	/* The same policy again: nothing to do, nothing logged. */
 	alt_reload(&d, "[interface can1]\n"
@@ -205,9 +204,7 @@ START_TEST(test_policy_reloaded_on_sighup)
 	/* No section: restart-ms stays as it is, the policy goes. */
 	alt_reload(&d, "# nothing for can1\n");
 	assert_ip_says("can1", "restart-ms 0");
-	s = one_state(h, "can1");
-	ck_assert_msg(strstr(s.busoff_policy, "none: stays bus-off") != NULL,
-		      "policy: %s", s.busoff_policy);
+	alt_policy(h, "none: stays bus-off");
 	cand_close(h);
 	alt_stop(&d);
 }

@@ -128,33 +128,35 @@ END_TEST
 
 START_TEST(test_stamps)
 {
+	/* In order: each stamp's reference is the one before it. */
+	static const struct {
+		int mode, fresh; /* fresh: a reference of 0 first */
+		uint64_t ns;
+		const char *want;
+	} t[] = {
+		/* Microseconds, truncated, as SO_TIMESTAMP gives them. */
+		{TIMETEXT_ABSOLUTE, 1, 1436509052249713999ull,
+		 "(1436509052.249713) "},
+		{TIMETEXT_ZERO, 0, 1436509052249713000ull, "(000.000000) "},
+		{TIMETEXT_ZERO, 0, 1436509053250000000ull, "(001.000287) "},
+		{TIMETEXT_DELTA, 1, 1436509052000000000ull, "(000.000000) "},
+		{TIMETEXT_DELTA, 0, 1436509052010020000ull, "(000.010020) "},
+		{TIMETEXT_DELTA, 0, 1436509052010030000ull, "(000.000010) "},
+		/* A clock that went back is no time, as in candump. */
+		{TIMETEXT_DELTA, 0, 1436509051000000000ull, "(000.000000) "},
+	};
 	char buf[64];
 	uint64_t ref = 0;
+	size_t i;
 
-	/* Microseconds, truncated, as SO_TIMESTAMP gives them. */
-	timetext_format_stamp(buf, sizeof(buf), TIMETEXT_ABSOLUTE,
-			      1436509052249713999ull, &ref);
-	ck_assert_str_eq(buf, "(1436509052.249713) ");
-	timetext_format_stamp(buf, sizeof(buf), TIMETEXT_ZERO,
-			      1436509052249713000ull, &ref);
-	ck_assert_str_eq(buf, "(000.000000) ");
-	timetext_format_stamp(buf, sizeof(buf), TIMETEXT_ZERO,
-			      1436509053250000000ull, &ref);
-	ck_assert_str_eq(buf, "(001.000287) ");
-	ref = 0;
-	timetext_format_stamp(buf, sizeof(buf), TIMETEXT_DELTA,
-			      1436509052000000000ull, &ref);
-	ck_assert_str_eq(buf, "(000.000000) ");
-	timetext_format_stamp(buf, sizeof(buf), TIMETEXT_DELTA,
-			      1436509052010020000ull, &ref);
-	ck_assert_str_eq(buf, "(000.010020) ");
-	timetext_format_stamp(buf, sizeof(buf), TIMETEXT_DELTA,
-			      1436509052010030000ull, &ref);
-	ck_assert_str_eq(buf, "(000.000010) ");
-	/* A clock that went back is no time, as in candump. */
-	timetext_format_stamp(buf, sizeof(buf), TIMETEXT_DELTA,
-			      1436509051000000000ull, &ref);
-	ck_assert_str_eq(buf, "(000.000000) ");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (t[i].fresh)
+			ref = 0;
+		timetext_format_stamp(buf, sizeof(buf), t[i].mode, t[i].ns,
+				      &ref);
+		ck_assert_msg(strcmp(buf, t[i].want) == 0,
+			      "stamp %zu: '%s', want '%s'", i, buf, t[i].want);
+	}
 
 	setenv("TZ", "UTC0", 1);
 	tzset();
