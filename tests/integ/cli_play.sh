@@ -118,7 +118,7 @@ t_play_timing_1khz() {
 }
 
 t_play_loops_count_gap_skip() {
-	local span
+	local span late
 	printf '(1.000000) vcan0 101#01\n(1.000500) vcan0 102#02\n(4.000000) vcan0 103#03\n' >"$T/log"
 	record "$T/got" vcan0 6 timeout 10 "$CANCTL" play -s 1 -l 2 -I "$T/log" || return 1
 	[ "$RC" = 0 ] || err "canctl play -l 2 exited $RC: $(cat "$T/got.cmd")" || return 1
@@ -133,10 +133,16 @@ t_play_loops_count_gap_skip() {
 	printf 'vcan0 101#01\nvcan0 102#02\n' >"$T/want"
 	strip_ts "$T/got" >"$T/got2"
 	same "$T/want" "$T/got2" "-n 2" || return 1
-	# -g: a fixed 100 ms gap instead of the log's 0.5 ms and 3 s.
-	record "$T/got" vcan0 3 timeout 10 "$CANCTL" play -g 100ms -I "$T/log" || return 1
+	# -g: a fixed 100 ms gap instead of the log's 0.5 ms and 3 s. The
+	# schedule is a frame every gap from the start, so the third is due
+	# 200 ms after play began however late the first went out.
+	# shellcheck disable=SC2016 # sh expands them
+	record "$T/got" vcan0 3 sh -c 'date +%s.%N >"$0" && exec timeout 10 "$1" play -g 100ms -I "$2"' \
+		"$T/start" "$CANCTL" "$T/log" || return 1
 	span=$(log_ms "$T/got")
-	[ "$span" -ge 195 ] && [ "$span" -lt 1000 ] || err "-g 100ms: 3 frames in $span ms"
+	late=$(awk -F'[()]' -v s="$(cat "$T/start")" 'END { printf "%d\n", ($2 - s) * 1000 }' "$T/got")
+	[ "$late" -ge 200 ] && [ "$span" -lt 1000 ] ||
+		err "-g 100ms: the third frame $late ms after the start, 3 frames in $span ms"
 }
 
 # Line 3 is malformed: lines 1 and 2 go out, nothing after; -k skips it.
