@@ -21,7 +21,7 @@
 #include "filtertext.h"
 #include "frametext.h"
 
-#define CANCTL_GEN_BATCH      512  /* frames per cand_send() in a flood */
+#define CANCTL_GEN_BATCH      2048 /* frames per cand_send() in a flood */
 #define CANCTL_GEN_TIMEOUT_MS 1000 /* the daemon's retries without -p */
 #define CANCTL_GEN_MAX_GAP_MS 3600000.0
 
