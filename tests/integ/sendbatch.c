@@ -98,14 +98,16 @@ START_TEST(test_batch_meets_full_queue)
 }
 END_TEST
 
+/* Passes nothing, as SocketCAN's empty CAN_RAW_FILTER: canctl gen's. */
+static const struct cand_filter sb_none = {.id = 0, .mask = 0, .invert = 1};
+
 static cand_t *sb_open_deaf(const char *channel, int errors, int own)
 {
-	struct cand_filter none = {.id = 0, .mask = 0, .invert = 1};
 	struct cand_options o;
 
 	cand_options_init(&o);
 	o.channel = channel;
-	o.filters = &none;
+	o.filters = &sb_none;
 	o.n_filters = 1;
 	o.ignore_rx_error_frames = !errors;
 	o.receive_own_messages = own;
@@ -168,11 +170,7 @@ START_TEST(test_send_only_channel)
 		      "id %x flags %x", r.id, r.flags);
 
 	/* And back to none: nothing more. */
-	{
-		struct cand_filter none = {.id = 0, .mask = 0, .invert = 1};
-
-		ck_assert_int_eq(cand_set_filters(gen, &none, 1), 0);
-	}
+	ck_assert_int_eq(cand_set_filters(gen, &sb_none, 1), 0);
 	util_send(gen, f, 1);
 	util_raw_send(raw, &f[0]);
 	util_recv_none(gen, 300, "filters set to none again");
