@@ -124,7 +124,7 @@ void scen_gen(struct bench *b)
 	report_row("gen_cangen", "a gen flood: cangen",
 		   "cangen -g 0, a write() per frame");
 	report_row("gen_canctl", "a gen flood: canctl gen",
-		   "through cand, 512 frames a request, 4 ahead; ratio vs "
+		   "through cand, 2048 frames a request, 4 ahead; ratio vs "
 		   "cangen; CPU with cand's");
 	snprintf(canctl, sizeof(canctl), "%s/canctl", b->builddir);
 	snprintf(count, sizeof(count), "%u", b->flood_n);

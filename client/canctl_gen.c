@@ -21,7 +21,7 @@
 #include "filtertext.h"
 #include "frametext.h"
 
-#define CANCTL_GEN_BATCH      512  /* frames per cand_send() in a flood */
+#define CANCTL_GEN_BATCH      2048 /* frames per cand_send() in a flood */
 #define CANCTL_GEN_TIMEOUT_MS 1000 /* the daemon's retries without -p */
 #define CANCTL_GEN_MAX_GAP_MS 3600000.0
 
@@ -43,6 +43,7 @@ struct canctl_gen {
 	uint32_t id;
 	unsigned len_step;
 	uint64_t data_step;
+	unsigned short rng[3]; /* jrand48's: no lock, 32 bits a call */
 	unsigned long long enobufs;
 	cand_t *h;
 	int timer;
@@ -66,12 +67,12 @@ static unsigned canctl_gen_fd_len(unsigned len)
 static void canctl_gen_frame(struct canctl_gen *g, struct cand_frame *f)
 {
 	unsigned i, max = g->fd ? CAND_MAX_DLEN : 8;
-	long r;
+	uint32_t r = 0;
 
+	/* No ifname: the channel is bound to the interface, so it is that. */
 	memset(f, 0, sizeof(*f));
-	snprintf(f->ifname, sizeof(f->ifname), "%s", g->iface);
 	if (g->id_mode == CANCTL_GEN_RANDOM)
-		g->id = (uint32_t)random();
+		g->id = (uint32_t)jrand48(g->rng);
 	f->id = g->id & (g->extended ? 0x1fffffffu : 0x7ffu);
 	f->flags = g->extended ? CAND_FRAME_EXTENDED : 0;
 	if (g->fd)
@@ -81,7 +82,7 @@ static void canctl_gen_frame(struct canctl_gen *g, struct cand_frame *f)
 		f->flags |= CAND_FRAME_REMOTE;
 
 	if (g->len_mode == CANCTL_GEN_RANDOM) {
-		r = random();
+		r = (uint32_t)jrand48(g->rng);
 		f->len = g->fd ? canctl_gen_fd_lens[r & 0xf]
 			       : (uint8_t)((r & 8) ? 8 : r & 0xf);
 	} else if (g->len_mode == CANCTL_GEN_INC)
@@ -104,8 +105,11 @@ static void canctl_gen_frame(struct canctl_gen *g, struct cand_frame *f)
 		else if (g->data_mode == CANCTL_GEN_INC)
 			f->data[i] =
 				i < 8 ? (uint8_t)(g->data_step >> (8 * i)) : 0;
-		else
-			f->data[i] = (uint8_t)random();
+		else {
+			if (i % 4 == 0)
+				r = (uint32_t)jrand48(g->rng);
+			f->data[i] = (uint8_t)(r >> (8 * (i % 4)));
+		}
 	}
 }
 
@@ -121,7 +125,7 @@ static void canctl_gen_step(struct canctl_gen *g)
 	if (g->data_mode == CANCTL_GEN_INC)
 		g->data_step++;
 	if (g->mix) {
-		r = random();
+		r = jrand48(g->rng);
 		g->extended = r & 1;
 		g->fd = (r & 2) != 0;
 		g->brs = g->fd && (r & 4);
@@ -474,7 +478,9 @@ static int canctl_gen(const char *sock, int argc, char **argv)
 	if ((rc = canctl_gen_options(&g, argc, argv)) != 0)
 		return rc;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	srandom((unsigned)(ts.tv_nsec ^ ts.tv_sec ^ getpid()));
+	g.rng[0] = (unsigned short)ts.tv_nsec;
+	g.rng[1] = (unsigned short)(ts.tv_sec ^ (ts.tv_nsec >> 16));
+	g.rng[2] = (unsigned short)getpid();
 	canctl_util_signals(&waitmask);
 	g.waitmask = &waitmask;
 	if ((g.timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)) < 0) {

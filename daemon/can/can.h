@@ -71,6 +71,9 @@ void rawsock_scratch_free(struct cand_ctx *ctx);
 int rawsock_filters(const struct filter_desc *filters, size_t n, unsigned max,
 		    struct can_filter **out, size_t *count, char *detail,
 		    size_t dsize);
+/* Kernel filters in candump's ID:MASK words ("all"); how many. */
+size_t rawsock_filters_text(const struct can_filter *f, size_t n, char *buf,
+			    size_t size);
 int rawsock_apply_filters(int fd, const struct can_filter *kf, size_t count,
 			  char *detail, size_t dsize);
 /* A socket with o, bound to ifindex (0: every interface); fd or -errno. */
@@ -93,9 +96,20 @@ int rawsock_read_drops_empty(int fd, uint32_t *drops);
  */
 int rawsock_recv(struct cand_ctx *ctx, int fd, const char *ifname,
 		 struct rx_batch *b, uint32_t *drops);
-/* Sends one frame to ifindex (ifname for the detail); -ENOBUFS: TX full. */
-int rawsock_send(int fd, const struct canfd_frame *cf, int is_fd, int ifindex,
-		 const char *ifname, char *detail, size_t dsize);
+/* A frame to send: its interface (ifname for the details). */
+struct raw_tx {
+	struct canfd_frame cf;
+	int is_fd;
+	int ifindex;
+	const char *ifname;
+};
+/*
+ * Sends n frames in order, a sendmmsg() for each RAW_BATCH of them; *sent
+ * how many went. 0 when all did, else frame *sent's error (-ENOBUFS: the
+ * TX queue is full) with a detail.
+ */
+int rawsock_send(int fd, const struct raw_tx *tx, size_t n, size_t *sent,
+		 char *detail, size_t dsize);
 /* A socket that receives nothing but these error frames; fd or -errno. */
 int rawsock_open_errors(int ifindex, can_err_mask_t mask);
 /*
@@ -136,6 +150,12 @@ int rxfilter_compile(struct rxfilter *r, const struct can_filter *kf, size_t n,
 void rxfilter_free(struct rxfilter *r);
 /* Would a CAN_RAW socket with these settings receive the frame? */
 int rxfilter_pass(const struct rxfilter *r, canid_t can_id, int is_fd);
+/*
+ * 1 when no frame can pass: the error mask is 0 and every filter is an
+ * inverted one with mask 0, SocketCAN's way to a socket that only sends
+ * (as an empty CAN_RAW_FILTER, which the protocol's "no filters" is not).
+ */
+int rxfilter_none(const struct rxfilter *r);
 /*
  * When every filter passes only standard frames of one id: those ids in
  * ids (at most max), and how many; else -1. Frames of other standard ids

@@ -150,6 +150,28 @@ int rawsock_filters(const struct filter_desc *filters, size_t n, unsigned max,
 	return 0;
 }
 
+size_t rawsock_filters_text(const struct can_filter *f, size_t n, char *buf,
+			    size_t size)
+{
+	size_t i;
+
+	buf[0] = '\0';
+	/* What rawsock_filters() makes of none: one that matches anything. */
+	if (n == 1 && f[0].can_id == 0 && f[0].can_mask == 0) {
+		detail_set(buf, size, "all");
+		return 0;
+	}
+	/* candump's notation: ID:MASK, ID~MASK inverted. */
+	for (i = 0; i < n; i++)
+		detail_append(buf, size, "%s%0*X%c%0*X", i ? " " : "",
+			      (f[i].can_id & CAN_EFF_FLAG) ? 8 : 3,
+			      f[i].can_id & CAN_EFF_MASK,
+			      (f[i].can_id & CAN_INV_FILTER) ? '~' : ':',
+			      (f[i].can_id & CAN_EFF_FLAG) ? 8 : 3,
+			      f[i].can_mask & CAN_EFF_MASK);
+	return n;
+}
+
 int rawsock_apply_filters(int fd, const struct can_filter *kf, size_t count,
 			  char *detail, size_t dsize)
 {
@@ -336,38 +358,70 @@ int rawsock_recv(struct cand_ctx *ctx, int fd, const char *ifname,
 	return 0;
 }
 
-int rawsock_send(int fd, const struct canfd_frame *cf, int is_fd, int ifindex,
-		 const char *ifname, char *detail, size_t dsize)
+/* Why frame tx could not go, from send's errno. */
+static int rawsock_send_error(int err, const struct raw_tx *tx, char *detail,
+			      size_t dsize)
 {
-	struct sockaddr_can addr = {.can_family = AF_CAN,
-				    .can_ifindex = ifindex};
-	ssize_t n;
-	int rc;
-
-	n = sendto(fd, cf, is_fd ? CANFD_MTU : CAN_MTU, MSG_DONTWAIT,
-		   (struct sockaddr *)&addr, sizeof(addr));
-	if (n >= 0)
-		return 0;
-	rc = -errno;
-	switch (errno) {
+	switch (err) {
 	case ENOBUFS:
 	case EAGAIN:
 		detail_set(detail, dsize, "TX buffer full");
 		return -ENOBUFS;
 	case ENETDOWN:
-		detail_set(detail, dsize, "interface \"%s\" is down", ifname);
+		detail_set(detail, dsize, "interface \"%s\" is down",
+			   tx->ifname);
 		break;
 	case EINVAL:
 		detail_set(detail, dsize, "\"%s\" refused the frame%s: %s",
-			   ifname,
-			   is_fd ? " (is it CAN FD capable, mtu 72?)" : "",
-			   strerror(errno));
+			   tx->ifname,
+			   tx->is_fd ? " (is it CAN FD capable, mtu 72?)" : "",
+			   strerror(err));
 		break;
 	default:
-		detail_set(detail, dsize, "send on \"%s\": %s", ifname,
-			   strerror(errno));
+		detail_set(detail, dsize, "send on \"%s\": %s", tx->ifname,
+			   strerror(err));
 	}
-	return rc;
+	return -err;
+}
+
+/*
+ * One sendmmsg() a RAW_BATCH, each frame a datagram of its own as with
+ * write(): the kernel takes them in order and stops at the first it
+ * refuses, whose error the next call, starting there, then gets.
+ */
+int rawsock_send(int fd, const struct raw_tx *tx, size_t n, size_t *sent,
+		 char *detail, size_t dsize)
+{
+	struct mmsghdr msgs[RAW_BATCH];
+	struct iovec iov[RAW_BATCH];
+	struct sockaddr_can addr[RAW_BATCH];
+	size_t i, k;
+	int m;
+
+	*sent = 0;
+	while (*sent < n) {
+		k = n - *sent < RAW_BATCH ? n - *sent : RAW_BATCH;
+		memset(msgs, 0, k * sizeof(msgs[0]));
+		for (i = 0; i < k; i++) {
+			const struct raw_tx *t = &tx[*sent + i];
+
+			memset(&addr[i], 0, sizeof(addr[i]));
+			addr[i].can_family = AF_CAN;
+			addr[i].can_ifindex = t->ifindex;
+			iov[i].iov_base = (void *)&t->cf;
+			iov[i].iov_len = t->is_fd ? CANFD_MTU : CAN_MTU;
+			msgs[i].msg_hdr.msg_name = &addr[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(addr[i]);
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		m = sendmmsg(fd, msgs, (unsigned)k, MSG_DONTWAIT);
+		if (m < 0)
+			return rawsock_send_error(errno, &tx[*sent], detail,
+						  dsize);
+		*sent += (size_t)m;
+	}
+	return 0;
 }
 
 int rawsock_open_errors(int ifindex, can_err_mask_t mask)

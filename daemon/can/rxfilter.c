@@ -80,6 +80,19 @@ int rxfilter_pass(const struct rxfilter *r, canid_t can_id, int is_fd)
 	return 0;
 }
 
+int rxfilter_none(const struct rxfilter *r)
+{
+	size_t i;
+
+	if (r->err_mask != 0 || r->all)
+		return 0;
+	/* An inverted filter with mask 0 tests 0 != 0: it never passes. */
+	for (i = 0; i < r->n; i++)
+		if (!r->f[i].inv || r->f[i].mask != 0)
+			return 0;
+	return 1;
+}
+
 int rxfilter_sff_ids(const struct rxfilter *r, uint16_t *ids, size_t max)
 {
 	const canid_t exact = CAN_SFF_MASK | CAN_EFF_FLAG;

@@ -62,10 +62,15 @@ struct chan {
 	uint64_t backlog_reported; /* kind */
 };
 
-/* Attached to its tap: the right is there and frames are wanted. */
+/*
+ * Attached to its tap: the right is there, frames are wanted and its
+ * filters can pass one. A channel that only sends (canctl gen) costs the
+ * tap nothing, as a socket with a filter that matches nothing costs the
+ * kernel nothing: its own echoes are neither queued nor matched for it.
+ */
 static int chan_receiving(const struct chan *c)
 {
-	return !c->rx_off && !c->quiet;
+	return !c->rx_off && !c->quiet && !rxfilter_none(&c->filt);
 }
 
 const char *chan_name(const struct chan *c)
@@ -86,32 +91,6 @@ int chan_fd_enabled(const struct chan *c)
 static can_err_mask_t chan_err_mask(const struct chan *c)
 {
 	return c->opts.ignore_errors ? 0 : CAN_ERR_MASK;
-}
-
-int chan_set_filters(struct chan *c, const struct filter_desc *filters,
-		     size_t n, char *detail, size_t dsize)
-{
-	struct can_filter *kf;
-	size_t count;
-	int rc;
-
-	rc = rawsock_filters(filters, n, c->sess->ctx->limits.max_filters, &kf,
-			     &count, detail, dsize);
-	if (rc < 0)
-		return rc;
-	if ((rc = rxfilter_compile(&c->filt, kf, count, chan_err_mask(c),
-				   c->fd_frames)) < 0) {
-		free(kf);
-		return rc;
-	}
-	free(c->opts.filters);
-	c->opts.filters = kf;
-	c->opts.n_filters = count;
-	/* Without memory for the index it is looked at for every read. */
-	if (c->tap != NULL && tap_reindex(c->tap, c) < 0)
-		log_warn("client %u: out of memory for the filter index",
-			 c->sess->id);
-	return 0;
 }
 
 int chan_sff_ids(const struct chan *c, uint16_t *ids, size_t max)
@@ -179,6 +158,47 @@ static void chan_detach(struct chan *c)
 void chan_tap_gone(struct chan *c)
 {
 	chan_untap(c);
+}
+
+int chan_set_filters(struct chan *c, const struct filter_desc *filters,
+		     size_t n, char *detail, size_t dsize)
+{
+	struct rxfilter filt = {0};
+	struct can_filter *kf;
+	size_t count;
+	int rc, was_on;
+
+	rc = rawsock_filters(filters, n, c->sess->ctx->limits.max_filters, &kf,
+			     &count, detail, dsize);
+	if (rc < 0)
+		return rc;
+	if ((rc = rxfilter_compile(&filt, kf, count, chan_err_mask(c),
+				   c->fd_frames)) < 0) {
+		free(kf);
+		return rc;
+	}
+	/* Off the tap under the old filters, which its index is made of. */
+	if (rxfilter_none(&filt))
+		chan_detach(c);
+	was_on = c->tap != NULL;
+	rxfilter_free(&c->filt);
+	free(c->opts.filters);
+	c->filt = filt;
+	c->opts.filters = kf;
+	c->opts.n_filters = count;
+	/* As chan_rebind(): without its tap it stops receiving. */
+	if (!was_on && chan_receiving(c) && !c->gone &&
+	    (rc = chan_attach(c)) < 0) {
+		c->rx_off = 1;
+		detail_set(detail, dsize, "no shared receiving socket: %s",
+			   strerror(-rc));
+		return rc;
+	}
+	/* Without memory for the index it is looked at for every read. */
+	if (was_on && tap_reindex(c->tap, c) < 0)
+		log_warn("client %u: out of memory for the filter index",
+			 c->sess->id);
+	return 0;
 }
 
 static int chan_new(struct sess *s, const struct chan_opts *o, int ifindex,
@@ -360,24 +380,8 @@ uint64_t chan_drops(const struct chan *c)
 
 size_t chan_filters_text(const struct chan *c, char *buf, size_t size)
 {
-	const struct can_filter *f = c->opts.filters;
-	size_t i, n = c->opts.n_filters;
-
-	buf[0] = '\0';
-	/* What rawsock_filters() makes of none: one that matches anything. */
-	if (n == 1 && f[0].can_id == 0 && f[0].can_mask == 0) {
-		detail_set(buf, size, "all");
-		return 0;
-	}
-	/* candump's notation: ID:MASK, ID~MASK inverted. */
-	for (i = 0; i < n; i++)
-		detail_append(buf, size, "%s%0*X%c%0*X", i ? " " : "",
-			      (f[i].can_id & CAN_EFF_FLAG) ? 8 : 3,
-			      f[i].can_id & CAN_EFF_MASK,
-			      (f[i].can_id & CAN_INV_FILTER) ? '~' : ':',
-			      (f[i].can_id & CAN_EFF_FLAG) ? 8 : 3,
-			      f[i].can_mask & CAN_EFF_MASK);
-	return n;
+	return rawsock_filters_text(c->opts.filters, c->opts.n_filters, buf,
+				    size);
 }
 
 /* One drop event of one kind, with the total of both told so far. */
@@ -520,15 +524,14 @@ void chan_flush(struct chan *c)
 	outq_flush(&c->sess->q);
 }
 
-int chan_send(struct chan *c, const struct frame_desc *f, char *detail,
-	      size_t dsize)
+/* Frame f as the kernel takes it, and where it goes; 0 or -errno. */
+static int chan_tx(struct chan *c, const struct frame_desc *f,
+		   struct raw_tx *tx, char *detail, size_t dsize)
 {
-	struct canfd_frame cf;
-	const char *ifname = c->channel;
-	struct tap *t;
-	int is_fd, ifindex, rc;
+	int rc;
 
-	rc = frame_from_desc(f, c->fd_frames, &cf, &is_fd, detail, dsize);
+	rc = frame_from_desc(f, c->fd_frames, &tx->cf, &tx->is_fd, detail,
+			     dsize);
 	if (rc < 0)
 		return rc;
 	if (c->gone) {
@@ -538,38 +541,59 @@ int chan_send(struct chan *c, const struct frame_desc *f, char *detail,
 			   c->channel);
 		return -ENODEV;
 	}
+	tx->ifname = c->channel;
+	tx->ifindex = c->ifindex;
 	if (c->ifindex != 0) {
-		if (f->ifname[0] != '\0' && strcmp(f->ifname, c->channel)) {
-			detail_set(detail, dsize,
-				   "frame names \"%s\" but the channel is "
-				   "\"%s\"",
-				   f->ifname, c->channel);
-			return -EINVAL;
-		}
-		ifindex = c->ifindex;
-	} else {
-		ifname = f->ifname;
-		if (ifname[0] == '\0') {
-			detail_set(detail, dsize,
-				   "the \"\" channel needs each frame to "
-				   "name its interface");
-			return -EINVAL;
-		}
-		ifindex = (int)if_nametoindex(ifname);
-		if (ifindex == 0) {
-			detail_set(detail, dsize, "no interface \"%s\"",
-				   ifname);
-			return -ENODEV;
-		}
-	}
-	if (!c->opts.loopback)
-		return rawsock_send(c->fd, &cf, is_fd, ifindex, ifname, detail,
-				    dsize);
-	if ((t = tap_of(c->sess->ctx, c->ifindex)) == NULL) {
+		if (f->ifname[0] == '\0' || strcmp(f->ifname, c->channel) == 0)
+			return 0;
 		detail_set(detail, dsize,
-			   "\"%s\" has no shared socket to send through",
-			   ifname);
-		return -ENETDOWN;
+			   "frame names \"%s\" but the channel is \"%s\"",
+			   f->ifname, c->channel);
+		return -EINVAL;
 	}
-	return tap_send(t, c, &cf, is_fd, ifindex, ifname, detail, dsize);
+	tx->ifname = f->ifname;
+	if (f->ifname[0] == '\0') {
+		detail_set(detail, dsize,
+			   "the \"\" channel needs each frame to name its "
+			   "interface");
+		return -EINVAL;
+	}
+	if ((tx->ifindex = (int)if_nametoindex(f->ifname)) == 0) {
+		detail_set(detail, dsize, "no interface \"%s\"", f->ifname);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+int chan_send(struct chan *c, const struct frame_desc *f, size_t n,
+	      size_t *sent, char *detail, size_t dsize)
+{
+	struct raw_tx tx[RAW_BATCH];
+	struct tap *t = NULL;
+	size_t k, done;
+	int bad = 0, rc;
+
+	/* A bad frame ends the send after those before it went out. */
+	for (*sent = 0; *sent < n && bad == 0; *sent += done) {
+		for (k = 0; k < RAW_BATCH && *sent + k < n; k++)
+			if ((bad = chan_tx(c, &f[*sent + k], &tx[k], detail,
+					   dsize)) < 0)
+				break;
+		done = 0;
+		/* Loopback on: through the tap, so the echoes are told ours. */
+		if (k > 0 && c->opts.loopback && t == NULL &&
+		    (t = tap_of(c->sess->ctx, c->ifindex)) == NULL) {
+			detail_set(detail, dsize, "\"%s\" has no shared socket",
+				   tx[0].ifname);
+			return -ENETDOWN;
+		}
+		rc = k == 0 ? 0
+		     : t    ? tap_send(t, c, tx, k, &done, detail, dsize)
+			    : rawsock_send(c->fd, tx, k, &done, detail, dsize);
+		if (rc < 0) {
+			*sent += done;
+			return rc;
+		}
+	}
+	return bad;
 }

@@ -102,10 +102,12 @@ uint64_t tap_drains(const struct tap *t);
 void tap_detach(struct tap *t, struct chan *c);
 /* The kernel's drop count of the tap's socket so far. */
 uint64_t tap_drops(const struct tap *t);
-/* Sends through the tap, so that the echo tells c's frame as c's. */
-int tap_send(struct tap *t, struct chan *c, const struct canfd_frame *cf,
-	     int is_fd, int ifindex, const char *ifname, char *detail,
-	     size_t dsize);
+/*
+ * Sends through the tap, so that the echo tells c's frames as c's; as
+ * rawsock_send().
+ */
+int tap_send(struct tap *t, struct chan *c, const struct raw_tx *tx, size_t n,
+	     size_t *sent, char *detail, size_t dsize);
 /* The interface ifindex went down, bus-off or restarted: no echo comes. */
 void tap_link_reset(struct cand_ctx *ctx, int ifindex);
 
@@ -154,9 +156,12 @@ int chan_rebind(struct chan *c, int ifindex);
 uint64_t chan_drops(const struct chan *c);
 /* Its kernel filters in candump's ID:MASK words ("all"); how many. */
 size_t chan_filters_text(const struct chan *c, char *buf, size_t size);
-/* Sends one frame on the channel; -ENOBUFS when the TX queue is full. */
-int chan_send(struct chan *c, const struct frame_desc *f, char *detail,
-	      size_t dsize);
+/*
+ * Sends n frames on the channel in order; *sent how many went. 0 when all
+ * did, else frame *sent's error: -ENOBUFS when the TX queue is full.
+ */
+int chan_send(struct chan *c, const struct frame_desc *f, size_t n,
+	      size_t *sent, char *detail, size_t dsize);
 /*
  * tap.c: a read's frames, the client's own filters applied; once per read
  * however often it is called. 1 when it queued the client's first frames

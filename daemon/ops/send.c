@@ -54,15 +54,14 @@ static int send_frames(struct sess *s, const struct frame_desc *frames,
 		       size_t n, size_t *next, int delayed, char *detail,
 		       size_t dsize)
 {
-	size_t first = *next, end;
+	size_t first = *next, end, sent = 0;
 	int rc = 0;
 
 	end = budget_take(s, frames, first, n, detail, dsize);
-	for (; *next < end; (*next)++) {
-		rc = chan_send(s->chan, &frames[*next], detail, dsize);
-		if (rc < 0)
-			break;
-	}
+	if (end > first)
+		rc = chan_send(s->chan, &frames[first], end - first, &sent,
+			       detail, dsize);
+	*next = first + sent;
 	budget_done(s, frames, first, *next, end, delayed);
 	return rc == 0 && end < n ? -EDQUOT : rc;
 }

@@ -302,19 +302,26 @@ void tap_detach(struct tap *t, struct chan *c)
 		tap_set_on(t, 0);
 }
 
-int tap_send(struct tap *t, struct chan *c, const struct canfd_frame *cf,
-	     int is_fd, int ifindex, const char *ifname, char *detail,
-	     size_t dsize)
+int tap_send(struct tap *t, struct chan *c, const struct raw_tx *tx, size_t n,
+	     size_t *sent, char *detail, size_t dsize)
 {
+	uint64_t now;
+	size_t i;
 	int rc;
 
-	rc = rawsock_send(t->fd, cf, is_fd, ifindex, ifname, detail, dsize);
+	rc = rawsock_send(t->fd, tx, n, sent, detail, dsize);
 	/* Without a channel attached the tap does not read its echo. */
-	if (rc == 0 && t->all.n > 0 &&
-	    echo_add(&t->echo, c, ifindex, cf, is_fd, tap_now_ns()) < 0)
-		log_warn("%s: out of memory: an echo will not be told as its "
-			 "sender's own",
-			 t->ifindex ? t->ifname : "\"\"");
+	if (*sent == 0 || t->all.n == 0)
+		return rc;
+	now = tap_now_ns();
+	for (i = 0; i < *sent; i++)
+		if (echo_add(&t->echo, c, tx[i].ifindex, &tx[i].cf, tx[i].is_fd,
+			     now) < 0) {
+			log_warn("%s: out of memory: an echo will not be told "
+				 "as its sender's own",
+				 t->ifindex ? t->ifname : "\"\"");
+			break;
+		}
 	return rc;
 }
 

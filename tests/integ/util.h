@@ -50,6 +50,7 @@ Suite *echo_suite(void);
 Suite *faults_suite(void);
 Suite *restart_suite(void);
 Suite *budget_suite(void);
+Suite *sendbatch_suite(void);
 
 /* A test case with the timeout every integration test gets. */
 TCase *util_tcase(const char *name);
