@@ -172,13 +172,15 @@ struct echo_entry {
 	void *owner;
 	int ifindex;
 	uint8_t is_fd;
+	uint8_t gone;	  /* matched or purged: a hole until it is the oldest */
 	uint64_t sent_ns; /* CLOCK_MONOTONIC */
 	struct canfd_frame cf;
 };
 
 struct echo_table {
-	struct echo_entry *e; /* oldest first */
-	size_t n, cap;
+	struct echo_entry *e;	  /* a ring of cap (a power of two) entries */
+	size_t head;		  /* the oldest */
+	size_t n, cap;		  /* n: from head on, holes included */
 	uint64_t expired, purged; /* for the logs */
 };
 

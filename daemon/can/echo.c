@@ -25,9 +25,17 @@
 
 #include "can/can.h"
 
-/* The kernel's TX queue (txqueuelen) and a driver's buffers hold far less. */
-#define ECHO_MAX     1024
+/*
+ * A request may carry thousands of frames, and a vcan echoes each at once,
+ * before the loop reads any: the table holds what the tap's receive
+ * buffer can (about 5,000 echoes in 4 MiB), with room to spare. It is a
+ * ring because echoes come back oldest first: matching the head costs
+ * nothing, and one out of order leaves a hole until the head reaches it.
+ */
+#define ECHO_MAX     16384
 #define ECHO_INITIAL 16
+/* A table this big is given back once it is empty. */
+#define ECHO_KEEP 1024
 
 void echo_init(struct echo_table *t)
 {
@@ -40,10 +48,48 @@ void echo_free(struct echo_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Entry i, counted from the oldest. */
+static struct echo_entry *echo_at(const struct echo_table *t, size_t i)
+{
+	return &t->e[(t->head + i) & (t->cap - 1)];
+}
+
+/* The oldest goes; holes at the head after it go with it. */
+static void echo_pop(struct echo_table *t)
+{
+	do {
+		t->head = (t->head + 1) & (t->cap - 1);
+		t->n--;
+	} while (t->n > 0 && echo_at(t, 0)->gone);
+	if (t->n == 0 && t->cap > ECHO_KEEP) {
+		free(t->e);
+		t->e = NULL;
+		t->cap = t->head = 0;
+	}
+}
+
 static void echo_remove(struct echo_table *t, size_t i)
 {
-	memmove(&t->e[i], &t->e[i + 1], (t->n - i - 1) * sizeof(t->e[0]));
-	t->n--;
+	echo_at(t, i)->gone = 1;
+	if (i == 0)
+		echo_pop(t);
+}
+
+/* Twice the room, the entries in order from index 0. */
+static int echo_grow(struct echo_table *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : ECHO_INITIAL, i;
+	struct echo_entry *e = malloc(cap * sizeof(*e));
+
+	if (e == NULL)
+		return -ENOMEM;
+	for (i = 0; i < t->n; i++)
+		e[i] = *echo_at(t, i);
+	free(t->e);
+	t->e = e;
+	t->cap = cap;
+	t->head = 0;
+	return 0;
 }
 
 /* The bytes that make two frames the same frame on the bus. */
@@ -70,40 +116,26 @@ static int echo_same(const struct echo_entry *e, int ifindex,
 
 void echo_expire(struct echo_table *t, uint64_t now_ns)
 {
-	size_t old = 0;
-
-	while (old < t->n && now_ns - t->e[old].sent_ns > ECHO_MAX_AGE_NS)
-		old++;
-	if (old == 0)
-		return;
-	memmove(&t->e[0], &t->e[old], (t->n - old) * sizeof(t->e[0]));
-	t->n -= old;
-	t->expired += old;
+	while (t->n > 0 && now_ns - echo_at(t, 0)->sent_ns > ECHO_MAX_AGE_NS) {
+		t->expired++;
+		echo_pop(t);
+	}
 }
 
 int echo_add(struct echo_table *t, void *owner, int ifindex,
 	     const struct canfd_frame *cf, int is_fd, uint64_t now_ns)
 {
 	struct echo_entry *e;
-	size_t cap;
 
 	echo_expire(t, now_ns);
 	if (t->n == ECHO_MAX) {
 		/* The oldest has waited longest: the likeliest to be lost. */
-		echo_remove(t, 0);
 		t->expired++;
+		echo_pop(t);
 	}
-	if (t->n == t->cap) {
-		cap = t->cap ? t->cap * 2 : ECHO_INITIAL;
-		if (cap > ECHO_MAX)
-			cap = ECHO_MAX;
-		e = realloc(t->e, cap * sizeof(*e));
-		if (e == NULL)
-			return -ENOMEM;
-		t->e = e;
-		t->cap = cap;
-	}
-	e = &t->e[t->n++];
+	if (t->n == t->cap && echo_grow(t) < 0)
+		return -ENOMEM;
+	e = echo_at(t, t->n++);
 	memset(e, 0, sizeof(*e));
 	e->owner = owner;
 	e->ifindex = ifindex;
@@ -116,13 +148,15 @@ int echo_add(struct echo_table *t, void *owner, int ifindex,
 int echo_match(struct echo_table *t, int ifindex, const struct canfd_frame *cf,
 	       int is_fd, uint64_t now_ns, void **owner)
 {
+	struct echo_entry *e;
 	size_t i;
 
 	echo_expire(t, now_ns);
 	for (i = 0; i < t->n; i++) {
-		if (!echo_same(&t->e[i], ifindex, cf, is_fd))
+		e = echo_at(t, i);
+		if (e->gone || !echo_same(e, ifindex, cf, is_fd))
 			continue;
-		*owner = t->e[i].owner;
+		*owner = e->owner;
 		echo_remove(t, i);
 		return 1;
 	}
@@ -132,16 +166,18 @@ int echo_match(struct echo_table *t, int ifindex, const struct canfd_frame *cf,
 
 void echo_purge(struct echo_table *t, int ifindex)
 {
-	size_t i = 0;
+	struct echo_entry *e;
+	size_t i;
 
-	while (i < t->n) {
-		if (ifindex == 0 || t->e[i].ifindex == ifindex) {
-			echo_remove(t, i);
+	for (i = 0; i < t->n; i++) {
+		e = echo_at(t, i);
+		if (!e->gone && (ifindex == 0 || e->ifindex == ifindex)) {
+			e->gone = 1;
 			t->purged++;
-		} else {
-			i++;
 		}
 	}
+	if (t->n > 0 && echo_at(t, 0)->gone)
+		echo_pop(t);
 }
 
 void echo_forget_owner(struct echo_table *t, const void *owner)
@@ -150,6 +186,6 @@ void echo_forget_owner(struct echo_table *t, const void *owner)
 
 	/* The echo still comes, and is nobody's own now. */
 	for (i = 0; i < t->n; i++)
-		if (t->e[i].owner == owner)
-			t->e[i].owner = NULL;
+		if (echo_at(t, i)->owner == owner)
+			echo_at(t, i)->owner = NULL;
 }

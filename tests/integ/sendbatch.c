@@ -181,6 +181,58 @@ START_TEST(test_send_only_channel)
 }
 END_TEST
 
+/*
+ * One send of thousands of frames on a vcan: every echo is back before
+ * the daemon reads the first, and each is still told as its sender's own,
+ * to a sender that wants its own messages and from one that does not.
+ */
+START_TEST(test_big_batch_echoes)
+{
+	enum { N = 3000 };
+	static struct cand_frame f[N], got[N];
+	struct cand_options o;
+	cand_t *own, *plain;
+	size_t i, n;
+
+	cand_options_init(&o);
+	o.channel = "vcan0";
+	o.receive_own_messages = 1;
+	own = util_open_opts(&o);
+	plain = util_open("vcan0");
+
+	/* Each frame different from the others: its number in the data. */
+	for (i = 0; i < N; i++) {
+		f[i] = util_frame(0x100 + (uint32_t)(i & 0x3ff), 0, "0000");
+		f[i].data[0] = (uint8_t)(i >> 8);
+		f[i].data[1] = (uint8_t)i;
+	}
+	util_send(own, f, N);
+	n = util_collect(own, got, N, N, 200);
+	ck_assert_uint_eq(n, N);
+	for (i = 0; i < N; i++)
+		ck_assert_msg(got[i].id == f[i].id &&
+				      got[i].data[1] == (uint8_t)i &&
+				      (got[i].flags & CAND_FRAME_OWN),
+			      "own frame %zu: id %x flags %x", i, got[i].id,
+			      got[i].flags);
+	n = util_collect(plain, got, N, N, 200);
+	ck_assert_uint_eq(n, N);
+	for (i = 0; i < N; i++)
+		ck_assert_msg(!(got[i].flags & CAND_FRAME_OWN),
+			      "another's frame %zu told as own", i);
+
+	util_send(plain, f, N);
+	util_recv_none(plain, 300, "its own frames, receive_own_messages off");
+	n = util_collect(own, got, N, N, 200);
+	ck_assert_uint_eq(n, N);
+	for (i = 0; i < N; i++)
+		ck_assert_msg(!(got[i].flags & CAND_FRAME_OWN),
+			      "plain's frame %zu told as own's", i);
+	cand_close(own);
+	cand_close(plain);
+}
+END_TEST
+
 Suite *sendbatch_suite(void)
 {
 	Suite *s = suite_create("sendbatch");
@@ -189,6 +241,7 @@ Suite *sendbatch_suite(void)
 	tcase_add_unchecked_fixture(tc, NULL, sb_qdisc_down);
 	tcase_add_test(tc, test_batch_meets_full_queue);
 	tcase_add_test(tc, test_send_only_channel);
+	tcase_add_test(tc, test_big_batch_echoes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -66,6 +66,48 @@ START_TEST(test_echo_out_of_order)
 }
 END_TEST
 
+/*
+ * A request of thousands of frames on a vcan: every echo is in before the
+ * first is read, and each still finds its sender, around the ring's end
+ * and past a hole an out-of-order echo left.
+ */
+START_TEST(test_echo_many_in_flight)
+{
+	struct echo_table t;
+	struct canfd_frame f;
+	int owners[2];
+	void *who;
+	int round, i;
+
+	echo_init(&t);
+	for (round = 0; round < 3; round++) {
+		/* Half in, half out: the next round's entries wrap. */
+		for (i = 0; i < 5000; i++) {
+			f = cf_of(0x300, 2, (uint8_t)i);
+			f.data[1] = (uint8_t)(i >> 8);
+			ck_assert_int_eq(
+				echo_add(&t, &owners[i % 2], 3, &f, 0, 100), 0);
+		}
+		/* The 10th completes first. */
+		f = cf_of(0x300, 2, 9);
+		ck_assert_int_eq(echo_match(&t, 3, &f, 0, 100, &who), 1);
+		ck_assert_ptr_eq(who, &owners[1]);
+		for (i = 0; i < 5000; i++) {
+			if (i == 9)
+				continue;
+			f = cf_of(0x300, 2, (uint8_t)i);
+			f.data[1] = (uint8_t)(i >> 8);
+			ck_assert_int_eq(echo_match(&t, 3, &f, 0, 100, &who),
+					 1);
+			ck_assert_ptr_eq(who, &owners[i % 2]);
+		}
+		ck_assert_uint_eq(t.n, 0);
+	}
+	ck_assert_uint_eq(t.expired, 0);
+	echo_free(&t);
+}
+END_TEST
+
 START_TEST(test_echo_stale)
 {
 	struct echo_table t;
@@ -368,6 +410,7 @@ Suite *shared_suite(void)
 
 	tcase_add_test(tc, test_echo_out_of_order);
 	tcase_add_test(tc, test_echo_stale);
+	tcase_add_test(tc, test_echo_many_in_flight);
 	tcase_add_test(tc, test_rxfilter_kernel_rules);
 	tcase_add_test(tc, test_framebatch_by_hand);
 	tcase_add_test(tc, test_batch_read_by_hand);
