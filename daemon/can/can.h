@@ -88,10 +88,10 @@ int rawsock_read_drops_empty(int fd, uint32_t *drops);
 /*
  * One recvmmsg() of up to RAW_BATCH frames into the context's scratch, as
  * b (count 0 and -errno when there was nothing or an error). *drops takes
- * the highest SO_RXQ_OVFL count seen. A socket bound to ifindex (named
- * ifname) has only its frames; 0 (and NULL): each frame's own interface.
+ * the highest SO_RXQ_OVFL count seen. ifname names every frame; NULL: each
+ * frame's own interface.
  */
-int rawsock_recv(struct cand_ctx *ctx, int fd, int ifindex, const char *ifname,
+int rawsock_recv(struct cand_ctx *ctx, int fd, const char *ifname,
 		 struct rx_batch *b, uint32_t *drops);
 /* Sends one frame to ifindex (ifname for the detail); -ENOBUFS: TX full. */
 int rawsock_send(int fd, const struct canfd_frame *cf, int is_fd, int ifindex,

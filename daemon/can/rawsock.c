@@ -28,24 +28,15 @@
 	(CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t)))
 #define RAWSOCK_NAMES 16
 
-/*
- * What the kernel fills for one message, together: a read of one frame
- * (every frame at a trickle) touches one place, not four arrays' pages,
- * each a TLB miss after the wakeup's context switch.
- */
-struct rawsock_slot {
-	struct canfd_frame frame;
-	struct sockaddr_can addr;
-	struct iovec iov;
+struct rx_scratch {
+	struct mmsghdr msgs[RAW_BATCH];
+	struct iovec iov[RAW_BATCH];
+	struct canfd_frame frames[RAW_BATCH];
+	struct sockaddr_can addrs[RAW_BATCH];
 	union {
 		char buf[RAWSOCK_CMSG_SPACE];
 		struct cmsghdr align;
-	} cmsg;
-};
-
-struct rx_scratch {
-	struct mmsghdr msgs[RAW_BATCH];
-	struct rawsock_slot slot[RAW_BATCH];
+	} cmsg[RAW_BATCH];
 	struct rx_frame rx[RAW_BATCH];
 	/* ifindex -> name for the "" channel, refreshed on a miss. */
 	struct {
@@ -55,7 +46,6 @@ struct rx_scratch {
 	unsigned next_name;
 	/* recvmmsg rewrote the lengths of only the messages it filled. */
 	int used;
-	int named; /* the messages ask for the address (the "" tap) */
 };
 
 int rawsock_scratch_init(struct cand_ctx *ctx)
@@ -67,12 +57,13 @@ int rawsock_scratch_init(struct cand_ctx *ctx)
 	if (s == NULL)
 		return -ENOMEM;
 	for (i = 0; i < RAW_BATCH; i++) {
-		s->slot[i].iov.iov_base = &s->slot[i].frame;
-		s->slot[i].iov.iov_len = sizeof(s->slot[i].frame);
-		s->msgs[i].msg_hdr.msg_iov = &s->slot[i].iov;
+		s->iov[i].iov_base = &s->frames[i];
+		s->iov[i].iov_len = sizeof(s->frames[i]);
+		s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
 		s->msgs[i].msg_hdr.msg_iovlen = 1;
-		s->msgs[i].msg_hdr.msg_control = s->slot[i].cmsg.buf;
-		s->rx[i].cf = &s->slot[i].frame;
+		s->msgs[i].msg_hdr.msg_name = &s->addrs[i];
+		s->msgs[i].msg_hdr.msg_control = s->cmsg[i].buf;
+		s->rx[i].cf = &s->frames[i];
 	}
 	s->used = RAW_BATCH;
 	ctx->scratch = s;
@@ -285,8 +276,8 @@ int rawsock_read_drops_empty(int fd, uint32_t *drops)
 }
 
 /* Frame i of the last recvmmsg as an rx_frame. */
-static void rawsock_parse(struct rx_scratch *s, int i, int ifindex,
-			  const char *ifname, uint32_t *drops)
+static void rawsock_parse(struct rx_scratch *s, int i, const char *ifname,
+			  uint32_t *drops)
 {
 	const struct mmsghdr *m = &s->msgs[i];
 	struct rx_frame *rx = &s->rx[i];
@@ -300,7 +291,7 @@ static void rawsock_parse(struct rx_scratch *s, int i, int ifindex,
 	/* MSG_DONTROUTE: a socket of this host sent it, for candump -x. */
 	rx->local = (m->msg_hdr.msg_flags & MSG_DONTROUTE) != 0;
 	rx->idx = (uint8_t)i;
-	rx->ifindex = ifindex ? ifindex : s->slot[i].addr.can_ifindex;
+	rx->ifindex = s->addrs[i].can_ifindex;
 	rx->ifname = ifname != NULL ? ifname : rawsock_ifname(s, rx->ifindex);
 	rx->timestamp_ns = 0;
 	for (cm = CMSG_FIRSTHDR(&m->msg_hdr); cm != NULL;
@@ -320,25 +311,19 @@ static void rawsock_parse(struct rx_scratch *s, int i, int ifindex,
 	}
 }
 
-int rawsock_recv(struct cand_ctx *ctx, int fd, int ifindex, const char *ifname,
+int rawsock_recv(struct cand_ctx *ctx, int fd, const char *ifname,
 		 struct rx_batch *b, uint32_t *drops)
 {
 	struct rx_scratch *s = ctx->scratch;
-	int i, n, named = ifindex == 0;
+	int i, n;
 
-	/* A bound socket's frames are all its interface's: no address. */
-	if (named != s->named)
-		s->used = RAW_BATCH;
-	s->named = named;
 	b->frames = s->rx;
 	b->count = 0;
 	b->read_id = 0;
 	b->kernel_drops = 0;
 	b->ifname = ifname;
 	for (i = 0; i < s->used; i++) {
-		s->msgs[i].msg_hdr.msg_name = named ? &s->slot[i].addr : NULL;
-		s->msgs[i].msg_hdr.msg_namelen =
-			named ? sizeof(s->slot[i].addr) : 0;
+		s->msgs[i].msg_hdr.msg_namelen = sizeof(s->addrs[i]);
 		s->msgs[i].msg_hdr.msg_controllen = RAWSOCK_CMSG_SPACE;
 	}
 	n = recvmmsg(fd, s->msgs, RAW_BATCH, MSG_DONTWAIT, NULL);
@@ -346,7 +331,7 @@ int rawsock_recv(struct cand_ctx *ctx, int fd, int ifindex, const char *ifname,
 	if (n < 0)
 		return -errno;
 	for (i = 0; i < n; i++)
-		rawsock_parse(s, i, ifindex, ifname, drops);
+		rawsock_parse(s, i, ifname, drops);
 	b->count = (size_t)n;
 	return 0;
 }

@@ -397,8 +397,8 @@ static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 	t->busy++;
 	drops = t->drops;
 	for (round = 0; round < TAP_ROUNDS; round++) {
-		rc = rawsock_recv(t->ctx, fd, t->ifindex,
-				  t->ifindex ? t->ifname : NULL, &b, &t->drops);
+		rc = rawsock_recv(t->ctx, fd, t->ifindex ? t->ifname : NULL, &b,
+				  &t->drops);
 		if (rc < 0) {
 			/* Down or gone: the rtnetlink monitor tells clients. */
 			if (rc != -EAGAIN && rc != -EINTR && rc != -ENETDOWN &&
