@@ -125,6 +125,7 @@ enum rx_kind {
 	RX_RELAY, /* a child read()s CAN_RAW and write()s each frame to us */
 	RX_SOCKETCAND, /* socketcand's protocol over TCP (sc_rx.c) */
 	RX_TCP_RELAY,  /* RX_RELAY through loopback TCP (sc_rx.c) */
+	RX_LOOP_RELAY, /* RX_RELAY with cand's syscalls: epoll, recvmmsg */
 };
 
 struct rx_result {

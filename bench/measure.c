@@ -242,7 +242,7 @@ void latency(struct bench *b, const char *id, enum rx_kind kind)
 	report_set(id, M_PROBES_LOST, (double)(ph->sent - n), rep);
 	/* At one frame per wakeup: nothing to batch. */
 	/* The relay's CPU is its child's: not measured, not shown. */
-	if (kind != RX_RELAY && kind != RX_TCP_RELAY)
+	if (kind != RX_RELAY && kind != RX_TCP_RELAY && kind != RX_LOOP_RELAY)
 		report_set(id, M_CPU,
 			   per_frame_us(via_cand ? po.daemon_cpu_ns
 						 : ph->rx[0].cpu_ns,

@@ -120,9 +120,8 @@ void scen_latency(struct bench *b)
 		const char *id;
 		enum rx_kind kind;
 	} rows[] = {
-		{"lat_direct", RX_DIRECT},
-		{"lat_relay", RX_RELAY},
-		{"lat_cand", RX_CAND},
+		{"lat_direct", RX_DIRECT},	   {"lat_relay", RX_RELAY},
+		{"lat_loop_relay", RX_LOOP_RELAY}, {"lat_cand", RX_CAND},
 		{"lat_cand_tmo", RX_CAND_TIMEOUT},
 	};
 	unsigned i, rep = b->rep;
@@ -132,6 +131,9 @@ void scen_latency(struct bench *b)
 	report_row("lat_relay", "3 latency: minimal relay",
 		   "the floor of any broker: a process read()s and write()s "
 		   "each frame");
+	report_row("lat_loop_relay", "3 latency: event-loop relay",
+		   "the relay with cand's syscalls: epoll_wait, recvmmsg with "
+		   "timestamps, write");
 	report_row("lat_cand", "3 latency: cand",
 		   "write() to cand_recv(h,f,0) returning, poll() when empty");
 	report_row("lat_cand_tmo", "3 latency: cand, recv(100ms)",
