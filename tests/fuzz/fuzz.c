@@ -1,5 +1,6 @@
 /* What the fuzz targets share; see fuzz.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -90,6 +91,24 @@ static const char fuzz_nsswitch[] = "passwd: files\n"
 				    "gshadow: files\n"
 				    "hosts: files\n";
 
+/*
+ * Whether /etc/nsswitch.conf is ours already: in the children libFuzzer
+ * starts for -merge=1 it is, and a file unlinked cannot be mounted on.
+ */
+static int fuzz_isolate_nss_done(void)
+{
+	char buf[sizeof(fuzz_nsswitch) + 1];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open("/etc/nsswitch.conf", O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n == (ssize_t)sizeof(fuzz_nsswitch) - 1 &&
+	       memcmp(buf, fuzz_nsswitch, (size_t)n) == 0;
+}
+
 /* A private /etc/nsswitch.conf, in a mount namespace of our own. */
 static void fuzz_isolate_nss(void)
 {
@@ -97,6 +116,8 @@ static void fuzz_isolate_nss(void)
 	size_t len = sizeof(fuzz_nsswitch) - 1;
 	int fd;
 
+	if (fuzz_isolate_nss_done())
+		return;
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		fuzz_die("mount --make-rprivate /");
 	if ((fd = mkstemp(path)) < 0)
