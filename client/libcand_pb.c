@@ -22,7 +22,8 @@ void libcand_pb_get_frame(struct cand_frame *f, const Cand__Frame *p)
 {
 	size_t n, max;
 
-	f->id = p->id;
+	/* As the batch reader does: cand.h promises an id within 29 bits. */
+	f->id = p->id & 0x1fffffffu;
 	f->flags = (p->extended ? CAND_FRAME_EXTENDED : 0) |
 		   (p->remote ? CAND_FRAME_REMOTE : 0) |
 		   (p->error ? CAND_FRAME_ERROR : 0) |

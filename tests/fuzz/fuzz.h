@@ -32,7 +32,9 @@ char *fuzz_string(const uint8_t *data, size_t size);
 
 /*
  * As root, a network namespace of our own: only a down lo, so nothing a
- * target does reaches the host's interfaces, and every host looks alike.
+ * target does reaches the host's interfaces, and every host looks alike;
+ * and a mount namespace where users, groups and hosts come from /etc's
+ * files alone (fuzz.c says why).
  */
 void fuzz_isolate(void);
 

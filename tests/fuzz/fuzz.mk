@@ -62,3 +62,5 @@ fuzz-seeds: fuzz-build
 
 # The check of socketcand's command parser both its targets make.
 $(BUILD)/fuzz_sc $(BUILD)/fuzz_scparse: $(BUILD)/tests/fuzz/sccheck.o
+# The daemon's context of the targets that run its connections.
+$(BUILD)/fuzz_conn $(BUILD)/fuzz_sc: $(BUILD)/tests/fuzz/fuzzctx.o

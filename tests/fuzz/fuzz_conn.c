@@ -25,6 +25,7 @@
 #include <event2/event.h>
 
 #include "fuzz.h"
+#include "fuzzctx.h"
 #include "pb/pb.h"
 #include "wire.h"
 
@@ -48,29 +49,10 @@ struct fuzz_conn_expect {
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct cand_ctx *ctx = &fuzz_conn_ctx;
-	struct cand_config cfg;
-	char err[512];
-
 	(void)argc;
 	(void)argv;
 	fuzz_isolate();
-	TAILQ_INIT(&ctx->sessions);
-	TAILQ_INIT(&ctx->conns);
-	TAILQ_INIT(&ctx->canifs);
-	ctx->nl_fd = -1;
-	ctx->listen_fd = -1;
-	ctx->base = event_base_new();
-	if (ctx->base == NULL || rawsock_scratch_init(ctx) < 0 ||
-	    encode_init(ctx) < 0)
-		fuzz_die("cannot set up the daemon context");
-	if (config_load_string(fuzz_conf, "fuzz.conf", &cfg, err, sizeof(err)) <
-	    0)
-		fuzz_die(err);
-	ctx->limits = cfg.limits;
-	ctx->policy = cfg.policy;
-	ctx->config.busoff = cfg.busoff;
-	ctx->config.n_busoff = cfg.n_busoff;
+	fuzzctx_init(&fuzz_conn_ctx, fuzz_conf, 0);
 	/*
 	 * One input now, so that what is set up once (NSS modules for the
 	 * peer's groups, libevent's fd map) is not taken for a leak later.
@@ -212,7 +194,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cand_ctx *ctx = &fuzz_conn_ctx;
 	struct fuzz_seen seen = {NULL, 0, 0, 0};
 	struct fuzz_log log;
-	int sv[2], daemon_fd, rounds;
+	int sv[2], daemon_fd;
 
 	fuzz_conn_model(data, size, ctx->limits.max_msg, &expect);
 	fuzz_conn_socketpair(sv);
@@ -228,22 +210,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_log_free(&log);
 
 	/* The client hangs up: the daemon must let go of everything. */
-	fuzz_log_begin(&log);
-	close(sv[1]);
-	for (rounds = 0; !TAILQ_EMPTY(&ctx->conns); rounds++) {
-		FUZZ_CHECK(rounds < FUZZ_CONN_ROUNDS);
-		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
-	}
-	fuzz_log_end(&log);
-	fuzz_log_free(&log);
-	FUZZ_CHECK(TAILQ_EMPTY(&ctx->conns));
-	FUZZ_CHECK(TAILQ_EMPTY(&ctx->sessions));
-	FUZZ_CHECK(ctx->n_sessions == 0);
-	FUZZ_CHECK(event_base_get_num_events(
-			   ctx->base, EVENT_BASE_COUNT_ADDED |
-					      EVENT_BASE_COUNT_ACTIVE) == 0);
-	/* The next input meets the same daemon: client 1 again. */
-	ctx->next_sess_id = 0;
+	fuzzctx_hangup(ctx, sv[1]);
 	free(seen.buf);
 	free(expect.ids);
 	return 0;

@@ -26,6 +26,7 @@
 #include <event2/event.h>
 
 #include "fuzz.h"
+#include "fuzzctx.h"
 #include "sc/sc.h"
 #include "sccheck.h"
 
@@ -63,33 +64,12 @@ static struct ident fuzz_sc_peer = {
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct cand_ctx *ctx = &fuzz_sc_ctx;
 	struct sockaddr_in sin = {0};
-	struct cand_config cfg;
-	char err[512];
 
 	(void)argc;
 	(void)argv;
 	fuzz_isolate();
-	TAILQ_INIT(&ctx->sessions);
-	TAILQ_INIT(&ctx->conns);
-	TAILQ_INIT(&ctx->canifs);
-	ctx->nl_fd = -1;
-	ctx->listen_fd = -1;
-	ctx->base = event_base_new();
-	if (ctx->base == NULL || rawsock_scratch_init(ctx) < 0)
-		fuzz_die("cannot set up the daemon context");
-	if (config_load_string(fuzz_sc_conf, "fuzz.conf", &cfg, err,
-			       sizeof(err)) < 0)
-		fuzz_die(err);
-	ctx->limits = cfg.limits;
-	ctx->policy = cfg.policy;
-	ctx->config.sc = cfg.sc;
-	if ((ctx->sc = calloc(1, sizeof(*ctx->sc))) == NULL)
-		fuzz_die("calloc");
-	TAILQ_INIT(&ctx->sc->conns);
-	config_sc_defaults(&ctx->sc->defaults);
-	ctx->sc->beacon_fd = -1;
+	fuzzctx_init(&fuzz_sc_ctx, fuzz_sc_conf, 1);
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (peer_from_sockaddr((const struct sockaddr *)&sin, sizeof(sin),
@@ -168,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_seen seen = {NULL, 0, 0, 0};
 	struct fuzz_log log;
 	char *want = fuzz_alloc(size + 2);
-	int sv[2], closes, rounds;
+	int sv[2], closes;
 
 	sccheck_stream((const char *)data, size, want, &closes);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
@@ -184,21 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_log_free(&log);
 
 	/* The peer hangs up: the daemon must let go of everything. */
-	fuzz_log_begin(&log);
-	close(sv[1]);
-	for (rounds = 0; !TAILQ_EMPTY(&ctx->sc->conns); rounds++) {
-		FUZZ_CHECK(rounds < FUZZ_SC_ROUNDS);
-		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
-	}
-	fuzz_log_end(&log);
-	fuzz_log_free(&log);
-	FUZZ_CHECK(ctx->sc->n_conns == 0);
-	FUZZ_CHECK(TAILQ_EMPTY(&ctx->sessions));
-	FUZZ_CHECK(ctx->n_sessions == 0);
-	FUZZ_CHECK(event_base_get_num_events(
-			   ctx->base, EVENT_BASE_COUNT_ADDED |
-					      EVENT_BASE_COUNT_ACTIVE) == 0);
-	ctx->next_sess_id = 0;
+	fuzzctx_hangup(ctx, sv[1]);
 	free(seen.buf);
 	free(want);
 	return 0;

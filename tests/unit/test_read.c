@@ -119,6 +119,35 @@ START_TEST(test_events_in_order)
 }
 END_TEST
 
+/*
+ * A frame in an event or a reply is a protobuf Frame, whose id has 32
+ * bits: what reaches the caller has 29 at most, as a batch's frames.
+ */
+START_TEST(test_frame_id_bounded)
+{
+	struct srvmsg_out o = {.len = 0};
+	Cand__Event ev = CAND__EVENT__INIT;
+	Cand__MonitorEvent me = CAND__MONITOR_EVENT__INIT;
+	Cand__Frame fr = CAND__FRAME__INIT;
+	struct cand_event got;
+	struct cand *h = rd_handle("vcan0");
+
+	fr.id = 0xffffffffu;
+	fr.extended = 1;
+	me.monitor_id = 1;
+	me.frame = &fr;
+	ev.ev_case = CAND__EVENT__EV_MONITOR;
+	ev.monitor = &me;
+	srvmsg_event(&o, &ev);
+	ck_assert_int_eq(libcand_read_feed(h, o.buf, o.len), 0);
+	ck_assert_int_eq(libcand_queue_pop(h, &got), 1);
+	ck_assert_int_eq(got.type, CAND_EVENT_MONITOR_CHANGED);
+	ck_assert_uint_eq(got.frame.id, 0x1fffffffu);
+	ck_assert_uint_eq(got.frame.flags, CAND_FRAME_EXTENDED);
+	cand_close(h);
+}
+END_TEST
+
 /* A reply nobody waits for (its request timed out) is dropped. */
 START_TEST(test_stray_reply)
 {
@@ -364,6 +393,7 @@ Suite *read_suite(void)
 	tcase_add_test(tc, test_batch_in_one_piece);
 	tcase_add_test(tc, test_batch_byte_by_byte);
 	tcase_add_test(tc, test_events_in_order);
+	tcase_add_test(tc, test_frame_id_bounded);
 	tcase_add_test(tc, test_stray_reply);
 	tcase_add_test(tc, test_bad_lengths);
 	tcase_add_test(tc, test_undecodable);
