@@ -134,7 +134,9 @@ int cand_connect(cand_t **out, const char *path);
  * malformed request) is not, and neither is one that refuses to set up
  * again what the handle had (its channel, filters, subscription, tasks,
  * monitors: a changed cand.conf, a vanished interface): the handle then
- * fails with that refusal and its detail. Tries back off from 10 ms to
+ * fails with that refusal and its detail (a vanished interface as
+ * CAND_EDISCONNECTED, since CAND_ENODEV and CAND_ENETDOWN from cand_recv()
+ * mean a handle that lives on). Tries back off from 10 ms to
  * 1 s, with jitter, and give up reconnect_ms after the loss; from then on
  * every call fails as without reconnection (CAND_ESHUTDOWN or
  * CAND_EDISCONNECTED, the detail saying it gave up).

@@ -29,6 +29,14 @@ int libcand_err_kill(struct cand *h, int err, const char *fmt, ...)
 	int saved = errno;
 	va_list ap;
 
+	/*
+	 * cand_recv() returns a link code once, on a handle that lives on:
+	 * a dead one answering with it forever would keep its caller in a
+	 * loop (a daemon that came back without the interface says ENODEV).
+	 * The daemon's word stays in the detail.
+	 */
+	if (err == CAND_ENODEV || err == CAND_ENETDOWN)
+		err = CAND_EDISCONNECTED;
 	if (h->dead == 0) {
 		va_start(ap, fmt);
 		vsnprintf(h->dead_detail, sizeof(h->dead_detail), fmt, ap);
