@@ -36,7 +36,8 @@ int libcand_ahead_reply(struct cand *h, const Cand__Reply *r)
 {
 	int has_sent =
 		r->result_case == CAND__REPLY__RESULT_SEND && r->send != NULL;
-	int err = (int)r->status > 0 ? -(int)r->status : CAND_EPROTO;
+	int err = r->status != 0 ? libcand_err_status((int)r->status)
+				 : CAND_EPROTO;
 	uint32_t want, n;
 
 	if (h->n_ahead == 0 || (r->id != h->ahead[0].id && r->id != 0))

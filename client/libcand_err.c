@@ -23,6 +23,12 @@ int libcand_err_set(struct cand *h, int err, const char *fmt, ...)
 	return err;
 }
 
+int libcand_err_status(int status)
+{
+	/* The library's own codes start at -100 (cand.h). */
+	return status >= 0 && status < 100 ? -status : CAND_EPROTO;
+}
+
 /* The connection can no longer be trusted: fail everything from now on. */
 int libcand_err_kill(struct cand *h, int err, const char *fmt, ...)
 {
@@ -35,13 +41,13 @@ int libcand_err_kill(struct cand *h, int err, const char *fmt, ...)
 	 * loop (a daemon that came back without the interface says ENODEV).
 	 * The daemon's word stays in the detail.
 	 */
-	if (err == CAND_ENODEV || err == CAND_ENETDOWN)
-		err = CAND_EDISCONNECTED;
 	if (h->dead == 0) {
 		va_start(ap, fmt);
 		vsnprintf(h->dead_detail, sizeof(h->dead_detail), fmt, ap);
 		va_end(ap);
-		h->dead = err;
+		h->dead = err == CAND_ENODEV || err == CAND_ENETDOWN
+				  ? CAND_EDISCONNECTED
+				  : err;
 	}
 	/* After EOF the buffered messages are still good; after junk not. */
 	if (err != CAND_EDISCONNECTED)

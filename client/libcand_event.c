@@ -26,7 +26,7 @@ static int libcand_event_link(struct cand *h, const Cand__LinkEvent *le)
 	ev.link.ifindex = le->ifindex;
 
 	if (le->status != CAND__STATUS__OK)
-		err = (int)le->status > 0 ? -(int)le->status : CAND_EPROTO;
+		err = libcand_err_status((int)le->status);
 	else if (le->removed)
 		err = CAND_ENODEV;
 	else if (!le->up)

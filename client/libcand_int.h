@@ -324,6 +324,11 @@ int libcand_pb_put_filters(struct cand *h, const struct cand_filter *src,
 /* libcand_err.c */
 int libcand_err_set(struct cand *h, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * A daemon Status as the library's code: its negative, or CAND_EPROTO for
+ * one outside the daemon's block (which would pass for a library code).
+ */
+int libcand_err_status(int status);
 int libcand_err_kill(struct cand *h, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int libcand_err_dead(struct cand *h);

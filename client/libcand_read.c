@@ -158,7 +158,7 @@ static int libcand_read_replayed(struct cand *h, const Cand__Reply *r)
 	if (r->status != CAND__STATUS__OK) {
 		libcand_read_replay_what(st, what, sizeof(what));
 		return libcand_err_kill(
-			h, (int)r->status > 0 ? -(int)r->status : CAND_EPROTO,
+			h, libcand_err_status((int)r->status),
 			"the daemon came back but refused %s: %s", what,
 			r->detail != NULL && r->detail[0] ? r->detail
 							  : "no reason given");
@@ -198,7 +198,7 @@ static int libcand_read_reply(struct cand *h, const Cand__Reply *r,
 	 * back from. Anything after it means the connection lived on.
 	 */
 	if (r->id == 0 && r->status != CAND__STATUS__OK) {
-		h->refused = (int)r->status > 0 ? -(int)r->status : CAND_EPROTO;
+		h->refused = libcand_err_status((int)r->status);
 		libcand_pb_get_str(h->lost_detail, sizeof(h->lost_detail),
 				   r->detail);
 	}
@@ -214,7 +214,7 @@ static int libcand_read_reply(struct cand *h, const Cand__Reply *r,
 		return 0;
 	res->done = 1;
 	/* Status N is CAND_E* -N; a negative one would read as success. */
-	res->status = (int)r->status >= 0 ? -(int)r->status : CAND_EPROTO;
+	res->status = libcand_err_status((int)r->status);
 	if (r->status != CAND__STATUS__OK)
 		libcand_pb_get_str(h->detail, sizeof(h->detail), r->detail);
 	if (r->result_case == CAND__REPLY__RESULT_SEND && r->send != NULL) {
