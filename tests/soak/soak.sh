@@ -205,11 +205,11 @@ for seed in 1 2; do
 done
 check "$(cat "$T/garbage.out")" grep -Eq '^garbage: clients [1-9]' "$T/garbage.out"
 check "socketcand's $(cat "$T/sc.out") $(head -c 300 "$T/sc.err")" \
-	grep -Eq '^sc: clients [1-9][0-9]* .* failed 0$' "$T/sc.out" ||
-	for port in $(sed -n 's/^soak_can sc: port \([0-9]*\):.*/\1/p' "$T/sc.err"); do
-		echo "---- what the daemon logged of port $port ----"
-		grep -E "(port $port|:$port)\b" "$LOG" | head -n 20
-	done
+	grep -Eq '^sc: clients [1-9][0-9]* .* failed 0$' "$T/sc.out"
+for port in $(sed -n 's/^soak_can sc: port \([0-9]*\):.*/\1/p' "$T/sc.err"); do
+	echo "---- what the daemon logged of port $port ----"
+	grep -E "(port $port|:$port)\b" "$LOG" | head -n 20
+done
 flaps=$((SECS / 30))
 check "the client bound to vcan2 saw it go $flaps times and came back ($(grep -c 'disappeared' "$T/vcan2.err") notes, $(grep -c 321 "$T/vcan2.out") frames)" \
 	[ "$(grep -c 321 "$T/vcan2.out")" = "$flaps" ]

@@ -63,7 +63,7 @@ static int sc_say(struct sc_peer *p, const char *s)
 /*
  * Reads until what arrives holds want, within 5 s (a VM short of CPU is
  * slow, not wrong); frames a subscription sends meanwhile are passed
- * over. 0, or -1 said on stderr.
+ * over. 0, 1 when the run was stopped meanwhile, or -1 said on stderr.
  */
 static int sc_await(struct sc_peer *p, const char *want)
 {
@@ -88,9 +88,18 @@ static int sc_await(struct sc_peer *p, const char *want)
 			memmove(p->in, p->in + p->len - 64, 64);
 			p->len = 64;
 		}
-		if (soak_now_ms() >= until ||
-		    poll(&pfd, 1, (int)(until - soak_now_ms())) != 1)
+		if (soak_now_ms() >= until)
 			break;
+		n = poll(&pfd, 1, (int)(until - soak_now_ms()));
+		/* SIGTERM ends the run, not this client's chances. */
+		if (n < 0 && errno == EINTR && soak_stopped())
+			return 1;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != 1) {
+			why = n < 0 ? strerror(errno) : why;
+			break;
+		}
 		n = recv(p->fd, p->in + p->len, sizeof(p->in) - 1 - p->len, 0);
 		if (n <= 0) {
 			why = n == 0 ? "the daemon closed" : strerror(errno);
