@@ -9,8 +9,8 @@
 # unless CAND_VM_SOAK=0, a one-minute soak (SOAK_SECONDS, tests/soak/soak.sh).
 # With CAND_VM_DEB=DIR (make check: make deb's
 # output) also the Debian packages, tests/deb/run.sh DIR. The last line
-# sums them all: "N passed, N failed"; the exit status is non-zero if any
-# part failed.
+# sums them all: "N passed, N failed", after the failures of every part
+# named again; the exit status is non-zero if any part failed.
 # CAND_DAEMON_WRAPPER (e.g. "valgrind --error-exitcode=99 ...") and the
 # other CAND_*, CK_* variables reach the suite unchanged.
 set -euo pipefail
@@ -36,7 +36,8 @@ else
 fi
 
 OUT=$(mktemp "${TMPDIR:-/tmp}/cand-run-tests.XXXXXX")
-trap 'rm -f "$OUT"' EXIT
+FAILS=$(mktemp "${TMPDIR:-/tmp}/cand-run-tests-fails.XXXXXX")
+trap 'rm -f "$OUT" "$FAILS"' EXIT
 
 # counts FILE PATTERN: "passed failed" summed over the summary lines (one
 # per script the part runs), or "".
@@ -59,8 +60,12 @@ part() {
 	rc=${PIPESTATUS[0]}
 	set -e
 	read -r p f <<<"$(counts "$OUT" "$pattern")" || true
+	# CI keeps only the tail of a long run: the failures are named again last.
+	tr -d '\r' <"$OUT" | grep -E '^FAIL: |:[FE]:[^:]+:[^:]+:[0-9]+: ' |
+		sed "s/^/  $name: /" | cut -c1-300 >>"$FAILS" || true
 	if [ -z "${p:-}" ]; then
-		echo "run-tests.sh: the $name tests ended without a summary (status $rc)"
+		echo "run-tests.sh: the $name tests ended without a summary (status $rc)" |
+			tee -a "$FAILS"
 		p=0 f=1
 	elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		f=1
@@ -87,6 +92,10 @@ fi
 if [ -n "${CAND_VM_DEB:-}" ]; then
 	echo "==== tests/deb (the Debian packages, systemd as PID 1) ===="
 	part deb '^deb: [0-9]+ passed, [0-9]+ failed$' "$REPO/tests/deb/run.sh" "$CAND_VM_DEB"
+fi
+if [ -s "$FAILS" ]; then
+	echo "==== what failed ===="
+	cat "$FAILS"
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
