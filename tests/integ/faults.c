@@ -425,19 +425,26 @@ START_TEST(test_controller_down_under_pending_send)
 }
 END_TEST
 
-Suite *faults_suite(void)
+TCase *faults_tcase(Suite *s, const char *name)
 {
-	Suite *s = suite_create("faults");
-	TCase *tc = util_tcase("tx");
+	TCase *tc = util_tcase(name);
 
 	tcase_add_checked_fixture(tc, faults_restore, NULL);
 	tcase_add_unchecked_fixture(tc, NULL, faults_restore);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+Suite *faults_suite(void)
+{
+	Suite *s = suite_create("faults");
+	TCase *tc = faults_tcase(s, "tx");
+
 	tcase_add_test(tc, test_tx_queue_held_full);
 	tcase_add_test(tc, test_enobufs_bursts);
 	tcase_add_test(tc, test_down_under_pending_send);
 	tcase_add_test(tc, test_removed_under_pending_send);
 	tcase_add_test(tc, test_controller_down_under_pending_send);
-	suite_add_tcase(s, tc);
 	faults_rx_tcase(s);
 	faults_sc_tcase(s);
 	return s;
