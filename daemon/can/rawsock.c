@@ -388,6 +388,14 @@ static int rawsock_send_error(int err, const struct raw_tx *tx, char *detail,
  * One sendmmsg() a RAW_BATCH, each frame a datagram of its own as with
  * write(): the kernel takes them in order and stops at the first it
  * refuses, whose error the next call, starting there, then gets.
+ *
+ * A socket keeps one pending error and hands it to its next send, which
+ * the kernel then does not even try: ENETDOWN when the socket was bound
+ * while its link was down or the link went down since (cand's sockets
+ * outlive a link's downs), or what stopped an earlier batch part way,
+ * perhaps another client's. A failed call is therefore tried once more
+ * at once: the first took the stale error, the second says how things
+ * stand now.
  */
 int rawsock_send(int fd, const struct raw_tx *tx, size_t n, size_t *sent,
 		 char *detail, size_t dsize)
@@ -416,6 +424,8 @@ int rawsock_send(int fd, const struct raw_tx *tx, size_t n, size_t *sent,
 			msgs[i].msg_hdr.msg_iovlen = 1;
 		}
 		m = sendmmsg(fd, msgs, (unsigned)k, MSG_DONTWAIT);
+		if (m < 0)
+			m = sendmmsg(fd, msgs, (unsigned)k, MSG_DONTWAIT);
 		if (m < 0)
 			return rawsock_send_error(errno, &tx[*sent], detail,
 						  dsize);

@@ -186,6 +186,53 @@ END_TEST
  * the daemon reads the first, and each is still told as its sender's own,
  * to a sender that wants its own messages and from one that does not.
  */
+/*
+ * A CAN socket bound while its link is down, or whose link went down
+ * since, keeps ENETDOWN for its next send, which the kernel then does not
+ * even try. cand's sockets outlive a link's downs, and nobody reads a tap
+ * without receivers, so a send through a channel opened before the link
+ * came up, or after a down and up, must still go out, on both of the
+ * sockets a send can take: the tap (loopback on) and the channel's own
+ * (loopback off). The down itself is still an error.
+ */
+START_TEST(test_send_after_link_down)
+{
+	struct cand_frame f = util_frame(0x123, 0, "11"), r;
+	struct cand_options o;
+	cand_t *deaf, *noloop;
+	int raw, round;
+
+	ck_assert_int_eq(util_sh("ip link add dev %s type vcan", SB_IFACE), 0);
+	/* Opened while down: the daemon has the link, its tap bound. */
+	deaf = sb_open_deaf(SB_IFACE, 0, 0);
+	cand_options_init(&o);
+	o.channel = SB_IFACE;
+	o.local_loopback = 0;
+	o.filters = &sb_none;
+	o.n_filters = 1;
+	noloop = util_open_opts(&o);
+	for (round = 0; round < 2; round++) {
+		ck_assert_int_eq(util_sh("ip link set %s up", SB_IFACE), 0);
+		raw = util_raw_open(SB_IFACE, 0);
+		f.id = 0x120 + (uint32_t)round;
+		ck_assert_msg(cand_send(deaf, &f, 1, 0) == 1,
+			      "round %d, through the tap: %s", round,
+			      cand_last_detail(deaf));
+		util_raw_recv_ok(raw, &r, "the tap's frame");
+		ck_assert_uint_eq(r.id, f.id);
+		ck_assert_msg(cand_send(noloop, &f, 1, 0) == 1,
+			      "round %d, loopback off: %s", round,
+			      cand_last_detail(noloop));
+		close(raw);
+		ck_assert_int_eq(util_sh("ip link set %s down", SB_IFACE), 0);
+		ck_assert_int_eq(cand_send(deaf, &f, 1, 0), CAND_ENETDOWN);
+	}
+	cand_close(deaf);
+	cand_close(noloop);
+	sb_qdisc_down();
+}
+END_TEST
+
 START_TEST(test_big_batch_echoes)
 {
 	enum { N = 3000 };
@@ -241,6 +288,7 @@ Suite *sendbatch_suite(void)
 	tcase_add_unchecked_fixture(tc, NULL, sb_qdisc_down);
 	tcase_add_test(tc, test_batch_meets_full_queue);
 	tcase_add_test(tc, test_send_only_channel);
+	tcase_add_test(tc, test_send_after_link_down);
 	tcase_add_test(tc, test_big_batch_echoes);
 	suite_add_tcase(s, tc);
 	return s;
