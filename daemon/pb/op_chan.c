@@ -78,14 +78,14 @@ int op_chan_send(struct conn *c, Cand__Request *req, struct dispatch_reply *r)
 {
 	const Cand__SendRequest *sr = req->send;
 	struct frame_desc *frames;
-	size_t sent = 0;
+	size_t n, sent = 0;
 	int rc;
 
-	if ((rc = encode_frame_descs(sr->frames, sr->n_frames, &frames)) < 0)
+	if ((rc = sendreq_frames(sr, &frames, &n, r->detail,
+				 sizeof(r->detail))) < 0)
 		return rc;
-	rc = send_start(c->s, frames, sr->n_frames, sr->timeout_ms,
-			op_chan_send_done, c, &sent, r->detail,
-			sizeof(r->detail));
+	rc = send_start(c->s, frames, n, sr->timeout_ms, op_chan_send_done, c,
+			&sent, r->detail, sizeof(r->detail));
 	if (rc == -EINPROGRESS) {
 		/* The frames point into req: both stay until it is done. */
 		c->pending = req;
