@@ -116,7 +116,7 @@ static void fuzz_frames_check(Cand__Frame **frames, size_t n,
 static void fuzz_frames_send(const Cand__SendRequest *sr, const char *channel,
 			     int fd_enabled)
 {
-	const uint8_t *lo = sr->packed.data, *hi = lo + sr->packed.len;
+	const uint8_t *lo = sr->packed.data;
 	struct frame_desc *d;
 	char detail[256] = "";
 	size_t i, n;
@@ -139,7 +139,8 @@ static void fuzz_frames_send(const Cand__SendRequest *sr, const char *channel,
 		FUZZ_CHECK(d[i].ifname != NULL);
 		if (sr->n_frames > 0 || d[i].len == 0)
 			continue;
-		FUZZ_CHECK(d[i].data >= lo && d[i].data + d[i].len <= hi);
+		FUZZ_CHECK(lo != NULL && d[i].data >= lo &&
+			   d[i].data + d[i].len <= lo + sr->packed.len);
 	}
 	fuzz_frames_descs(d, n, channel, RIGHT_SEND, fd_enabled);
 	free(d);
