@@ -33,7 +33,9 @@ struct conn {
 	size_t skip;	     /* bytes of an oversized request to discard */
 	/* A send whose reply waits for TX room; only a flush_tx overtakes. */
 	Cand__Request *pending;
-	struct frame_desc *pending_frames;
+	/* A send's frames, the pending one's until done; kept for the next. */
+	struct frame_desc *descs;
+	size_t descs_cap;
 };
 
 int conn_new(struct cand_ctx *ctx, int fd);
@@ -131,10 +133,11 @@ void encode_bus_config(Cand__BusConfig *pb, const struct bus_config *c);
 /* ---- sendreq.c: a SendRequest's frames, Frame messages or packed ---- */
 
 /*
- * sr's frames as *n plain ones in *out (malloc'd; data and names point
- * into sr). 0, or -EINVAL with the bad frame's index (nothing to send).
+ * sr's frames as *n plain ones in *descs, an array of *cap grown to fit
+ * (realloc) and kept by the caller; their data and names point into sr.
+ * 0, or -EINVAL with the bad frame's index (nothing to send), -ENOMEM.
  */
-int sendreq_frames(const Cand__SendRequest *sr, struct frame_desc **out,
-		   size_t *n, char *detail, size_t dsize);
+int sendreq_frames(const Cand__SendRequest *sr, struct frame_desc **descs,
+		   size_t *cap, size_t *n, char *detail, size_t dsize);
 
 #endif

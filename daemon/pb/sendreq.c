@@ -165,12 +165,26 @@ static int sendreq_lengths(Cand__Frame **frames, size_t n, char *detail,
 	return 0;
 }
 
-int sendreq_frames(const Cand__SendRequest *sr, struct frame_desc **out,
-		   size_t *n, char *detail, size_t dsize)
+/* Room for n in *descs; 0 or -ENOMEM. */
+static int sendreq_room(struct frame_desc **descs, size_t *cap, size_t n)
 {
+	struct frame_desc *d;
+
+	if (n <= *cap)
+		return 0;
+	if ((d = realloc(*descs, n * sizeof(*d))) == NULL)
+		return -ENOMEM;
+	*descs = d;
+	*cap = n;
+	return 0;
+}
+
+int sendreq_frames(const Cand__SendRequest *sr, struct frame_desc **descs,
+		   size_t *cap, size_t *n, char *detail, size_t dsize)
+{
+	size_t i, want;
 	int rc;
 
-	*out = NULL;
 	*n = 0;
 	if (sr->n_frames > 0 && (sr->packed.len > 0 || sr->n_ifnames > 0)) {
 		detail_set(detail, dsize,
@@ -180,20 +194,17 @@ int sendreq_frames(const Cand__SendRequest *sr, struct frame_desc **out,
 	if (sr->n_frames > 0) {
 		if ((rc = sendreq_lengths(sr->frames, sr->n_frames, detail,
 					  dsize)) < 0 ||
-		    (rc = encode_frame_descs(sr->frames, sr->n_frames, out)) <
-			    0)
+		    (rc = sendreq_room(descs, cap, sr->n_frames)) < 0)
 			return rc;
+		for (i = 0; i < sr->n_frames; i++)
+			encode_frame_desc(sr->frames[i], &(*descs)[i]);
 		*n = sr->n_frames;
 		return 0;
 	}
-	*n = sendreq_count(&sr->packed);
-	/* One element at least, so that no frames is not out of memory. */
-	if ((*out = malloc((*n ? *n : 1) * sizeof(**out))) == NULL)
-		return -ENOMEM;
-	if ((rc = sendreq_packed(sr, *out, *n, detail, dsize)) < 0) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
+	want = sendreq_count(&sr->packed);
+	if ((rc = sendreq_room(descs, cap, want)) < 0 ||
+	    (rc = sendreq_packed(sr, *descs, want, detail, dsize)) < 0)
+		return rc;
+	*n = want;
+	return 0;
 }

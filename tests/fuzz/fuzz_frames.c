@@ -117,19 +117,20 @@ static void fuzz_frames_send(const Cand__SendRequest *sr, const char *channel,
 			     int fd_enabled)
 {
 	const uint8_t *lo = sr->packed.data;
-	struct frame_desc *d;
+	struct frame_desc *d = NULL;
 	char detail[256] = "";
-	size_t i, n;
+	size_t i, n, cap = 0;
 	int rc;
 
-	rc = sendreq_frames(sr, &d, &n, detail, sizeof(detail));
+	rc = sendreq_frames(sr, &d, &cap, &n, detail, sizeof(detail));
 	if (rc == -ENOMEM)
 		fuzz_die("sendreq_frames");
 	if (rc < 0) {
-		FUZZ_CHECK(rc == -EINVAL && detail[0] != '\0');
-		FUZZ_CHECK(d == NULL && n == 0);
+		FUZZ_CHECK(rc == -EINVAL && detail[0] != '\0' && n == 0);
+		free(d);
 		return;
 	}
+	FUZZ_CHECK(n <= cap);
 	FUZZ_CHECK(sr->n_frames == 0 ||
 		   (sr->packed.len == 0 && sr->n_ifnames == 0));
 	FUZZ_CHECK(n == (sr->n_frames ? sr->n_frames : n));

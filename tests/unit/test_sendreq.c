@@ -36,13 +36,15 @@ static int sq_decode(const struct sq_buf *p, char **names, size_t n_names,
 		     struct frame_desc **d, size_t *n, char *detail)
 {
 	Cand__SendRequest sr = CAND__SEND_REQUEST__INIT;
+	size_t cap = 0;
 
+	*d = NULL;
 	sr.packed.data = (uint8_t *)p->b;
 	sr.packed.len = p->len;
 	sr.ifnames = names;
 	sr.n_ifnames = n_names;
 	detail[0] = '\0';
-	return sendreq_frames(&sr, d, n, detail, 256);
+	return sendreq_frames(&sr, d, &cap, n, detail, 256);
 }
 
 /* d as the kernel frame the send makes of it. */
@@ -169,7 +171,7 @@ START_TEST(test_sendreq_malformed)
 	const struct sq_bad *b = &sq_bads[_i];
 	char *names[] = {"vcan0", "vcan1"};
 	struct sq_buf p = {.len = 0};
-	struct frame_desc *d = (void *)1;
+	struct frame_desc *d;
 	char detail[256];
 	size_t n = 99, at;
 
@@ -186,8 +188,8 @@ START_TEST(test_sendreq_malformed)
 		p.b[at + 12] = 1;
 	p.len -= (size_t)b->cut;
 	ck_assert_int_eq(sq_decode(&p, names, 2, &d, &n, detail), -EINVAL);
-	ck_assert_ptr_null(d);
 	ck_assert_uint_eq(n, 0);
+	free(d);
 	ck_assert_msg(strncmp(detail, "record 2", 8) == 0,
 		      "%s: \"%s\" names no record 2", b->what, detail);
 	ck_assert_msg(strstr(detail, b->words) != NULL,
@@ -208,6 +210,7 @@ START_TEST(test_sendreq_index_without_names)
 	ck_assert_int_eq(sq_decode(&p, NULL, 0, &d, &n, detail), -EINVAL);
 	ck_assert_str_eq(detail, "record 0: ifname index 1, but the request "
 				 "names 0 interfaces");
+	free(d);
 }
 END_TEST
 
@@ -219,8 +222,8 @@ START_TEST(test_sendreq_frames_form)
 	uint8_t data[65] = {0}, rec[FRAMEPACK_MAX];
 	char detail[256] = "";
 	char *names[] = {"vcan0"};
-	struct frame_desc *d;
-	size_t n;
+	struct frame_desc *d = NULL;
+	size_t n, cap = 0;
 
 	f[0].id = 0x10;
 	f[0].data.data = data;
@@ -230,35 +233,40 @@ START_TEST(test_sendreq_frames_form)
 	f[1].data.len = 9;
 	sr.frames = fp;
 	sr.n_frames = 2;
-	ck_assert_int_eq(sendreq_frames(&sr, &d, &n, detail, sizeof(detail)),
-			 -EINVAL);
+	ck_assert_int_eq(
+		sendreq_frames(&sr, &d, &cap, &n, detail, sizeof(detail)),
+		-EINVAL);
 	ck_assert_str_eq(detail, "frame 1: 9 data bytes; a classic CAN frame "
 				 "carries at most 8");
 	f[1].fd = 1;
 	f[1].data.len = 65;
-	ck_assert_int_eq(sendreq_frames(&sr, &d, &n, detail, sizeof(detail)),
-			 -EINVAL);
+	ck_assert_int_eq(
+		sendreq_frames(&sr, &d, &cap, &n, detail, sizeof(detail)),
+		-EINVAL);
 	ck_assert_ptr_nonnull(strstr(detail, "a CAN FD frame carries at most"));
 	f[1].data.len = 9; /* rounds up to 12 on the way out */
-	ck_assert_int_eq(sendreq_frames(&sr, &d, &n, detail, sizeof(detail)),
-			 0);
+	ck_assert_int_eq(
+		sendreq_frames(&sr, &d, &cap, &n, detail, sizeof(detail)), 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert(d[1].fd && d[1].len == 9 && d[1].id == 0x11);
-	free(d);
 
 	/* Both forms, or names without records: nothing is sent. */
 	sr.packed.data = rec;
 	sr.packed.len = framepack_put(rec, &(struct framepack_rec){.len = 0});
-	ck_assert_int_eq(sendreq_frames(&sr, &d, &n, detail, sizeof(detail)),
-			 -EINVAL);
+	ck_assert_int_eq(
+		sendreq_frames(&sr, &d, &cap, &n, detail, sizeof(detail)),
+		-EINVAL);
 	ck_assert_str_eq(detail,
 			 "a send has frames or packed records, not both");
 	ck_assert_uint_eq(n, 0);
 	sr.packed.len = 0;
 	sr.ifnames = names;
 	sr.n_ifnames = 1;
-	ck_assert_int_eq(sendreq_frames(&sr, &d, &n, detail, sizeof(detail)),
-			 -EINVAL);
+	ck_assert_int_eq(
+		sendreq_frames(&sr, &d, &cap, &n, detail, sizeof(detail)),
+		-EINVAL);
+	ck_assert_uint_eq(n, 0);
+	free(d);
 }
 END_TEST
 
@@ -269,10 +277,10 @@ START_TEST(test_sendreq_libcand_both_forms)
 	Cand__SendRequest sp = CAND__SEND_REQUEST__INIT;
 	Cand__SendRequest sf = CAND__SEND_REQUEST__INIT;
 	struct cand_frame f[7];
-	struct frame_desc *dp, *df;
+	struct frame_desc *dp = NULL, *df = NULL;
 	struct canfd_frame a, b;
 	char detail[256];
-	size_t i, np, nf;
+	size_t i, np, nf, cp = 0, cf = 0;
 
 	memset(f, 0, sizeof(f));
 	f[0] = (struct cand_frame){.id = 0x123, .len = 2, .data = {1, 2}};
@@ -303,11 +311,11 @@ START_TEST(test_sendreq_libcand_both_forms)
 	ck_assert_str_eq(sp.ifnames[0], "");
 	ck_assert_str_eq(sp.ifnames[1], "vcan1");
 	ck_assert_str_eq(sp.ifnames[2], "vcan0");
-	ck_assert_int_eq(sendreq_frames(&sp, &dp, &np, detail, 256), 0);
+	ck_assert_int_eq(sendreq_frames(&sp, &dp, &cp, &np, detail, 256), 0);
 	ck_assert_int_eq(libcand_pb_put_frames(h, f, 7), 0);
 	sf.frames = h->txp;
 	sf.n_frames = 7;
-	ck_assert_int_eq(sendreq_frames(&sf, &df, &nf, detail, 256), 0);
+	ck_assert_int_eq(sendreq_frames(&sf, &df, &cf, &nf, detail, 256), 0);
 	ck_assert_uint_eq(np, 7);
 	ck_assert_uint_eq(nf, 7);
 	for (i = 0; i < 7; i++) {
