@@ -35,6 +35,11 @@ void faults_assert_run(const uint32_t *seqs, size_t n, uint32_t first,
 /* Reaps a child of the test and asserts it exited 0. */
 void faults_wait_ok(pid_t pid, const char *what);
 
+/*
+ * A test case of the suite, with faults_restore() before each test and
+ * after the last: a failed test leaves no qdisc or vcan to the next.
+ */
+TCase *faults_tcase(Suite *s, const char *name);
 /* faults_rx.c, faults_sc.c: their test cases, in faults.c's suite. */
 void faults_rx_tcase(Suite *s);
 void faults_sc_tcase(Suite *s);

@@ -179,10 +179,6 @@ END_TEST
 
 void faults_rx_tcase(Suite *s)
 {
-	TCase *tc = util_tcase("rx");
-
-	tcase_add_checked_fixture(tc, faults_restore, NULL);
-	tcase_add_unchecked_fixture(tc, NULL, faults_restore);
-	tcase_add_test(tc, test_rcvbuf_overflow_daemon_stalled);
-	suite_add_tcase(s, tc);
+	tcase_add_test(faults_tcase(s, "rx"),
+		       test_rcvbuf_overflow_daemon_stalled);
 }

@@ -45,6 +45,17 @@ static void fs_bystander(struct sc_peer *q, int raw0, const char *what)
 		      (long long)(faults_ms() - t0));
 }
 
+/* The daemon lived through it; the peers, sockets and vcan go. */
+static void fs_done(struct sc_peer *p, struct sc_peer *q, int raw, int raw0)
+{
+	ck_assert_int_eq(util_daemon_alive(), 1);
+	close(raw);
+	close(raw0);
+	sc_close(p);
+	sc_close(q);
+	ck_assert_int_eq(util_sh("ip link del %s", FAULTS_IFACE), 0);
+}
+
 START_TEST(test_sc_tx_queue_held_full)
 {
 	struct sc_peer *p, *q;
@@ -82,12 +93,7 @@ START_TEST(test_sc_tx_queue_held_full)
 	ck_assert_msg(n == 2 && got[0] == 1 && got[1] == 3,
 		      "%zu frames on the bus (first %u), want 01 and 03", n,
 		      n ? got[0] : 0);
-	ck_assert_int_eq(util_daemon_alive(), 1);
-	close(raw);
-	close(raw0);
-	sc_close(p);
-	sc_close(q);
-	ck_assert_int_eq(util_sh("ip link del %s", FAULTS_IFACE), 0);
+	fs_done(p, q, raw, raw0);
 }
 END_TEST
 
@@ -162,22 +168,14 @@ START_TEST(test_sc_down_under_pending_send)
 	ck_assert_msg(n == 1 && got[0] == 3,
 		      "after the repair %zu frames (first %u), want 03", n,
 		      n ? got[0] : 0);
-	ck_assert_int_eq(util_daemon_alive(), 1);
-	close(raw);
-	close(raw0);
-	sc_close(p);
-	sc_close(q);
-	ck_assert_int_eq(util_sh("ip link del %s", FAULTS_IFACE), 0);
+	fs_done(p, q, raw, raw0);
 }
 END_TEST
 
 void faults_sc_tcase(Suite *s)
 {
-	TCase *tc = util_tcase("sc");
+	TCase *tc = faults_tcase(s, "sc");
 
-	tcase_add_checked_fixture(tc, faults_restore, NULL);
-	tcase_add_unchecked_fixture(tc, NULL, faults_restore);
 	tcase_add_test(tc, test_sc_tx_queue_held_full);
 	tcase_add_test(tc, test_sc_down_under_pending_send);
-	suite_add_tcase(s, tc);
 }
