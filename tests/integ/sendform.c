@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/can/error.h>
+
 #include "framepack.h"
 #include "util.h"
 #include "util_wire.h"
@@ -150,7 +152,9 @@ static size_t sf_kinds(struct cand_frame *f, uint32_t base, const char *ifname)
 			    "0102030405060708");
 	f[n] = util_frame(base + 2, CAND_FRAME_REMOTE, "");
 	f[n++].len = 5;
-	f[n++] = util_frame(0x4, CAND_FRAME_ERROR, "0004000000000000");
+	/* A protocol error: no state, which the health tests would see. */
+	f[n++] = util_frame(CAN_ERR_PROT | CAN_ERR_BUSERROR, CAND_FRAME_ERROR,
+			    "0000080000000000");
 	f[n++] = util_frame(base + 4, CAND_FRAME_FD | CAND_FRAME_BRS,
 			    "0102030405060708090A0B0C");
 	f[n] = util_frame(base + 5, CAND_FRAME_FD | CAND_FRAME_ESI, "");
