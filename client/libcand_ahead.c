@@ -184,10 +184,8 @@ CAND_EXPORT int cand_send_async(cand_t *h, const struct cand_frame *frames,
 		return libcand_ahead_report(h, deadline);
 	if (n == 0)
 		return 0;
-	if ((rc = libcand_pb_put_frames(h, frames, n)) < 0)
+	if ((rc = libcand_pb_put_packed(h, frames, n, &sr)) < 0)
 		return rc;
-	sr.n_frames = n;
-	sr.frames = h->txp;
 	sr.timeout_ms = (uint32_t)timeout_ms;
 	req.op_case = CAND__REQUEST__OP_SEND;
 	req.send = &sr;

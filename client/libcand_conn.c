@@ -182,6 +182,7 @@ CAND_EXPORT void cand_close(cand_t *h)
 	free(h->out);
 	free(h->tx);
 	free(h->txp);
+	free(h->pack);
 	free(h);
 }
 

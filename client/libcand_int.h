@@ -47,6 +47,8 @@
 #define CAND_SEND_CHUNK 4096
 /* How much longer than its own work a request may take to be answered. */
 #define CAND_RPC_GRACE_MS 30000
+/* Interfaces one send's records may name: their index is a byte. */
+#define CAND_PACK_NAMES 256
 /* cand_send_async(): sends on their way at once, not yet answered. */
 #define CAND_SEND_AHEAD 4
 /* Frames of one task, masks of one monitor: the daemon's limit is lower. */
@@ -219,6 +221,10 @@ struct cand {
 	Cand__Frame *tx;
 	Cand__Frame **txp;
 	size_t tx_cap;
+	/* A send's packed records, and the names they index. */
+	uint8_t *pack;
+	size_t pack_cap;
+	char *pack_names[CAND_PACK_NAMES];
 
 	char detail[CAND_DETAIL_MAX];
 };
@@ -316,6 +322,8 @@ enum cand_state libcand_pb_get_state(Cand__CanState s);
 int libcand_pb_check_frames(struct cand *h, const struct cand_frame *frames,
 			    size_t n);
 void libcand_pb_put_frame(Cand__Frame *p, const struct cand_frame *f);
+int libcand_pb_put_packed(struct cand *h, const struct cand_frame *frames,
+			  size_t n, Cand__SendRequest *sr);
 int libcand_pb_put_frames(struct cand *h, const struct cand_frame *frames,
 			  size_t n);
 int libcand_pb_put_filters(struct cand *h, const struct cand_filter *src,

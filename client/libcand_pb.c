@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "framepack.h"
 #include "libcand_int.h"
 
 /* A string of the daemon's, NULL or too long, into a zero-padded array. */
@@ -85,6 +86,12 @@ int libcand_pb_check_frames(struct cand *h, const struct cand_frame *frames,
 					       "frame %zu: length %u is over 8 "
 					       "for a classic frame",
 					       i, f->len);
+		/* Sends pack the id with the kernel's flag bits above it. */
+		if (f->id > 0x1fffffffu)
+			return libcand_err_set(h, CAND_EINVAL,
+					       "frame %zu: id 0x%x is over 29 "
+					       "bits",
+					       i, f->id);
 		if (strnlen(f->ifname, sizeof(f->ifname)) == sizeof(f->ifname))
 			return libcand_err_set(h, CAND_EINVAL,
 					       "frame %zu: ifname is not "
@@ -112,6 +119,106 @@ void libcand_pb_put_frame(Cand__Frame *p, const struct cand_frame *f)
 	}
 	if (f->ifname[0] != '\0')
 		p->ifname = (char *)f->ifname;
+}
+
+/* A CAN FD length as a DLC gives it: the daemon takes no other. */
+static uint8_t libcand_pb_fd_len(uint8_t len)
+{
+	static const uint8_t lens[] = {12, 16, 20, 24, 32, 48, 64};
+	size_t i;
+
+	for (i = 0; len > 8 && i < sizeof(lens); i++)
+		if (len <= lens[i])
+			return lens[i];
+	return len;
+}
+
+/* The index of name among the send's names, added on first sight. */
+static int libcand_pb_put_name(struct cand *h, const char *name, size_t i,
+			       size_t *n_names, uint8_t *idx)
+{
+	size_t k;
+
+	*idx = 0;
+	if (*n_names == 0) {
+		if (name[0] == '\0')
+			return 0;
+		/* The frames before named none: "" is their index 0. */
+		if (i > 0)
+			h->pack_names[(*n_names)++] = "";
+	}
+	for (k = 0; k < *n_names; k++)
+		if (strcmp(h->pack_names[k], name) == 0)
+			break;
+	if (k == CAND_PACK_NAMES)
+		return libcand_err_set(h, CAND_EINVAL,
+				       "frame %zu: more than %u interfaces in "
+				       "one send",
+				       i, CAND_PACK_NAMES);
+	if (k == *n_names)
+		h->pack_names[(*n_names)++] = (char *)name;
+	*idx = (uint8_t)k;
+	return 0;
+}
+
+/* One checked frame as a send's record at p; its size. */
+static size_t libcand_pb_put_record(uint8_t *p, const struct cand_frame *f,
+				    uint8_t idx)
+{
+	struct framepack_rec r = {.ifname = idx};
+	uint8_t padded[CAND_MAX_DLEN];
+
+	r.can_id = f->id |
+		   ((f->flags & CAND_FRAME_EXTENDED) ? FRAMEPACK_EFF : 0) |
+		   ((f->flags & CAND_FRAME_REMOTE) ? FRAMEPACK_RTR : 0) |
+		   ((f->flags & CAND_FRAME_ERROR) ? FRAMEPACK_ERR : 0);
+	r.len = f->len;
+	if (f->flags & CAND_FRAME_FD)
+		r.flags = FRAMEPACK_FD |
+			  ((f->flags & CAND_FRAME_BRS) ? FRAMEPACK_BRS : 0) |
+			  ((f->flags & CAND_FRAME_ESI) ? FRAMEPACK_ESI : 0);
+	if (f->flags & CAND_FRAME_REMOTE)
+		return framepack_put(p, &r);
+	r.data = f->data;
+	/* As the kernel would: the bytes past the caller's are zeros. */
+	if ((f->flags & CAND_FRAME_FD) &&
+	    (r.len = libcand_pb_fd_len(f->len)) != f->len) {
+		memcpy(padded, f->data, f->len);
+		memset(padded + f->len, 0, r.len - f->len);
+		r.data = padded;
+	}
+	return framepack_put(p, &r);
+}
+
+/*
+ * n checked frames as packed records into sr, in the handle's reused
+ * buffer and names; they stay valid until the next call.
+ */
+int libcand_pb_put_packed(struct cand *h, const struct cand_frame *frames,
+			  size_t n, Cand__SendRequest *sr)
+{
+	size_t i, off = 0, n_names = 0;
+	uint8_t idx, *p;
+	int rc;
+
+	if (h->pack_cap < n * FRAMEPACK_MAX) {
+		if ((p = realloc(h->pack, n * FRAMEPACK_MAX)) == NULL)
+			return libcand_err_set(h, CAND_ENOMEM,
+					       "no memory to send");
+		h->pack = p;
+		h->pack_cap = n * FRAMEPACK_MAX;
+	}
+	for (i = 0; i < n; i++) {
+		if ((rc = libcand_pb_put_name(h, frames[i].ifname, i, &n_names,
+					      &idx)) < 0)
+			return rc;
+		off += libcand_pb_put_record(h->pack + off, &frames[i], idx);
+	}
+	sr->packed.data = h->pack;
+	sr->packed.len = off;
+	sr->ifnames = h->pack_names;
+	sr->n_ifnames = n_names;
+	return 0;
 }
 
 /*

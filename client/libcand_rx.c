@@ -111,12 +111,10 @@ CAND_EXPORT int cand_send(cand_t *h, const struct cand_frame *frames, size_t n,
 	for (off = 0; off < n; off += cnt) {
 		cnt = n - off < CAND_SEND_CHUNK ? n - off : CAND_SEND_CHUNK;
 		/* The first chunk is the largest: only it can fail here. */
-		if ((rc = libcand_pb_put_frames(h, frames + off, cnt)) < 0)
+		if ((rc = libcand_pb_put_packed(h, frames + off, cnt, &sr)) < 0)
 			return rc;
 		/* Later chunks get what is left of the caller's timeout. */
 		left = off == 0 ? timeout_ms : deadline - libcand_conn_now_ms();
-		sr.n_frames = cnt;
-		sr.frames = h->txp;
 		sr.timeout_ms = left > 0 ? (uint32_t)left : 0;
 		rc = libcand_rpc_until(h, &req, &res,
 				       libcand_conn_now_ms() + sr.timeout_ms +

@@ -1,7 +1,9 @@
 /*
  * FrameBatch.packed, format 1: received frames back to back, so a batch
- * costs one protobuf field instead of a dozen per frame. Each record is a
- * 16-byte little-endian header followed by its data:
+ * costs one protobuf field instead of a dozen per frame; SendRequest.packed
+ * carries frames to send the same way (cand.proto says what a send may
+ * set). Each record is a 16-byte little-endian header followed by its
+ * data:
  *
  *   0  u32 can_id        Linux can_id: the id | CAN_EFF_FLAG | CAN_RTR_FLAG
  *                        | CAN_ERR_FLAG

@@ -104,12 +104,13 @@ struct raw_tx {
 	const char *ifname;
 };
 /*
- * Sends n frames in order, a sendmmsg() for each RAW_BATCH of them; *sent
- * how many went. 0 when all did, else frame *sent's error (-ENOBUFS: the
- * TX queue is full) with a detail.
+ * Sends n frames in order, a sendmmsg() for each RAW_BATCH of them, on fd
+ * bound to ifindex bound (0: every interface); *sent how many went. 0 when
+ * all did, else frame *sent's error (-ENOBUFS: the TX queue is full) with
+ * a detail.
  */
-int rawsock_send(int fd, const struct raw_tx *tx, size_t n, size_t *sent,
-		 char *detail, size_t dsize);
+int rawsock_send(int fd, int bound, const struct raw_tx *tx, size_t n,
+		 size_t *sent, char *detail, size_t dsize);
 /* A socket that receives nothing but these error frames; fd or -errno. */
 int rawsock_open_errors(int ifindex, can_err_mask_t mask);
 /*

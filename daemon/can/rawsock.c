@@ -397,8 +397,8 @@ static int rawsock_send_error(int err, const struct raw_tx *tx, char *detail,
  * at once: the first took the stale error, the second says how things
  * stand now.
  */
-int rawsock_send(int fd, const struct raw_tx *tx, size_t n, size_t *sent,
-		 char *detail, size_t dsize)
+int rawsock_send(int fd, int bound, const struct raw_tx *tx, size_t n,
+		 size_t *sent, char *detail, size_t dsize)
 {
 	struct mmsghdr msgs[RAW_BATCH];
 	struct iovec iov[RAW_BATCH];
@@ -413,13 +413,16 @@ int rawsock_send(int fd, const struct raw_tx *tx, size_t n, size_t *sent,
 		for (i = 0; i < k; i++) {
 			const struct raw_tx *t = &tx[*sent + i];
 
-			memset(&addr[i], 0, sizeof(addr[i]));
-			addr[i].can_family = AF_CAN;
-			addr[i].can_ifindex = t->ifindex;
 			iov[i].iov_base = (void *)&t->cf;
 			iov[i].iov_len = t->is_fd ? CANFD_MTU : CAN_MTU;
-			msgs[i].msg_hdr.msg_name = &addr[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(addr[i]);
+			/* Bound there: no address for the kernel to copy in. */
+			if (t->ifindex != bound) {
+				memset(&addr[i], 0, sizeof(addr[i]));
+				addr[i].can_family = AF_CAN;
+				addr[i].can_ifindex = t->ifindex;
+				msgs[i].msg_hdr.msg_name = &addr[i];
+				msgs[i].msg_hdr.msg_namelen = sizeof(addr[i]);
+			}
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
 		}

@@ -139,24 +139,31 @@ size_t budget_take(struct sess *s, const struct frame_desc *frames,
 		   size_t first, size_t n, char *detail, size_t dsize)
 {
 	struct budget_bucket *b = NULL;
-	const char *name;
+	const char *name, *last = NULL;
 	uint64_t now = 0;
 	size_t i;
 
 	for (i = first; i < n; i++) {
 		name = budget_iface(s, &frames[i]);
-		/* No interface: chan_send() refuses it with its own words. */
-		if (name == NULL || name[0] == '\0' || strlen(name) >= IFNAMSIZ)
-			continue;
-		if (b == NULL || strcmp(b->ifname, name) != 0) {
-			if ((b = budget_bucket(s, name)) == NULL) {
-				detail_set(detail, dsize, "out of memory");
-				return i;
+		/* The name the frame before had (a bound channel's): its
+		 * bucket. */
+		if (name != last) {
+			/* No interface: chan_send() refuses it in its words. */
+			if (name == NULL || name[0] == '\0' ||
+			    strlen(name) >= IFNAMSIZ)
+				continue;
+			if (b == NULL || strcmp(b->ifname, name) != 0) {
+				if ((b = budget_bucket(s, name)) == NULL) {
+					detail_set(detail, dsize,
+						   "out of memory");
+					return i;
+				}
+				if (b->limited) {
+					now = now != 0 ? now : budget_now_us();
+					budget_refill(b, now);
+				}
 			}
-			if (b->limited) {
-				now = now != 0 ? now : budget_now_us();
-				budget_refill(b, now);
-			}
+			last = name;
 		}
 		if (!b->limited)
 			continue;

@@ -589,7 +589,8 @@ int chan_send(struct chan *c, const struct frame_desc *f, size_t n,
 		}
 		rc = k == 0 ? 0
 		     : t    ? tap_send(t, c, tx, k, &done, detail, dsize)
-			    : rawsock_send(c->fd, tx, k, &done, detail, dsize);
+			 : rawsock_send(c->fd, c->ifindex, tx, k, &done, detail,
+					dsize);
 		if (rc < 0) {
 			*sent += done;
 			return rc;

@@ -309,7 +309,7 @@ int tap_send(struct tap *t, struct chan *c, const struct raw_tx *tx, size_t n,
 	size_t i;
 	int rc;
 
-	rc = rawsock_send(t->fd, tx, n, sent, detail, dsize);
+	rc = rawsock_send(t->fd, t->ifindex, tx, n, sent, detail, dsize);
 	/* Without a channel attached the tap does not read its echo. */
 	if (*sent == 0 || t->all.n == 0)
 		return rc;

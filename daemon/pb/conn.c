@@ -119,7 +119,7 @@ void conn_free(struct conn *c)
 	}
 	if (c->pending != NULL)
 		cand__request__free_unpacked(c->pending, NULL);
-	free(c->pending_frames);
+	free(c->descs);
 	if (c->ev_read != NULL)
 		event_free(c->ev_read);
 	if (c->in != NULL)

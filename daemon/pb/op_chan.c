@@ -66,9 +66,7 @@ static void op_chan_send_done(void *arg, int rc, size_t sent,
 	op_chan_sent(&r, sent);
 	dispatch_finish(c, &r, rc);
 	cand__request__free_unpacked(c->pending, NULL);
-	free(c->pending_frames);
 	c->pending = NULL;
-	c->pending_frames = NULL;
 	/* Inside a request (flush_tx) or at shutdown the caller goes on. */
 	if (!c->dispatching && !c->closing)
 		conn_resume_requests(c);
@@ -77,22 +75,21 @@ static void op_chan_send_done(void *arg, int rc, size_t sent,
 int op_chan_send(struct conn *c, Cand__Request *req, struct dispatch_reply *r)
 {
 	const Cand__SendRequest *sr = req->send;
-	struct frame_desc *frames;
-	size_t sent = 0;
+	size_t n, sent = 0;
 	int rc;
 
-	if ((rc = encode_frame_descs(sr->frames, sr->n_frames, &frames)) < 0)
+	/* Reused: no request is read while a send is pending but flush_tx. */
+	if ((rc = sendreq_frames(sr, &c->descs, &c->descs_cap, &n, r->detail,
+				 sizeof(r->detail))) < 0)
 		return rc;
-	rc = send_start(c->s, frames, sr->n_frames, sr->timeout_ms,
-			op_chan_send_done, c, &sent, r->detail,
-			sizeof(r->detail));
+	rc = send_start(c->s, c->descs, n, sr->timeout_ms, op_chan_send_done, c,
+			&sent, r->detail, sizeof(r->detail));
 	if (rc == -EINPROGRESS) {
-		/* The frames point into req: both stay until it is done. */
+		/* The frames point into req: it stays until the send is done.
+		 */
 		c->pending = req;
-		c->pending_frames = frames;
 		return rc;
 	}
-	free(frames);
 	op_chan_sent(r, sent);
 	return rc;
 }

@@ -2,9 +2,9 @@
  * pb/: the protobuf front-end, the only daemon code that knows
  * proto/cand.proto. The control socket (listener.c), one connection each
  * (conn.c), requests to operations (dispatch.c and the handlers in
- * op_chan.c, op_bcm.c, op_bus.c, op_clients.c) and the output queue's encoder
- * (encode.c). Adding an operation: a proto field, a dispatch_ops[] line,
- * a handler, a test.
+ * op_chan.c, op_bcm.c, op_bus.c, op_clients.c), a send's frames in either
+ * form (sendreq.c) and the output queue's encoder (encode.c). Adding an
+ * operation: a proto field, a dispatch_ops[] line, a handler, a test.
  */
 #ifndef CAND_DAEMON_PB_PB_H
 #define CAND_DAEMON_PB_PB_H
@@ -33,7 +33,9 @@ struct conn {
 	size_t skip;	     /* bytes of an oversized request to discard */
 	/* A send whose reply waits for TX room; only a flush_tx overtakes. */
 	Cand__Request *pending;
-	struct frame_desc *pending_frames;
+	/* A send's frames, the pending one's until done; kept for the next. */
+	struct frame_desc *descs;
+	size_t descs_cap;
 };
 
 int conn_new(struct cand_ctx *ctx, int fd);
@@ -127,5 +129,15 @@ int encode_filter_descs(Cand__Filter **filters, size_t n,
 /* Fills id, flags, dlc and data (pointing into cf); not ifname or time. */
 void encode_frame_pb(const struct canfd_frame *cf, int is_fd, Cand__Frame *f);
 void encode_bus_config(Cand__BusConfig *pb, const struct bus_config *c);
+
+/* ---- sendreq.c: a SendRequest's frames, Frame messages or packed ---- */
+
+/*
+ * sr's frames as *n plain ones in *descs, an array of *cap grown to fit
+ * (realloc) and kept by the caller; their data and names point into sr.
+ * 0, or -EINVAL with the bad frame's index (nothing to send), -ENOMEM.
+ */
+int sendreq_frames(const Cand__SendRequest *sr, struct frame_desc **descs,
+		   size_t *cap, size_t *n, char *detail, size_t dsize);
 
 #endif

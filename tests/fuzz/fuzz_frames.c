@@ -4,14 +4,17 @@
  * an open channel, which a host without CAN never has. The first byte
  * picks the message the rest unpacks as, and the channel it is for.
  *
- *   0  SendRequest        frames: encode_frame_descs(), the policy's
- *                         policy_check_frames(), frame_from_desc()
+ *   0  SendRequest        frames, or packed records: sendreq_frames(),
+ *                         the policy's policy_check_frames(),
+ *                         frame_from_desc()
  *   1  TaskStartRequest   the same with the periodic right, and the
  *                         kernel's timing bounds (bcmsock_timing) and
  *                         its TX_SETUP message (bcmsock_tx_setup)
  *   2  SetFiltersRequest  encode_filter_descs(), rawsock_filters()
  *
- * Beyond the sanitizers: a refusal says why; a frame that passes is one
+ * Beyond the sanitizers: a refusal says why (a send's, with nothing to
+ * send); a packed frame's data lies inside the request, within its
+ * kind's length; a frame that passes is one
  * the kernel takes, and reads back as the very same kernel frame through
  * frame_to_desc(); filters that pass are as many as asked for, of known
  * kinds, in 29 bits; a task's frame count fits its duration.
@@ -81,23 +84,66 @@ static void fuzz_frames_one(const struct frame_desc *d, int fd_enabled)
 	FUZZ_CHECK(memcmp(&cf, &again, sizeof(cf)) == 0);
 }
 
-static void fuzz_frames_check(Cand__Frame **frames, size_t n,
+/* The policy's verdict on d and each frame as the send path takes it. */
+static void fuzz_frames_descs(const struct frame_desc *d, size_t n,
 			      const char *channel, enum policy_right right,
 			      int fd_enabled)
 {
 	const struct fuzz_frames_env *e = &fuzz_frames_env;
-	struct frame_desc *d;
 	char detail[256] = "";
 	size_t i;
 	int rc;
 
-	if (encode_frame_descs(frames, n, &d) < 0)
-		fuzz_die("encode_frame_descs");
 	rc = policy_check_frames(e->cfg.policy, &e->id, channel, d, n, 0, right,
 				 detail, sizeof(detail));
 	FUZZ_CHECK(rc == 0 || (rc == -EPERM && detail[0] != '\0'));
 	for (i = 0; i < n; i++)
 		fuzz_frames_one(&d[i], fd_enabled);
+}
+
+static void fuzz_frames_check(Cand__Frame **frames, size_t n,
+			      const char *channel, enum policy_right right,
+			      int fd_enabled)
+{
+	struct frame_desc *d;
+
+	if (encode_frame_descs(frames, n, &d) < 0)
+		fuzz_die("encode_frame_descs");
+	fuzz_frames_descs(d, n, channel, right, fd_enabled);
+	free(d);
+}
+
+static void fuzz_frames_send(const Cand__SendRequest *sr, const char *channel,
+			     int fd_enabled)
+{
+	const uint8_t *lo = sr->packed.data;
+	struct frame_desc *d = NULL;
+	char detail[256] = "";
+	size_t i, n, cap = 0;
+	int rc;
+
+	rc = sendreq_frames(sr, &d, &cap, &n, detail, sizeof(detail));
+	if (rc == -ENOMEM)
+		fuzz_die("sendreq_frames");
+	if (rc < 0) {
+		FUZZ_CHECK(rc == -EINVAL && detail[0] != '\0' && n == 0);
+		free(d);
+		return;
+	}
+	FUZZ_CHECK(n <= cap);
+	FUZZ_CHECK(sr->n_frames == 0 ||
+		   (sr->packed.len == 0 && sr->n_ifnames == 0));
+	FUZZ_CHECK(n == (sr->n_frames ? sr->n_frames : n));
+	for (i = 0; i < n; i++) {
+		FUZZ_CHECK(d[i].len <=
+			   (d[i].fd ? CANFD_MAX_DLEN : CAN_MAX_DLEN));
+		FUZZ_CHECK(d[i].ifname != NULL);
+		if (sr->n_frames > 0 || d[i].len == 0)
+			continue;
+		FUZZ_CHECK(lo != NULL && d[i].data >= lo &&
+			   d[i].data + d[i].len <= lo + sr->packed.len);
+	}
+	fuzz_frames_descs(d, n, channel, RIGHT_SEND, fd_enabled);
 	free(d);
 }
 
@@ -180,8 +226,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		send = cand__send_request__unpack(NULL, size - 1, data + 1);
 		if (send == NULL)
 			return 0;
-		fuzz_frames_check(send->frames, send->n_frames, channel,
-				  RIGHT_SEND, fd_enabled);
+		fuzz_frames_send(send, channel, fd_enabled);
 		cand__send_request__free_unpacked(send, NULL);
 		break;
 	case 1:

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "framepack.h"
 #include "seeds.h"
 #include "wire.h"
 
@@ -126,6 +127,44 @@ void seeds_frames(Cand__Frame *f, Cand__Frame **fp, size_t n,
 		f[3].id = 0x4;
 		f[3].data.len = 8;
 	}
+}
+
+/*
+ * SendRequest.packed: a record of every kind, into buf (SEEDS_PACKED
+ * bytes); with names, on the "" channel, naming vcan0 and vcan1.
+ */
+#define SEEDS_PACKED (5 * FRAMEPACK_MAX)
+static void seeds_packed(Cand__SendRequest *s, uint8_t *buf, int names)
+{
+	static char *ifnames[] = {"vcan0", "vcan1"};
+	static const uint8_t data[64] = {0xde, 0xad, 0xbe, 0xef};
+	const struct framepack_rec recs[] = {
+		{.can_id = 0x123, .len = 4, .data = data},
+		{.can_id = 0x18da00f1 | FRAMEPACK_EFF,
+		 .len = 12,
+		 .flags = FRAMEPACK_FD | FRAMEPACK_BRS,
+		 .ifname = 1,
+		 .data = data},
+		{.can_id = 0x123 | FRAMEPACK_RTR, .len = 8},
+		{.can_id = 0x4 | FRAMEPACK_ERR, .len = 8, .data = data},
+		{.can_id = 0x7ff,
+		 .len = 64,
+		 .flags = FRAMEPACK_FD | FRAMEPACK_ESI,
+		 .ifname = 1,
+		 .data = data},
+	};
+	size_t i, off = 0;
+
+	for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+		struct framepack_rec r = recs[i];
+
+		r.ifname = names ? r.ifname : 0;
+		off += framepack_put(buf + off, &r);
+	}
+	s->packed.data = buf;
+	s->packed.len = off;
+	s->ifnames = names ? ifnames : NULL;
+	s->n_ifnames = names ? 2 : 0;
 }
 
 static void seeds_send(struct seeds_out *o, size_t n, const char *ifname)
@@ -258,8 +297,9 @@ static void seeds_conn(struct seeds_out *o)
 	static const uint8_t huge[] = {0, 0, 0x13, 0x88}; /* 5000 > 4K */
 	static const uint8_t zero[] = {0, 0, 0, 0};
 	static const uint8_t over[] = {0, 0x10, 0, 1}; /* CAND_MAX_MSG + 1 */
-	static uint8_t body[5000];
-	Cand__Request none = CAND__REQUEST__INIT;
+	static uint8_t body[5000], packed[SEEDS_PACKED];
+	Cand__Request none = CAND__REQUEST__INIT, r = CAND__REQUEST__INIT;
+	Cand__SendRequest s = CAND__SEND_REQUEST__INIT;
 
 	seeds_open(o, "vcan0", 1);
 	seeds_send(o, 4, "");
@@ -302,6 +342,13 @@ static void seeds_conn(struct seeds_out *o)
 	seeds_open(o, "vcan0", 0);
 	seeds_send(o, 64, "");
 	seeds_write("conn", "send-64", o);
+	seeds_open(o, "", 0);
+	seeds_packed(&s, packed, 1);
+	s.timeout_ms = 100;
+	r.op_case = CAND__REQUEST__OP_SEND;
+	r.send = &s;
+	seeds_req(o, &r);
+	seeds_write("conn", "send-packed", o);
 }
 
 /* One message alone behind a mode byte, as fuzz_frames.c reads it. */
@@ -325,6 +372,7 @@ static void seeds_frames_corpus(struct seeds_out *o)
 			     CAND__FILTER__INIT};
 	Cand__Filter *fp[3] = {&f[0], &f[1], &f[2]};
 	Cand__Frame fr[4], *frp[4];
+	uint8_t packed[SEEDS_PACKED];
 
 	seeds_frames(fr, frp, 4, "vcan0");
 	s.frames = frp;
@@ -333,6 +381,14 @@ static void seeds_frames_corpus(struct seeds_out *o)
 	seeds_write("frames", "send", o);
 	seeds_bare(o, 0x14, &s.base); /* vcan0, FD */
 	seeds_write("frames", "send-fd-vcan0", o);
+	s.frames = NULL;
+	s.n_frames = 0;
+	seeds_packed(&s, packed, 1);
+	seeds_bare(o, 0x10, &s.base); /* "", FD */
+	seeds_write("frames", "send-packed", o);
+	seeds_packed(&s, packed, 0);
+	seeds_bare(o, 0x14, &s.base); /* vcan0, FD */
+	seeds_write("frames", "send-packed-fd-vcan0", o);
 	ts.frames = frp;
 	ts.n_frames = 1;
 	ts.period_us = 1000;

@@ -11,140 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "badinput.h"
-#include "cand.pb-c.h"
 #include "util.h"
+#include "util_wire.h"
 #include "wire.h"
-
-/* ---- a client that speaks the wire protocol by hand ---- */
-
-static int wire_connect(void)
-{
-	struct sockaddr_un sa;
-	const char *path = getenv("CAND_SOCKET");
-	int fd;
-
-	ck_assert_ptr_nonnull(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
-		      "connect %s: %s", path, strerror(errno));
-	return fd;
-}
-
-/* Writes what it can; the daemon may close on us halfway. */
-static ssize_t wire_write(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-
-		if (poll(&pfd, 1, RX_TIMEOUT_MS) <= 0)
-			break;
-		n = send(fd, p + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
-
-static void wire_send_raw(int fd, uint32_t len, const void *body,
-			  size_t body_len)
-{
-	uint8_t hdr[CAND_WIRE_HDR];
-
-	wire_put_len(hdr, len);
-	ck_assert_int_eq(wire_write(fd, hdr, sizeof(hdr)), sizeof(hdr));
-	if (body_len > 0)
-		ck_assert_int_eq(wire_write(fd, body, body_len),
-				 (ssize_t)body_len);
-}
-
-static void wire_send_req(int fd, const Cand__Request *req)
-{
-	size_t len = cand__request__get_packed_size(req);
-	uint8_t *buf = malloc(len + 1);
-
-	ck_assert_ptr_nonnull(buf);
-	cand__request__pack(req, buf);
-	wire_send_raw(fd, (uint32_t)len, buf, len);
-	free(buf);
-}
-
-/* Reads exactly len bytes: 1, 0 on EOF/reset, -1 on timeout. */
-static int read_full(int fd, uint8_t *buf, size_t len, int timeout_ms)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int rc = poll(&pfd, 1, timeout_ms);
-
-		if (rc == 0)
-			return -1;
-		ck_assert_msg(rc > 0, "poll: %s", strerror(errno));
-		n = read(fd, buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return 0;
-		got += (size_t)n;
-	}
-	return 1;
-}
-
-/* The next ServerMsg, or NULL when the daemon closed the connection. */
-static Cand__ServerMsg *wire_read_msg(int fd)
-{
-	uint8_t hdr[CAND_WIRE_HDR], *body;
-	uint32_t len;
-	Cand__ServerMsg *m;
-	int rc;
-
-	rc = read_full(fd, hdr, sizeof(hdr), RX_TIMEOUT_MS);
-	ck_assert_msg(rc >= 0, "no message from the daemon in %d ms",
-		      RX_TIMEOUT_MS);
-	if (rc == 0)
-		return NULL;
-	len = wire_get_len(hdr);
-	ck_assert_msg(len > 0 && len <= CAND_MAX_MSG, "daemon sent length %u",
-		      len);
-	body = malloc(len);
-	ck_assert_ptr_nonnull(body);
-	rc = read_full(fd, body, len, RX_TIMEOUT_MS);
-	ck_assert_msg(rc == 1, "short message from the daemon");
-	m = cand__server_msg__unpack(NULL, len, body);
-	free(body);
-	ck_assert_msg(m != NULL, "the daemon sent an undecodable ServerMsg");
-	return m;
-}
-
-/* The next Reply, skipping events. NULL if the connection closed. */
-static Cand__ServerMsg *wire_read_reply(int fd)
-{
-	Cand__ServerMsg *m;
-
-	while ((m = wire_read_msg(fd)) != NULL) {
-		if (m->msg_case == CAND__SERVER_MSG__MSG_REPLY)
-			return m;
-		cand__server_msg__free_unpacked(m, NULL);
-	}
-	return NULL;
-}
 
 /* Asserts that the daemon closes fd soon, whatever it sends first. */
 static void wire_expect_closed(int fd, const char *what)
@@ -246,8 +119,8 @@ START_TEST(test_garbage_length_prefix)
 	int fd;
 
 	bystanders_start(&b);
-	fd = wire_connect();
-	ck_assert_int_eq(wire_write(fd, junk, sizeof(junk)), sizeof(junk));
+	fd = util_wire_connect();
+	ck_assert_int_eq(util_wire_write(fd, junk, sizeof(junk)), sizeof(junk));
 	wire_expect_closed(fd, "length 0xFFFFFFFF");
 	close(fd);
 	expect_log_mentions_length(b.log_mark);
@@ -264,10 +137,10 @@ START_TEST(test_oversized_message)
 
 	ck_assert_ptr_nonnull(body);
 	bystanders_start(&b);
-	fd = wire_connect();
-	wire_send_raw(fd, (uint32_t)body_len, NULL, 0);
+	fd = util_wire_connect();
+	util_wire_send_raw(fd, (uint32_t)body_len, NULL, 0);
 	/* Try to push the whole 1 MiB body; the daemon may hang up first. */
-	(void)wire_write(fd, body, body_len);
+	(void)util_wire_write(fd, body, body_len);
 	wire_expect_closed(fd, "a message over CAND_MAX_MSG");
 	close(fd);
 	free(body);
@@ -282,8 +155,8 @@ START_TEST(test_zero_length)
 	int fd;
 
 	bystanders_start(&b);
-	fd = wire_connect();
-	wire_send_raw(fd, 0, NULL, 0);
+	fd = util_wire_connect();
+	util_wire_send_raw(fd, 0, NULL, 0);
 	wire_expect_closed(fd, "length 0");
 	close(fd);
 	expect_log_mentions_length(b.log_mark);
@@ -303,9 +176,9 @@ START_TEST(test_garbage_protobuf)
 	int fd;
 
 	bystanders_start(&b);
-	fd = wire_connect();
-	wire_send_raw(fd, sizeof(junk), junk, sizeof(junk));
-	m = wire_read_reply(fd);
+	fd = util_wire_connect();
+	util_wire_send_raw(fd, sizeof(junk), junk, sizeof(junk));
+	m = util_wire_read_reply(fd);
 	ck_assert_msg(m != NULL,
 		      "the daemon closed the connection without a reply");
 	ck_assert_int_eq(m->reply->status, CAND__STATUS__BAD_MESSAGE);
@@ -315,8 +188,8 @@ START_TEST(test_garbage_protobuf)
 	req.id = 77;
 	req.op_case = CAND__REQUEST__OP_LIST;
 	req.list = &list;
-	wire_send_req(fd, &req);
-	m = wire_read_reply(fd);
+	util_wire_send_req(fd, &req);
+	m = util_wire_read_reply(fd);
 	if (m != NULL) {
 		ck_assert_uint_eq(m->reply->id, 77);
 		ck_assert_int_eq(m->reply->status, CAND__STATUS__OK);
@@ -333,11 +206,11 @@ START_TEST(test_request_without_op)
 {
 	Cand__Request req = CAND__REQUEST__INIT;
 	Cand__ServerMsg *m;
-	int fd = wire_connect();
+	int fd = util_wire_connect();
 
 	req.id = 4242;
-	wire_send_req(fd, &req);
-	m = wire_read_reply(fd);
+	util_wire_send_req(fd, &req);
+	m = util_wire_read_reply(fd);
 	ck_assert_msg(m != NULL, "no reply to a request without an op");
 	ck_assert_uint_eq(m->reply->id, 4242);
 	ck_assert_int_eq(m->reply->status, CAND__STATUS__BAD_MESSAGE);
@@ -354,7 +227,7 @@ START_TEST(test_pipelined_requests)
 	Cand__ServerMsg *m;
 	uint8_t buf[256];
 	size_t len, off = 0;
-	int fd = wire_connect(), i;
+	int fd = util_wire_connect(), i;
 
 	req.op_case = CAND__REQUEST__OP_LIST;
 	req.list = &list;
@@ -365,9 +238,9 @@ START_TEST(test_pipelined_requests)
 		cand__request__pack(&req, buf + off + CAND_WIRE_HDR);
 		off += CAND_WIRE_HDR + len;
 	}
-	ck_assert_int_eq(wire_write(fd, buf, off), (ssize_t)off);
+	ck_assert_int_eq(util_wire_write(fd, buf, off), (ssize_t)off);
 	for (i = 1; i <= 2; i++) {
-		m = wire_read_reply(fd);
+		m = util_wire_read_reply(fd);
 		ck_assert_msg(m != NULL, "reply %d missing", i);
 		ck_assert_uint_eq(m->reply->id, (unsigned)i);
 		ck_assert_int_eq(m->reply->status, CAND__STATUS__OK);
@@ -385,7 +258,7 @@ START_TEST(test_request_dribbled)
 	Cand__ServerMsg *m;
 	uint8_t buf[64];
 	size_t len, i;
-	int fd = wire_connect();
+	int fd = util_wire_connect();
 
 	req.id = 9;
 	req.op_case = CAND__REQUEST__OP_LIST;
@@ -394,10 +267,10 @@ START_TEST(test_request_dribbled)
 	wire_put_len(buf, (uint32_t)len);
 	cand__request__pack(&req, buf + CAND_WIRE_HDR);
 	for (i = 0; i < CAND_WIRE_HDR + len; i++) {
-		ck_assert_int_eq(wire_write(fd, buf + i, 1), 1);
+		ck_assert_int_eq(util_wire_write(fd, buf + i, 1), 1);
 		util_msleep(20);
 	}
-	m = wire_read_reply(fd);
+	m = util_wire_read_reply(fd);
 	ck_assert_msg(m != NULL, "no reply to a dribbled request");
 	ck_assert_uint_eq(m->reply->id, 9);
 	ck_assert_int_eq(m->reply->status, CAND__STATUS__OK);
@@ -430,10 +303,10 @@ START_TEST(test_max_size_message_accepted)
 	buf[off++] = (uint8_t)(0x80 | ((pad >> 7) & 0x7F));
 	buf[off++] = (uint8_t)(pad >> 14);
 	ck_assert_uint_eq(off - CAND_WIRE_HDR + pad, total);
-	fd = wire_connect();
-	ck_assert_int_eq(wire_write(fd, buf, CAND_WIRE_HDR + total),
+	fd = util_wire_connect();
+	ck_assert_int_eq(util_wire_write(fd, buf, CAND_WIRE_HDR + total),
 			 (ssize_t)(CAND_WIRE_HDR + total));
-	m = wire_read_reply(fd);
+	m = util_wire_read_reply(fd);
 	ck_assert_msg(m != NULL, "the daemon closed on a %zu-byte request",
 		      total);
 	ck_assert_uint_eq(m->reply->id, 5);

@@ -51,6 +51,7 @@ int main(void)
 	srunner_add_suite(sr, budget_suite());
 	srunner_add_suite(sr, sc_budget_suite());
 	srunner_add_suite(sr, sendbatch_suite());
+	srunner_add_suite(sr, sendform_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

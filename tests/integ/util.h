@@ -51,6 +51,7 @@ Suite *faults_suite(void);
 Suite *restart_suite(void);
 Suite *budget_suite(void);
 Suite *sendbatch_suite(void);
+Suite *sendform_suite(void); /* a send's two forms, by hand */
 
 /* A test case with the timeout every integration test gets. */
 TCase *util_tcase(const char *name);

@@ -21,6 +21,7 @@ int main(void)
 	srunner_add_suite(sr, shared_suite());
 	srunner_add_suite(sr, filtertext_suite());
 	srunner_add_suite(sr, resume_suite());
+	srunner_add_suite(sr, sendreq_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

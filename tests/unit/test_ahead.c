@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "framepack.h"
 #include "libcand_int.h"
 #include "unit.h"
 #include "wire.h"
@@ -103,7 +104,10 @@ START_TEST(test_ahead_without_waiting)
 		req[i] = ah_request(peer);
 		ck_assert_ptr_nonnull(req[i]);
 		ck_assert_int_eq(req[i]->op_case, CAND__REQUEST__OP_SEND);
-		ck_assert_uint_eq(req[i]->send->n_frames, 3);
+		/* Three packed records of one byte, no Frame messages. */
+		ck_assert_uint_eq(req[i]->send->n_frames, 0);
+		ck_assert_uint_eq(req[i]->send->packed.len,
+				  3 * (FRAMEPACK_HDR + 1));
 		ck_assert_uint_eq(req[i]->send->timeout_ms, 100);
 	}
 	ck_assert_uint_eq(h->n_ahead, CAND_SEND_AHEAD);
@@ -112,7 +116,7 @@ START_TEST(test_ahead_without_waiting)
 	ck_assert_int_eq(cand_send_async(h, f, 2, 100), 0);
 	cand__request__free_unpacked(req[0], NULL);
 	req[0] = ah_request(peer);
-	ck_assert_uint_eq(req[0]->send->n_frames, 2);
+	ck_assert_uint_eq(req[0]->send->packed.len, 2 * (FRAMEPACK_HDR + 1));
 	for (i = 1; i < CAND_SEND_AHEAD; i++)
 		ah_reply(peer, req[i]->id, CAND__STATUS__OK, 3);
 	ah_reply(peer, req[0]->id, CAND__STATUS__OK, -1);

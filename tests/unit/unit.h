@@ -21,6 +21,7 @@ Suite *peer_suite(void); /* test_peer.c: network peers and their rules */
 Suite *shared_suite(void);
 Suite *filtertext_suite(void);
 Suite *resume_suite(void);
+Suite *sendreq_suite(void); /* test_sendreq.c: a send's packed records */
 
 /* harness.c: one client of a daemon context, fed requests directly. */
 struct harness {
