@@ -145,8 +145,7 @@ size_t budget_take(struct sess *s, const struct frame_desc *frames,
 
 	for (i = first; i < n; i++) {
 		name = budget_iface(s, &frames[i]);
-		/* The name the frame before had (a bound channel's): its
-		 * bucket. */
+		/* A bound channel's frames all name it: looked up once. */
 		if (name != last) {
 			/* No interface: chan_send() refuses it in its words. */
 			if (name == NULL || name[0] == '\0' ||

@@ -67,6 +67,7 @@ static void op_chan_send_done(void *arg, int rc, size_t sent,
 	dispatch_finish(c, &r, rc);
 	cand__request__free_unpacked(c->pending, NULL);
 	c->pending = NULL;
+	sendreq_done(&c->descs, &c->descs_cap);
 	/* Inside a request (flush_tx) or at shutdown the caller goes on. */
 	if (!c->dispatching && !c->closing)
 		conn_resume_requests(c);
@@ -80,16 +81,18 @@ int op_chan_send(struct conn *c, Cand__Request *req, struct dispatch_reply *r)
 
 	/* Reused: no request is read while a send is pending but flush_tx. */
 	if ((rc = sendreq_frames(sr, &c->descs, &c->descs_cap, &n, r->detail,
-				 sizeof(r->detail))) < 0)
+				 sizeof(r->detail))) < 0) {
+		sendreq_done(&c->descs, &c->descs_cap);
 		return rc;
+	}
 	rc = send_start(c->s, c->descs, n, sr->timeout_ms, op_chan_send_done, c,
 			&sent, r->detail, sizeof(r->detail));
 	if (rc == -EINPROGRESS) {
-		/* The frames point into req: it stays until the send is done.
-		 */
+		/* The frames point into req: it stays until they are sent. */
 		c->pending = req;
 		return rc;
 	}
+	sendreq_done(&c->descs, &c->descs_cap);
 	op_chan_sent(r, sent);
 	return rc;
 }

@@ -139,5 +139,7 @@ void encode_bus_config(Cand__BusConfig *pb, const struct bus_config *c);
  */
 int sendreq_frames(const Cand__SendRequest *sr, struct frame_desc **descs,
 		   size_t *cap, size_t *n, char *detail, size_t dsize);
+/* A send is done with *descs: kept for the next unless it grew too big. */
+void sendreq_done(struct frame_desc **descs, size_t *cap);
 
 #endif

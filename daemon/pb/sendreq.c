@@ -19,6 +19,13 @@
 #include "pb/pb.h"
 
 #define SENDREQ_FLAGS (FRAMEPACK_FD | FRAMEPACK_BRS | FRAMEPACK_ESI)
+/*
+ * A connection keeps its array for a flood's next request (canctl gen
+ * sends 2048 frames a request), but not the megabytes one send of the
+ * 1 MiB message limit's 65,000 records took: idle clients by the hundred
+ * would hold them all.
+ */
+#define SENDREQ_KEEP 4096
 
 /* The CAN FD data lengths: a DLC's, not rounded up. */
 static int sendreq_fd_len(unsigned len)
@@ -207,4 +214,13 @@ int sendreq_frames(const Cand__SendRequest *sr, struct frame_desc **descs,
 		return rc;
 	*n = want;
 	return 0;
+}
+
+void sendreq_done(struct frame_desc **descs, size_t *cap)
+{
+	if (*cap <= SENDREQ_KEEP)
+		return;
+	free(*descs);
+	*descs = NULL;
+	*cap = 0;
 }

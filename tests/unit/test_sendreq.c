@@ -135,6 +135,37 @@ START_TEST(test_sendreq_no_names)
 }
 END_TEST
 
+/* A flood's array is kept for the next request; a giant send's is not. */
+START_TEST(test_sendreq_done_keeps_small)
+{
+	static uint8_t big[5000 * FRAMEPACK_HDR];
+	Cand__SendRequest sr = CAND__SEND_REQUEST__INIT;
+	struct framepack_rec r = {.can_id = 0x10};
+	struct frame_desc *d = NULL, *kept;
+	size_t cap = 0, n, i;
+	char detail[256];
+
+	for (i = 0; i < 5000; i++)
+		framepack_put(big + i * FRAMEPACK_HDR, &r);
+	sr.packed.data = big;
+	sr.packed.len = 2048 * FRAMEPACK_HDR;
+	ck_assert_int_eq(sendreq_frames(&sr, &d, &cap, &n, detail, 256), 0);
+	ck_assert_uint_eq(n, 2048);
+	kept = d;
+	sendreq_done(&d, &cap);
+	ck_assert_ptr_eq(d, kept);
+	ck_assert_uint_eq(cap, 2048);
+
+	sr.packed.len = sizeof(big);
+	ck_assert_int_eq(sendreq_frames(&sr, &d, &cap, &n, detail, 256), 0);
+	ck_assert_uint_eq(n, 5000);
+	ck_assert_uint_eq(d[4999].id, 0x10);
+	sendreq_done(&d, &cap);
+	ck_assert_ptr_null(d);
+	ck_assert_uint_eq(cap, 0);
+}
+END_TEST
+
 struct sq_bad {
 	const char *what;
 	uint32_t can_id;
@@ -362,6 +393,7 @@ Suite *sendreq_suite(void)
 
 	tcase_add_test(tc, test_sendreq_every_kind);
 	tcase_add_test(tc, test_sendreq_no_names);
+	tcase_add_test(tc, test_sendreq_done_keeps_small);
 	tcase_add_loop_test(tc, test_sendreq_malformed, 0,
 			    (int)(sizeof(sq_bads) / sizeof(sq_bads[0])));
 	tcase_add_test(tc, test_sendreq_index_without_names);
