@@ -18,31 +18,9 @@
 
 #define SB_IFACE "sbq0"
 
-static void sb_qdisc_up(void)
-{
-	ck_assert_int_eq(util_sh("modprobe sch_tbf 2>/dev/null; "
-				 "ip link add dev %s type vcan && "
-				 "ip link set %s up && "
-				 "tc qdisc add dev %s root tbf rate 1kbit "
-				 "burst 100 limit 100",
-				 SB_IFACE, SB_IFACE, SB_IFACE),
-			 0);
-}
-
 static void sb_qdisc_down(void)
 {
-	util_sh("ip link del %s 2>/dev/null", SB_IFACE);
-}
-
-/* n frames with ids from id on, one byte each. */
-static void sb_frames(struct cand_frame *f, size_t n, uint32_t id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		f[i] = util_frame(id + (uint32_t)i, 0, "55");
-		f[i].data[0] = (uint8_t)i;
-	}
+	util_iface_del(SB_IFACE);
 }
 
 /* The observer gets ids id.. id+n-1 in order, then nothing more. */
@@ -68,25 +46,25 @@ START_TEST(test_batch_meets_full_queue)
 	cand_t *h;
 	int raw, rc;
 
-	sb_qdisc_up();
+	util_tbf_iface(SB_IFACE);
 	raw = util_raw_open(SB_IFACE, 0);
 	h = util_open(SB_IFACE);
 
 	/* No timeout: what the queue took, in order, and a short count. */
-	sb_frames(f, N, 0x100);
+	util_frames_run(f, N, 0x100);
 	rc = cand_send(h, f, N, 0);
 	ck_assert_msg(rc > 0 && rc < N, "sent %d of %d (%s)", rc, N,
 		      rc < 0 ? cand_strerror(rc) : "");
 	sb_expect(raw, 0x100, (size_t)rc, "timeout 0");
 
 	/* A timeout too short for them all: the same, after retrying. */
-	sb_frames(f, N, 0x300);
+	util_frames_run(f, N, 0x300);
 	rc = cand_send(h, f, N, 300);
 	ck_assert_msg(rc > 0 && rc < N, "sent %d of %d in 300 ms", rc, N);
 	sb_expect(raw, 0x300, (size_t)rc, "timeout 300 ms");
 
 	/* Time enough: every frame, in order, each batch retried. */
-	sb_frames(f, 16, 0x500);
+	util_frames_run(f, 16, 0x500);
 	rc = cand_send(h, f, 16, 15000);
 	ck_assert_msg(rc == 16, "sent %d of 16 (%s)", rc,
 		      rc < 0 ? cand_strerror(rc) : "");
@@ -131,7 +109,7 @@ START_TEST(test_send_only_channel)
 	raw = util_raw_open("vcan0", RAW_ERR | RAW_BIGBUF);
 
 	/* Its frames reach the others as another local socket's, in order. */
-	sb_frames(f, N, 0x200);
+	util_frames_run(f, N, 0x200);
 	util_send(gen, f, N);
 	n = util_collect(obs, got, N, N, 200);
 	ck_assert_uint_eq(n, N);

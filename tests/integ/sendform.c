@@ -239,31 +239,9 @@ START_TEST(test_forms_by_name)
 }
 END_TEST
 
-static void sf_qdisc_up(void)
-{
-	ck_assert_int_eq(util_sh("modprobe sch_tbf 2>/dev/null; "
-				 "ip link add dev %s type vcan && "
-				 "ip link set %s up && "
-				 "tc qdisc add dev %s root tbf rate 1kbit "
-				 "burst 100 limit 100",
-				 SF_QDISC, SF_QDISC, SF_QDISC),
-			 0);
-}
-
 static void sf_qdisc_down(void)
 {
-	util_sh("ip link del %s 2>/dev/null", SF_QDISC);
-}
-
-/* n one-byte frames, ids from id on. */
-static void sf_run(struct cand_frame *f, size_t n, uint32_t id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		f[i] = util_frame(id + (uint32_t)i, 0, "55");
-		f[i].data[0] = (uint8_t)i;
-	}
+	util_iface_del(SF_QDISC);
 }
 
 /*
@@ -279,7 +257,7 @@ static void sf_full_queue(int fd, int raw, int packed, uint32_t base)
 	uint32_t sent;
 	int st;
 
-	sf_run(f, SF_MAX, base);
+	util_frames_run(f, SF_MAX, base);
 	if (packed)
 		sf_packed(&s, f, SF_MAX, NULL, 0);
 	else
@@ -291,7 +269,7 @@ static void sf_full_queue(int fd, int raw, int packed, uint32_t base)
 		      SF_MAX, detail);
 	sf_expect(raw, f, sent, what);
 
-	sf_run(f, 16, base + 0x100);
+	util_frames_run(f, 16, base + 0x100);
 	if (packed)
 		sf_packed(&s, f, 16, NULL, 0);
 	else
@@ -307,7 +285,7 @@ START_TEST(test_forms_full_queue)
 {
 	int raw, fd;
 
-	sf_qdisc_up();
+	util_tbf_iface(SF_QDISC);
 	raw = util_raw_open(SF_QDISC, 0);
 	fd = sf_open(SF_QDISC);
 	sf_full_queue(fd, raw, 1, 0x100);
@@ -343,7 +321,7 @@ START_TEST(test_codec_refusals_send_nothing)
 	int fd = sf_open("vcan0");
 	uint8_t rec[FRAMEPACK_MAX];
 
-	sf_run(f, 3, 0x340);
+	util_frames_run(f, 3, 0x340);
 	/* Both forms at once. */
 	sf_messages(&s, f, 3);
 	s.sr.packed.data = rec;
@@ -383,7 +361,7 @@ START_TEST(test_send_refusal_stops_there)
 	int packed, st;
 
 	for (packed = 0; packed < 2; packed++) {
-		sf_run(f, 3, 0x350);
+		util_frames_run(f, 3, 0x350);
 		f[1].id = 0x800; /* over 11 bits */
 		if (packed)
 			sf_packed(&s, f, 3, NULL, 0);

@@ -123,6 +123,15 @@ int util_raw_recv(int s, struct cand_frame *f, int timeout_ms);
 void util_raw_recv_ok(int s, struct cand_frame *f, const char *what);
 void util_raw_recv_none(int s, int settle_ms, const char *what);
 
+/* ---- util_tbf.c: the send tests' full TX queue ---- */
+
+/* A vcan ifname, up, behind a tbf qdisc so small a send soon fills it. */
+void util_tbf_iface(const char *ifname);
+/* Deletes ifname, if it is there. */
+void util_iface_del(const char *ifname);
+/* n one-byte frames, ids from id on, data byte 0 their number. */
+void util_frames_run(struct cand_frame *f, size_t n, uint32_t id);
+
 /* ---- processes ---- */
 
 /* Runs `sh -c CMD` under `timeout 20`; returns its exit status, or -1. */
