@@ -135,6 +135,29 @@ static void budget_say(const struct budget_bucket *b, char *detail,
 			      b->task_rate);
 }
 
+/*
+ * Into *b the bucket of a frame naming name: the one already there when
+ * it is the same interface, NULL when the frame names none (chan_send()
+ * refuses it in its words). 0, or -ENOMEM.
+ */
+static int budget_frame_bucket(struct sess *s, const char *name, uint64_t *now,
+			       struct budget_bucket **b)
+{
+	if (name == NULL || name[0] == '\0' || strlen(name) >= IFNAMSIZ) {
+		*b = NULL;
+		return 0;
+	}
+	if (*b != NULL && strcmp((*b)->ifname, name) == 0)
+		return 0;
+	if ((*b = budget_bucket(s, name)) == NULL)
+		return -ENOMEM;
+	if ((*b)->limited) {
+		*now = *now != 0 ? *now : budget_now_us();
+		budget_refill(*b, *now);
+	}
+	return 0;
+}
+
 size_t budget_take(struct sess *s, const struct frame_desc *frames,
 		   size_t first, size_t n, char *detail, size_t dsize)
 {
@@ -146,25 +169,13 @@ size_t budget_take(struct sess *s, const struct frame_desc *frames,
 	for (i = first; i < n; i++) {
 		name = budget_iface(s, &frames[i]);
 		/* A bound channel's frames all name it: looked up once. */
-		if (name != last) {
-			/* No interface: chan_send() refuses it in its words. */
-			if (name == NULL || name[0] == '\0' ||
-			    strlen(name) >= IFNAMSIZ)
-				continue;
-			if (b == NULL || strcmp(b->ifname, name) != 0) {
-				if ((b = budget_bucket(s, name)) == NULL) {
-					detail_set(detail, dsize,
-						   "out of memory");
-					return i;
-				}
-				if (b->limited) {
-					now = now != 0 ? now : budget_now_us();
-					budget_refill(b, now);
-				}
-			}
-			last = name;
+		if ((i == first || name != last) &&
+		    budget_frame_bucket(s, name, &now, &b) < 0) {
+			detail_set(detail, dsize, "out of memory");
+			return i;
 		}
-		if (!b->limited)
+		last = name;
+		if (b == NULL || !b->limited)
 			continue;
 		if (b->tokens < 1) {
 			budget_say(b, detail, dsize);
