@@ -39,6 +39,16 @@
 
 /* Reads per wakeup before yielding to the rest of the loop. */
 #define TAP_ROUNDS 8
+/*
+ * A wakeup that emptied the socket of this many frames means they come
+ * faster than cand wakes: the tap rests TAP_REST_US before reading again,
+ * so the next wakeup takes several times as many frames for the same
+ * fixed cost (epoll_wait, the switch, each client's writev and wakeup), as
+ * a NIC coalesces interrupts. A trickle (a frame a wakeup) never waits,
+ * and neither does a tap that is behind.
+ */
+#define TAP_REST_MIN 16
+#define TAP_REST_US  1000
 /* Standard ids, for the index of channels that take only some. */
 #define TAP_SFF_IDS (CAN_SFF_MASK + 1)
 
@@ -53,6 +63,7 @@ struct tap {
 	char ifname[IFNAMSIZ];
 	int fd;
 	struct event *ev_read;
+	struct event *ev_rest;	 /* TAP_REST_US: ev_read is off meanwhile */
 	struct tap_list all;	 /* every attached channel */
 	struct tap_list general; /* those the index cannot pick out */
 	struct tap_list *sff;	 /* by standard id; NULL until needed */
@@ -70,6 +81,8 @@ struct tap {
 };
 
 static void tap_on_read(evutil_socket_t fd, short what, void *arg);
+static void tap_on_rested(evutil_socket_t fd, short what, void *arg);
+static void tap_rest(struct tap *t);
 
 static uint64_t tap_now_ns(void)
 {
@@ -129,7 +142,10 @@ int tap_open(struct cand_ctx *ctx, int ifindex, const char *ifname,
 	echo_init(&t->echo);
 	t->ev_read =
 		event_new(ctx->base, fd, EV_READ | EV_PERSIST, tap_on_read, t);
-	if (t->ev_read == NULL) {
+	t->ev_rest = evtimer_new(ctx->base, tap_on_rested, t);
+	if (t->ev_read == NULL || t->ev_rest == NULL) {
+		if (t->ev_read != NULL)
+			event_free(t->ev_read);
 		close(fd);
 		free(t);
 		return -ENOMEM;
@@ -143,6 +159,7 @@ static void tap_destroy(struct tap *t)
 	size_t i;
 
 	event_free(t->ev_read);
+	event_free(t->ev_rest);
 	close(t->fd);
 	echo_free(&t->echo);
 	if (t->sff != NULL)
@@ -169,6 +186,7 @@ void tap_free(struct tap *t)
 			t->sff[i].n = 0;
 	t->n_indexed = 0;
 	event_del(t->ev_read);
+	event_del(t->ev_rest);
 	if (t->busy)
 		t->dead = 1;
 	else
@@ -206,6 +224,7 @@ static int tap_set_on(struct tap *t, int on)
 		return event_add(t->ev_read, NULL) < 0 ? -ENOMEM : 0;
 	}
 	event_del(t->ev_read);
+	event_del(t->ev_rest);
 	rc = rawsock_block(t->fd);
 	rawsock_purge(t->fd);
 	/* Nobody reads the echoes of what was sent until now. */
@@ -398,7 +417,8 @@ static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 	struct rx_batch b;
 	int round, rc, all_sff;
 	uint32_t drops;
-	size_t i;
+	size_t i, taken = 0;
+	int rest;
 
 	(void)what;
 	t->busy++;
@@ -422,6 +442,7 @@ static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 		r.drains = t->drains;
 		/* Nothing below calls back into the tap's lists. */
 		tap_offer(t, &r, all_sff);
+		taken += b.count;
 		if (b.count < RAW_BATCH) {
 			t->drains++;
 			break;
@@ -436,6 +457,8 @@ static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 	 * and then no wakeup follows). New drops go to every client now,
 	 * not only to those that got frames.
 	 */
+	/* Behind (stopped at TAP_ROUNDS with frames left): read on at once. */
+	rest = taken >= TAP_REST_MIN && round < TAP_ROUNDS;
 	if (t->overran && round < TAP_ROUNDS) {
 		rawsock_read_drops(fd, &t->drops);
 		t->overran = 0;
@@ -452,6 +475,31 @@ static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 		if (t->dirty.v[i] != NULL)
 			chan_flush(t->dirty.v[i]);
 	t->dirty.n = 0;
-	if (--t->busy == 0 && t->dead)
+	if (--t->busy == 0 && t->dead) {
 		tap_destroy(t);
+		return;
+	}
+	/* Not when a callback above detached the last channel (tap off). */
+	if (rest && t->all.n > 0 && event_pending(t->ev_read, EV_READ, NULL))
+		tap_rest(t);
+}
+
+static void tap_rest(struct tap *t)
+{
+	static const struct timeval rest = {0, TAP_REST_US};
+
+	event_del(t->ev_read);
+	if (evtimer_add(t->ev_rest, &rest) < 0)
+		event_add(t->ev_read, NULL);
+}
+
+static void tap_on_rested(evutil_socket_t fd, short what, void *arg)
+{
+	struct tap *t = arg;
+
+	(void)fd;
+	if (event_add(t->ev_read, NULL) < 0)
+		log_warn("%s: cannot watch the socket again; frames wait",
+			 t->ifindex ? t->ifname : "\"\"");
+	tap_on_read(t->fd, what, t);
 }

@@ -2,7 +2,7 @@
  * The shared receiving socket with a client that stops reading (the others
  * lose nothing; it is told exactly what it lost, where it lost it) and
  * with its interface removed and created again under a client that keeps
- * its filters.
+ * its filters; and bursts that make the tap rest between reads.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -221,6 +221,104 @@ START_TEST(test_flood_every_loss_told)
 }
 END_TEST
 
+/*
+ * Bursts fast enough that the tap rests between reads (ops/tap.c,
+ * TAP_REST_MIN), with a client sending its own frames, one sending with
+ * loopback off, one filtered and one that reads only at the end: each
+ * gets exactly what a socket of its own would, in order; a frame alone
+ * after a burst still comes; and a tap whose last client left while it
+ * rested is read again for the next.
+ */
+#define REST_BURSTS 20
+#define REST_BURST  200
+
+/* Every frame of the bursts in order; the sender's 0x602s, own only to it. */
+static void rest_expect(cand_t *h, const char *what, int odd_only, int own)
+{
+	struct cand_frame f;
+	uint32_t next = odd_only ? 1 : 0, mine = 0,
+		 want = odd_only ? 0 : REST_BURSTS;
+
+	while (next < REST_BURSTS * REST_BURST || mine < want) {
+		util_recv_ok(h, &f, what);
+		ck_assert_msg(f.id != 0x603, "%s: got a loopback-off frame",
+			      what);
+		if (f.id == 0x602) {
+			ck_assert_msg(!!(f.flags & CAND_FRAME_OWN) == own,
+				      "%s: 0x602 with own %d", what, !own);
+			mine++;
+			continue;
+		}
+		ck_assert_msg(seq_of(&f) == next,
+			      "%s: frame %u where %u was due", what, seq_of(&f),
+			      next);
+		next += odd_only ? 2 : 1;
+	}
+	ck_assert_uint_eq(mine, want);
+	ck_assert_uint_eq(cand_kernel_drops(h), 0);
+}
+
+START_TEST(test_rest_after_bursts)
+{
+	static const struct cand_filter odd = {0x601, 0x7FF,
+					       CAND_FILTER_STANDARD, 0};
+	struct cand_options o;
+	cand_t *sender, *quiet, *picky, *late, *next;
+	struct cand_frame f = util_frame(0x600, 0, "0000"), mine, theirs, got;
+	int s = util_raw_open("vcan0", 0);
+	uint32_t i, k;
+
+	cand_options_init(&o);
+	o.channel = "vcan0";
+	o.receive_own_messages = 1;
+	sender = util_open_opts(&o);
+	late = util_open("vcan0");
+	o.receive_own_messages = 0;
+	o.local_loopback = 0;
+	quiet = util_open_opts(&o);
+	o.local_loopback = 1;
+	o.filters = &odd;
+	o.n_filters = 1;
+	picky = util_open_opts(&o);
+	mine = util_frame(0x602, 0, "AA");
+	theirs = util_frame(0x603, 0, "BB");
+	for (k = 0; k < REST_BURSTS; k++) {
+		for (i = k * REST_BURST; i < (k + 1) * REST_BURST; i++) {
+			f.id = i % 2 ? 0x601 : 0x600;
+			f.data[0] = (uint8_t)(i >> 8);
+			f.data[1] = (uint8_t)i;
+			util_raw_flood(s, &f);
+		}
+		util_send(sender, &mine, 1);
+		util_send(quiet, &theirs, 1);
+		util_msleep(2);
+	}
+	rest_expect(sender, "the sender", 0, 1);
+	rest_expect(picky, "the filtered client", 1, 0);
+	rest_expect(quiet, "the loopback-off client", 0, 0);
+	rest_expect(late, "the late reader", 0, 0);
+
+	/* One frame alone, right after a burst: no rest holds it back. */
+	util_raw_send(s, &mine);
+	util_recv_ok(late, &got, "a frame alone after the bursts");
+	util_assert_frame(&got, &mine, "a frame alone after the bursts");
+
+	/* Everyone leaves while the tap rests; the next client still hears. */
+	for (i = 0; i < REST_BURST; i++)
+		util_raw_flood(s, &f);
+	cand_close(sender);
+	cand_close(quiet);
+	cand_close(picky);
+	cand_close(late);
+	next = util_open("vcan0");
+	util_raw_send(s, &theirs);
+	util_recv_ok(next, &got, "a client after the others left");
+	util_assert_frame(&got, &theirs, "a client after the others left");
+	cand_close(next);
+	close(s);
+}
+END_TEST
+
 static void remove_vcan7(void)
 {
 	util_sh("ip link del vcan7 2>/dev/null");
@@ -292,6 +390,7 @@ Suite *sharedlink_suite(void)
 	tcase_add_test(tc, test_stalled_client_costs_others_nothing);
 	tcase_add_test(tc, test_flood_every_loss_told);
 	tcase_add_test(tc, test_hotplug_shared);
+	tcase_add_test(tc, test_rest_after_bursts);
 	suite_add_tcase(s, tc);
 	return s;
 }
