@@ -29,6 +29,7 @@ struct cand_limits {
 	size_t out_high; /* drop a client's frames above this output */
 	size_t out_low;	 /* until it is below this */
 	int rcvbuf; /* SO_RCVBUF(FORCE) of each interface's shared socket */
+	unsigned rest_us; /* a busy tap's rest between reads; 0: none */
 	unsigned max_clients;
 	unsigned max_filters;  /* per client; the kernel takes 512 */
 	unsigned max_periodic; /* BCM periodic tasks per client */

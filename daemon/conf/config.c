@@ -84,6 +84,7 @@ void config_defaults(struct cand_config *cfg)
 		.out_high = 4u << 20,
 		.out_low = 1u << 20,
 		.rcvbuf = 4 << 20,
+		.rest_us = 1000,
 		.max_clients = 4096,
 		.max_filters = CAN_RAW_FILTER_MAX,
 		.max_periodic = 64,

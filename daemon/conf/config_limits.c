@@ -38,6 +38,8 @@ static const struct config_limit {
 	 CONFIG_SIZE_T, 1, 0, 1ull << 30},
 	{"can_receive_buffer", offsetof(struct cand_limits, rcvbuf), CONFIG_INT,
 	 1, 4096, 256u << 20},
+	{"receive_rest_us", offsetof(struct cand_limits, rest_us),
+	 CONFIG_UNSIGNED, 0, 0, 100000},
 };
 
 int config_limits_key(struct config_parse *p, const char *key,

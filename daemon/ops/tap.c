@@ -41,14 +41,14 @@
 #define TAP_ROUNDS 8
 /*
  * A wakeup that emptied the socket of this many frames means they come
- * faster than cand wakes: the tap rests TAP_REST_US before reading again,
+ * faster than cand wakes: the tap rests (receive_rest_us, 1 ms unless
+ * cand.conf says otherwise) before reading again,
  * so the next wakeup takes several times as many frames for the same
  * fixed cost (epoll_wait, the switch, each client's writev and wakeup), as
  * a NIC coalesces interrupts. A trickle (a frame a wakeup) never waits,
  * and neither does a tap that is behind.
  */
 #define TAP_REST_MIN 16
-#define TAP_REST_US  1000
 /* Standard ids, for the index of channels that take only some. */
 #define TAP_SFF_IDS (CAN_SFF_MASK + 1)
 
@@ -63,7 +63,7 @@ struct tap {
 	char ifname[IFNAMSIZ];
 	int fd;
 	struct event *ev_read;
-	struct event *ev_rest;	 /* TAP_REST_US: ev_read is off meanwhile */
+	struct event *ev_rest;	 /* resting: ev_read is off meanwhile */
 	struct tap_list all;	 /* every attached channel */
 	struct tap_list general; /* those the index cannot pick out */
 	struct tap_list *sff;	 /* by standard id; NULL until needed */
@@ -458,7 +458,8 @@ static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 	 * not only to those that got frames.
 	 */
 	/* Behind (stopped at TAP_ROUNDS with frames left): read on at once. */
-	rest = taken >= TAP_REST_MIN && round < TAP_ROUNDS;
+	rest = taken >= TAP_REST_MIN && round < TAP_ROUNDS &&
+	       t->ctx->limits.rest_us > 0;
 	if (t->overran && round < TAP_ROUNDS) {
 		rawsock_read_drops(fd, &t->drops);
 		t->overran = 0;
@@ -486,7 +487,9 @@ static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 
 static void tap_rest(struct tap *t)
 {
-	static const struct timeval rest = {0, TAP_REST_US};
+	unsigned us = t->ctx->limits.rest_us;
+	struct timeval rest = {(time_t)(us / 1000000),
+			       (suseconds_t)(us % 1000000)};
 
 	event_del(t->ev_read);
 	if (evtimer_add(t->ev_rest, &rest) < 0)

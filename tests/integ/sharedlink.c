@@ -258,7 +258,18 @@ static void rest_expect(cand_t *h, const char *what, int odd_only, int own)
 	ck_assert_uint_eq(cand_kernel_drops(h), 0);
 }
 
-START_TEST(test_rest_after_bursts)
+/* sock: a daemon's socket, or NULL for the suite's. */
+static cand_t *rest_open(const char *sock, const struct cand_options *o)
+{
+	cand_t *h;
+
+	ck_assert_int_eq(cand_connect(&h, sock), 0);
+	ck_assert_msg(cand_open(h, o) == 0, "cand_open: %s",
+		      cand_last_detail(h));
+	return h;
+}
+
+static void rest_run(const char *sock)
 {
 	static const struct cand_filter odd = {0x601, 0x7FF,
 					       CAND_FILTER_STANDARD, 0};
@@ -271,15 +282,15 @@ START_TEST(test_rest_after_bursts)
 	cand_options_init(&o);
 	o.channel = "vcan0";
 	o.receive_own_messages = 1;
-	sender = util_open_opts(&o);
-	late = util_open("vcan0");
+	sender = rest_open(sock, &o);
 	o.receive_own_messages = 0;
+	late = rest_open(sock, &o);
 	o.local_loopback = 0;
-	quiet = util_open_opts(&o);
+	quiet = rest_open(sock, &o);
 	o.local_loopback = 1;
 	o.filters = &odd;
 	o.n_filters = 1;
-	picky = util_open_opts(&o);
+	picky = rest_open(sock, &o);
 	mine = util_frame(0x602, 0, "AA");
 	theirs = util_frame(0x603, 0, "BB");
 	for (k = 0; k < REST_BURSTS; k++) {
@@ -310,12 +321,33 @@ START_TEST(test_rest_after_bursts)
 	cand_close(quiet);
 	cand_close(picky);
 	cand_close(late);
-	next = util_open("vcan0");
+	o.n_filters = 0;
+	o.filters = NULL;
+	next = rest_open(sock, &o);
 	util_raw_send(s, &theirs);
 	util_recv_ok(next, &got, "a client after the others left");
 	util_assert_frame(&got, &theirs, "a client after the others left");
 	cand_close(next);
 	close(s);
+}
+
+START_TEST(test_rest_after_bursts)
+{
+	rest_run(NULL);
+}
+END_TEST
+
+/* The same with resting off in cand.conf: the key is taken, nothing lost. */
+START_TEST(test_rest_off)
+{
+	struct util_daemon d;
+
+	util_daemon_start(&d, "norest",
+			  "[limits]\nreceive_rest_us = 0\n"
+			  "[rule all]\ninterfaces = *\nusers = *\n"
+			  "rights = read send\n");
+	rest_run(d.sock);
+	util_daemon_stop(&d);
 }
 END_TEST
 
@@ -391,6 +423,7 @@ Suite *sharedlink_suite(void)
 	tcase_add_test(tc, test_flood_every_loss_told);
 	tcase_add_test(tc, test_hotplug_shared);
 	tcase_add_test(tc, test_rest_after_bursts);
+	tcase_add_test(tc, test_rest_off);
 	suite_add_tcase(s, tc);
 	return s;
 }

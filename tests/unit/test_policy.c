@@ -64,6 +64,7 @@ START_TEST(test_full_file)
 		"output_high_watermark = 1M\n"
 		"output_low_watermark = 100000\n"
 		"can_receive_buffer = 256K\n"
+		"receive_rest_us = 250\n"
 		"\n"
 		"[rule a]\n"
 		"interfaces = vcan0, can*\n"
@@ -85,9 +86,10 @@ START_TEST(test_full_file)
 	ck_assert_uint_eq(cfg.limits.out_high, 1 << 20);
 	ck_assert_uint_eq(cfg.limits.out_low, 100000);
 	ck_assert_int_eq(cfg.limits.rcvbuf, 256 * 1024);
+	ck_assert_uint_eq(cfg.limits.rest_us, 250);
 	ck_assert_uint_eq(policy_n_rules(cfg.policy), 2);
 	ck_assert_str_eq(policy_rule_name(policy_rule_at(cfg.policy, 0)), "a");
-	ck_assert_uint_eq(policy_rule_line(policy_rule_at(cfg.policy, 0)), 13);
+	ck_assert_uint_eq(policy_rule_line(policy_rule_at(cfg.policy, 0)), 14);
 	config_free(&cfg);
 }
 END_TEST
@@ -103,6 +105,8 @@ START_TEST(test_errors_name_their_line)
 	load_bad("[limits]\nmax_clients = 1\nmax_clients = 2\n",
 		 "t.conf:3: [limits]: max_clients is given twice");
 	load_bad("[limits]\nfrobs = 1\n", "t.conf:2: [limits]: unknown key");
+	load_bad("[limits]\nreceive_rest_us = 100001\n",
+		 "t.conf:2: receive_rest_us: 100001 is outside 0..100000");
 	load_bad("[limits]\n\noutput_low_watermark = 8M\n",
 		 "t.conf:3: output_low_watermark");
 	load_bad("\n[nonsense]\na = b\n", "t.conf:2: unknown section");
