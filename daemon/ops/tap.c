@@ -42,11 +42,10 @@
 /*
  * A wakeup that emptied the socket of this many frames means they come
  * faster than cand wakes: the tap rests (receive_rest_us, 1 ms unless
- * cand.conf says otherwise) before reading again,
- * so the next wakeup takes several times as many frames for the same
- * fixed cost (epoll_wait, the switch, each client's writev and wakeup), as
- * a NIC coalesces interrupts. A trickle (a frame a wakeup) never waits,
- * and neither does a tap that is behind.
+ * cand.conf says otherwise) before reading again, so the next wakeup takes
+ * several times as many frames for the same fixed cost (epoll_wait, the
+ * switch, each client's writev and wakeup), as a NIC coalesces interrupts.
+ * A trickle (a frame a wakeup) never waits, nor does a tap that is behind.
  */
 #define TAP_REST_MIN 16
 /* Standard ids, for the index of channels that take only some. */
@@ -82,7 +81,6 @@ struct tap {
 
 static void tap_on_read(evutil_socket_t fd, short what, void *arg);
 static void tap_on_rested(evutil_socket_t fd, short what, void *arg);
-static void tap_rest(struct tap *t);
 
 static uint64_t tap_now_ns(void)
 {
@@ -410,6 +408,18 @@ static void tap_offer(struct tap *t, const struct tap_read *r, int all_sff)
 	}
 }
 
+/* The read event off for receive_rest_us; tap_on_rested reads again. */
+static void tap_rest(struct tap *t)
+{
+	unsigned us = t->ctx->limits.rest_us;
+	struct timeval rest = {(time_t)(us / 1000000),
+			       (suseconds_t)(us % 1000000)};
+
+	event_del(t->ev_read);
+	if (evtimer_add(t->ev_rest, &rest) < 0)
+		event_add(t->ev_read, NULL);
+}
+
 static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct tap *t = arg;
@@ -449,6 +459,9 @@ static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 		}
 		t->overran = 1;
 	}
+	/* Behind (stopped at TAP_ROUNDS with frames left): read on at once. */
+	rest = taken >= TAP_REST_MIN && round < TAP_ROUNDS &&
+	       t->ctx->limits.rest_us > 0;
 	/*
 	 * A socket that was this full may have dropped frames after the
 	 * last one it kept, which no frame's count tells: ask once it is
@@ -457,9 +470,6 @@ static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 	 * and then no wakeup follows). New drops go to every client now,
 	 * not only to those that got frames.
 	 */
-	/* Behind (stopped at TAP_ROUNDS with frames left): read on at once. */
-	rest = taken >= TAP_REST_MIN && round < TAP_ROUNDS &&
-	       t->ctx->limits.rest_us > 0;
 	if (t->overran && round < TAP_ROUNDS) {
 		rawsock_read_drops(fd, &t->drops);
 		t->overran = 0;
@@ -481,19 +491,8 @@ static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* Not when a callback above detached the last channel (tap off). */
-	if (rest && t->all.n > 0 && event_pending(t->ev_read, EV_READ, NULL))
+	if (rest && t->all.n > 0)
 		tap_rest(t);
-}
-
-static void tap_rest(struct tap *t)
-{
-	unsigned us = t->ctx->limits.rest_us;
-	struct timeval rest = {(time_t)(us / 1000000),
-			       (suseconds_t)(us % 1000000)};
-
-	event_del(t->ev_read);
-	if (evtimer_add(t->ev_rest, &rest) < 0)
-		event_add(t->ev_read, NULL);
 }
 
 static void tap_on_rested(evutil_socket_t fd, short what, void *arg)
