@@ -21,9 +21,10 @@
 
 #include "cand.h"
 
-#define BENCH_MAX_RX	 160  /* receivers in one phase */
-#define BENCH_MAX_TX	 4    /* senders in one phase, each on its bus */
-#define BENCH_LAT_MAX	 4096 /* latency probes in one phase */
+#define BENCH_MAX_RX	 160   /* receivers in one phase */
+#define BENCH_MAX_TX	 4     /* senders in one phase, each on its bus */
+#define BENCH_MAX_IF	 8     /* buses in one phase: vcan0, vcan2.. */
+#define BENCH_LAT_MAX	 16384 /* latency probes in one phase */
 #define BENCH_MAX_REPEAT 20
 #define BENCH_RCVBUF	 (4 << 20) /* as the daemon's limits.rcvbuf */
 /* The scale scenario's pace: what the VM holds with 1000 clients. */
@@ -96,6 +97,8 @@ int raw_socket(const char *ifname, int rcvbuf, int *got, int no_rx, char *msg,
 	       size_t msize);
 /* 0 when ifname exists and is up, else -1 with msg set. */
 int iface_check(const char *ifname, char *msg, size_t msize);
+/* vcan2..vcanN beside the bench's interface, made and up; 0 or -1. */
+int make_vcans(int upto, char *msg, size_t msize);
 /* Raises RLIMIT_NOFILE to at least want (root may raise the hard limit). */
 void raise_nofile(unsigned want);
 
@@ -126,6 +129,7 @@ enum rx_kind {
 	RX_SOCKETCAND, /* socketcand's protocol over TCP (sc_rx.c) */
 	RX_TCP_RELAY,  /* RX_RELAY through loopback TCP (sc_rx.c) */
 	RX_LOOP_RELAY, /* RX_RELAY with cand's syscalls: epoll, recvmmsg */
+	RX_RELAY_POLL, /* RX_RELAY read as cand's poll pattern: poll, read */
 };
 
 struct rx_result {
@@ -144,7 +148,7 @@ struct phase {
 	/* Set by the parent before forking. */
 	uint32_t tag; /* data[4..7]: frames of another phase are ignored */
 	int n_tx;     /* senders, sender k on ifnames[k] */
-	char ifnames[BENCH_MAX_TX][16];
+	char ifnames[BENCH_MAX_IF][16];
 	int iface[BENCH_MAX_RX]; /* the bus of each receiver */
 	uint32_t n;		 /* frames to send */
 	uint32_t can_id;
@@ -156,6 +160,8 @@ struct phase {
 	int kind[BENCH_MAX_RX];
 	int stall[BENCH_MAX_RX]; /* 1: read nothing until the sender ends */
 	int latency;
+	/* Latency: receiver i on ifnames[i], probe k to receiver k % n_lat. */
+	int n_lat;
 	int ack_rd, ack_wr;   /* latency: receiver -> sender */
 	int cmd_rd, cmd_wr;   /* scale: parent -> holder */
 	int done_rd, done_wr; /* scale: holder -> parent */
@@ -195,6 +201,11 @@ struct phase_spec {
 	unsigned max_s; /* flood: the sender stops after this (0: n only) */
 	int witness;	/* one more receiver, direct, after the others */
 	int latency;
+	/*
+	 * Latency with n_rx receivers of these kinds, each on its own bus,
+	 * the probes dealt out to them in turn (NULL: one receiver of kind).
+	 */
+	const enum rx_kind *kinds;
 	int use_daemon;
 	int n_tx; /* 0 or 1: one sender on the bench interface; more: each
 		     on its bus, receivers dealt out round robin */
@@ -262,6 +273,15 @@ void throughput(struct bench *b, const char *id, enum rx_kind kind, int n_rx,
 		uint32_t n, double rate, int stall_last, struct phase_out *out);
 /* Runs one latency phase into row id. */
 void latency(struct bench *b, const char *id, enum rx_kind kind);
+/*
+ * One latency phase for n receivers, one of each kind on a bus of its own,
+ * probe k going to receiver k % n, into rows ids[0..n-1]: every row sees
+ * the same moments of the machine, so their ratios hold when its speed
+ * drifts. The cand rows share one daemon, whose CPU is charged per probe
+ * of theirs.
+ */
+void latency_interleaved(struct bench *b, const char *const *ids,
+			 const enum rx_kind *kinds, int n);
 
 /* ---- scen.c: one function per scenario ---- */
 
@@ -324,6 +344,8 @@ enum metric {
 	M_CPU_RX,
 	M_MARGINAL,
 	M_MARGINAL_RATIO,
+	M_VS_RELAY,
+	M_P99_VS_RELAY,
 	M_COUNT
 };
 

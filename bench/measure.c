@@ -200,56 +200,86 @@ double percentile(const double *v, size_t n, double p)
 	return v[i < n ? i : n - 1];
 }
 
-void latency(struct bench *b, const char *id, enum rx_kind kind)
+static int via_cand(enum rx_kind kind)
 {
-	int via_cand = kind == RX_CAND || kind == RX_CAND_TIMEOUT ||
-		       kind == RX_SOCKETCAND;
-	struct phase_spec sp = {
-		.what = id,
-		.n_rx = 1,
-		.kind = kind,
-		.n = b->lat_probes,
-		.latency = 1,
-		.timeout_s = 60,
-		.use_daemon = via_cand,
-	};
-	struct phase *ph = b->ph;
-	struct phase_out po;
+	return kind == RX_CAND || kind == RX_CAND_TIMEOUT ||
+	       kind == RX_SOCKETCAND;
+}
+
+/*
+ * Receiver k's probes (k, k + n, ...) into row id; cand_probes: what every
+ * cand receiver of the phase got, over which the daemon's CPU is spread.
+ */
+static void latency_row(struct bench *b, const char *id, int k, int n,
+			const struct phase_out *po, uint64_t cand_probes)
+{
+	const struct phase *ph = b->ph;
+	enum rx_kind kind = (enum rx_kind)ph->kind[k];
 	double *v, sum = 0;
-	size_t i, n = 0;
+	size_t i, m = 0, sent = 0;
 	unsigned rep = b->rep;
 
-	progress(b, id);
-	phase_run(b, &sp, &po);
-	phase_problems(id, ph, 0, 1, &po);
-	if (po.failed)
-		return;
 	v = calloc(BENCH_LAT_MAX, sizeof(*v));
 	if (v == NULL)
 		return;
-	for (i = 0; i < ph->sent && i < BENCH_LAT_MAX; i++) {
+	for (i = (size_t)k; i < ph->sent && i < BENCH_LAT_MAX; i += (size_t)n) {
+		sent++;
 		if (ph->lat[i] == 0)
 			continue;
-		v[n] = (double)ph->lat[i] / 1000.0;
-		sum += v[n++];
+		v[m] = (double)ph->lat[i] / 1000.0;
+		sum += v[m++];
 	}
-	qsort(v, n, sizeof(*v), cmp_double);
-	report_set(id, M_P50, percentile(v, n, 0.50), rep);
-	report_set(id, M_P99, percentile(v, n, 0.99), rep);
-	report_set(id, M_MEAN_US, n ? sum / (double)n : NAN, rep);
-	report_set(id, M_MAX_US, n ? v[n - 1] : NAN, rep);
-	report_set(id, M_SENT, (double)ph->sent, rep);
-	report_set(id, M_PROBES_LOST, (double)(ph->sent - n), rep);
-	/* At one frame per wakeup: nothing to batch. */
+	qsort(v, m, sizeof(*v), cmp_double);
+	report_set(id, M_P50, percentile(v, m, 0.50), rep);
+	report_set(id, M_P99, percentile(v, m, 0.99), rep);
+	report_set(id, M_MEAN_US, m ? sum / (double)m : NAN, rep);
+	report_set(id, M_MAX_US, m ? v[m - 1] : NAN, rep);
+	report_set(id, M_SENT, (double)sent, rep);
+	report_set(id, M_PROBES_LOST, (double)(sent - m), rep);
 	/* The relay's CPU is its child's: not measured, not shown. */
-	if (kind != RX_RELAY && kind != RX_TCP_RELAY && kind != RX_LOOP_RELAY)
+	if (via_cand(kind)) {
 		report_set(id, M_CPU,
-			   per_frame_us(via_cand ? po.daemon_cpu_ns
-						 : ph->rx[0].cpu_ns,
-					n),
+			   per_frame_us(po->daemon_cpu_ns, cand_probes), rep);
+		report_set(id, M_CPU_CLIENT, per_frame_us(ph->rx[k].cpu_ns, m),
 			   rep);
-	if (via_cand)
-		report_set(id, M_CPU_CLIENT, per_frame_us(ph->rx[0].cpu_ns, n),
-			   rep);
+	} else if (kind == RX_DIRECT) {
+		report_set(id, M_CPU, per_frame_us(ph->rx[k].cpu_ns, m), rep);
+	}
 	free(v);
+}
+
+void latency_interleaved(struct bench *b, const char *const *ids,
+			 const enum rx_kind *kinds, int n)
+{
+	struct phase_spec sp = {
+		.what = ids[0],
+		.n_rx = n,
+		.kind = kinds[0],
+		.kinds = kinds,
+		.n = b->lat_probes * (unsigned)n,
+		.latency = 1,
+		.timeout_s = 60 * (unsigned)n,
+	};
+	struct phase *ph = b->ph;
+	struct phase_out po;
+	uint64_t cand_probes = 0;
+	int k;
+
+	for (k = 0; k < n; k++)
+		sp.use_daemon |= via_cand(kinds[k]);
+	progress(b, ids[0]);
+	phase_run(b, &sp, &po);
+	phase_problems(ids[0], ph, 0, n, &po);
+	if (po.failed)
+		return;
+	for (k = 0; k < n; k++)
+		if (via_cand(kinds[k]))
+			cand_probes += ph->rx[k].received;
+	for (k = 0; k < n; k++)
+		latency_row(b, ids[k], k, n, &po, cand_probes);
+}
+
+void latency(struct bench *b, const char *id, enum rx_kind kind)
+{
+	latency_interleaved(b, &id, &kind, 1);
 }

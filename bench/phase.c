@@ -45,6 +45,7 @@ void phase_reset(struct bench *b, uint32_t n, double rate, unsigned timeout_s)
 	memset(ph->kind, 0, sizeof(ph->kind));
 	memset(ph->stall, 0, sizeof(ph->stall));
 	ph->latency = 0;
+	ph->n_lat = 0;
 	STORE(&ph->ready, 0);
 	STORE(&ph->go, 0);
 	STORE(&ph->sender_done, 0);
@@ -69,11 +70,14 @@ int phase_run(struct bench *b, const struct phase_spec *sp,
 	uint64_t c0 = 0, s0 = 0, c1, s1, t;
 	int i, n = sp->n_rx + (sp->witness ? 1 : 0), ack[2] = {-1, -1}, status;
 	int n_tx = sp->n_tx > 1 ? sp->n_tx : 1;
+	int n_if = sp->latency ? n : n_tx;
 
 	memset(out, 0, sizeof(*out));
 	out->rss_start_kib = out->rss_end_kib = out->hwm_kib = -1;
 	if (n < 1 || n > BENCH_MAX_RX || n_tx > BENCH_MAX_TX ||
-	    (sp->latency && (n != 1 || sp->n > BENCH_LAT_MAX))) {
+	    (sp->latency &&
+	     (n_tx != 1 || n > BENCH_MAX_IF || (n > 1 && sp->kinds == NULL) ||
+	      sp->witness || sp->n > BENCH_LAT_MAX))) {
 		fmt_msg(out->msg, sizeof(out->msg), "bad phase");
 		out->failed = 1;
 		return -1;
@@ -83,14 +87,16 @@ int phase_run(struct bench *b, const struct phase_spec *sp,
 		ph->max_ns = (uint64_t)sp->max_s * 1000000000u;
 	ph->n_rx = n;
 	ph->latency = sp->latency;
+	ph->n_lat = sp->latency ? n : 0;
 	ph->n_tx = n_tx;
-	for (i = 1; i < n_tx; i++)
+	for (i = 1; i < n_if; i++)
 		snprintf(ph->ifnames[i], sizeof(ph->ifnames[i]), "vcan%d",
 			 i + 1);
 	for (i = 0; i < sp->n_rx; i++) {
-		ph->kind[i] = (int)sp->kind;
+		ph->kind[i] =
+			(int)(sp->kinds != NULL ? sp->kinds[i] : sp->kind);
 		ph->stall[i] = sp->stall_last && i == sp->n_rx - 1;
-		ph->iface[i] = i % n_tx;
+		ph->iface[i] = i % n_if;
 	}
 	if (sp->witness)
 		ph->kind[sp->n_rx] = RX_DIRECT;

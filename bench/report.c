@@ -84,6 +84,8 @@ static const struct metric_info minfo[M_COUNT] = {
 			" us/f", 3, 0},
 	[M_MARGINAL_RATIO] = {"marginal_vs_first_client", "k-th/first ", "", 3,
 			      0},
+	[M_VS_RELAY] = {"p50_ratio_to_relay", "p50 vs relay ", "", 2, 0},
+	[M_P99_VS_RELAY] = {"p99_ratio_to_relay", "p99 vs relay ", "", 2, 0},
 };
 
 static struct row rows[MAX_ROWS];

@@ -207,7 +207,7 @@ static int src_open(struct bench *b, const char *ifname, struct rx_src *s,
 		s->sc = scrx_open(b, r->msg, sizeof(r->msg));
 		return s->sc != NULL ? 0 : -1;
 	} else if (kind == RX_RELAY || kind == RX_TCP_RELAY ||
-		   kind == RX_LOOP_RELAY) {
+		   kind == RX_LOOP_RELAY || kind == RX_RELAY_POLL) {
 		if (relay_open(ifname, s, r, kind == RX_TCP_RELAY,
 			       kind == RX_LOOP_RELAY) < 0)
 			return -1;
@@ -265,6 +265,14 @@ static int rx_one(struct rx_src *s, uint32_t *seq, uint32_t *tag, char *msg,
 	case RX_SOCKETCAND:
 		rc = scrx_next(s->sc, cf.data, &len, msg, msize);
 		return rc > 0 ? payload(cf.data, len, seq, tag) : rc;
+	case RX_RELAY_POLL:
+		/* As python-can's SocketcanBus.recv(): select(), then recv().
+		 */
+		pfd.fd = s->fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, RX_POLL_MS) == 0)
+			return 0;
+		/* fall through */
 	case RX_DIRECT:
 	case RX_RELAY:
 	case RX_TCP_RELAY:
@@ -393,8 +401,12 @@ static void rx_loop(struct phase *ph, int idx, struct rx_src *s, int stall)
 }
 
 /* Latency: stamps each probe on arrival and tells the sender. */
-static void lat_rx_loop(struct phase *ph, struct rx_result *r, struct rx_src *s)
+static void lat_rx_loop(struct phase *ph, int idx, struct rx_src *s)
 {
+	struct rx_result *r = &ph->rx[idx];
+	uint32_t n_lat = ph->n_lat > 1 ? (uint32_t)ph->n_lat : 1;
+	/* Probes idx, idx + n_lat, ... are this receiver's. */
+	uint32_t want = (ph->n + n_lat - 1 - (uint32_t)idx) / n_lat;
 	uint32_t seq, tag;
 	uint64_t t1, t0, cpu0;
 	unsigned idle = 0;
@@ -419,7 +431,7 @@ static void lat_rx_loop(struct phase *ph, struct rx_result *r, struct rx_src *s)
 			r->received++;
 			if (write(ph->ack_wr, &seq, sizeof(seq)) < 0)
 				break;
-			if (r->received == ph->n)
+			if (r->received == want)
 				break;
 			continue;
 		}
@@ -454,7 +466,7 @@ void rx_main(struct bench *b, int idx)
 	}
 	__atomic_fetch_add(&ph->ready, 1, __ATOMIC_ACQ_REL);
 	if (ph->latency)
-		lat_rx_loop(ph, r, &s);
+		lat_rx_loop(ph, idx, &s);
 	else
 		rx_loop(ph, idx, &s, ph->stall[idx]);
 	src_close(&s);

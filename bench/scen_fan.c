@@ -65,29 +65,6 @@ void scen_fanout(struct bench *b)
 	}
 }
 
-/* vcan2..vcan4 beside the bench's interface; 0 or -1. */
-static int make_buses(struct bench *b)
-{
-	char cmd[160], msg[160];
-	int i;
-
-	for (i = 2; i <= BENCH_MAX_TX; i++) {
-		snprintf(cmd, sizeof(cmd),
-			 "ip link show vcan%d >/dev/null 2>&1 || "
-			 "ip link add vcan%d type vcan; ip link set vcan%d up",
-			 i, i, i);
-		snprintf(msg, sizeof(msg), "vcan%d", i);
-		if (system(cmd) != 0 ||
-		    iface_check(msg, msg, sizeof(msg)) < 0) {
-			report_problem("multibus_cand", "cannot make vcan%d",
-				       i);
-			return -1;
-		}
-	}
-	(void)b;
-	return 0;
-}
-
 static void multibus(struct bench *b, const char *id, enum rx_kind kind)
 {
 	struct phase_spec sp = {
@@ -127,13 +104,16 @@ static void multibus(struct bench *b, const char *id, enum rx_kind kind)
 void scen_multibus(struct bench *b)
 {
 	unsigned rep = b->rep;
+	char msg[160];
 
 	report_row("multibus_direct", "8 four buses 8000/s: direct x32",
 		   "8 readers per bus; lost = all 32 together");
 	report_row("multibus_cand", "8 four buses 8000/s: cand x32",
 		   "8 clients per bus; ratio = delivered vs direct's");
-	if (make_buses(b) < 0)
+	if (make_vcans(BENCH_MAX_TX, msg, sizeof(msg)) < 0) {
+		report_problem("multibus_cand", "%s", msg);
 		return;
+	}
 	multibus(b, "multibus_direct", RX_DIRECT);
 	multibus(b, "multibus_cand", RX_CAND);
 	report_set("multibus_direct", M_RATIO, 1.0, rep);

@@ -52,17 +52,30 @@ static int send_frame(struct phase *ph, int fd, const struct can_frame *cf)
 	return 0;
 }
 
-/* One probe at a time; the next after the receiver got it and a pause. */
+/*
+ * One probe at a time, probe i on bus i % n_lat (its receiver's); the next
+ * after the receiver got it and a pause. fd is the first bus's socket.
+ */
 static void lat_sender(struct phase *ph, int fd, struct can_frame *cf)
 {
 	struct pollfd pfd = {.fd = ph->ack_rd, .events = POLLIN};
+	int fds[BENCH_MAX_IF] = {fd}, k, n = ph->n_lat > 1 ? ph->n_lat : 1;
 	unsigned seed = ph->tag;
 	uint32_t i, got;
 
-	for (i = 0; i < ph->n; i++) {
+	for (k = 1; k < n; k++) {
+		fds[k] = raw_socket(ph->ifnames[k], 0, NULL, 1, ph->send_msg,
+				    sizeof(ph->send_msg));
+		if (fds[k] < 0) {
+			ph->send_err = 1;
+			n = k;
+			break;
+		}
+	}
+	for (i = 0; !ph->send_err && i < ph->n; i++) {
 		put_u32(cf->data, i);
 		STORE(&ph->lat_t0[i], now_ns());
-		if (send_frame(ph, fd, cf) < 0) {
+		if (send_frame(ph, fds[i % (uint32_t)n], cf) < 0) {
 			ph->send_err = 1;
 			break;
 		}
@@ -78,6 +91,8 @@ static void lat_sender(struct phase *ph, int fd, struct can_frame *cf)
 			break;
 	}
 	ph->sent = i;
+	for (k = 1; k < n; k++)
+		close(fds[k]);
 }
 
 /* Frames due by time t of a schedule that started at t0. */

@@ -193,6 +193,25 @@ int iface_check(const char *ifname, char *msg, size_t msize)
 	return rc;
 }
 
+int make_vcans(int upto, char *msg, size_t msize)
+{
+	char cmd[160], name[16];
+	int i;
+
+	for (i = 2; i <= upto; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "ip link show vcan%d >/dev/null 2>&1 || "
+			 "ip link add vcan%d type vcan; ip link set vcan%d up",
+			 i, i, i);
+		snprintf(name, sizeof(name), "vcan%d", i);
+		if (system(cmd) != 0 || iface_check(name, msg, msize) < 0) {
+			fmt_msg(msg, msize, "cannot make %s", name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int raw_socket(const char *ifname, int rcvbuf, int *got, int no_rx, char *msg,
 	       size_t msize)
 {
