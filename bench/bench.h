@@ -160,8 +160,12 @@ struct phase {
 	int kind[BENCH_MAX_RX];
 	int stall[BENCH_MAX_RX]; /* 1: read nothing until the sender ends */
 	int latency;
-	/* Latency: receiver i on ifnames[i], probe k to receiver k % n_lat. */
+	/*
+	 * Latency: receiver i on ifnames[i]; the probes go to them in turn,
+	 * lat_run in a row to each (lat_owner() says whose probe k is).
+	 */
 	int n_lat;
+	unsigned lat_run;
 	int ack_rd, ack_wr;   /* latency: receiver -> sender */
 	int cmd_rd, cmd_wr;   /* scale: parent -> holder */
 	int done_rd, done_wr; /* scale: holder -> parent */
@@ -206,6 +210,7 @@ struct phase_spec {
 	 * the probes dealt out to them in turn (NULL: one receiver of kind).
 	 */
 	const enum rx_kind *kinds;
+	unsigned lat_run; /* probes in a row to one of them (0: 1) */
 	int use_daemon;
 	int n_tx; /* 0 or 1: one sender on the bench interface; more: each
 		     on its bus, receivers dealt out round robin */
@@ -232,6 +237,8 @@ void phase_reset(struct bench *b, uint32_t n, double rate, unsigned timeout_s);
 int wait_flag(int *flag, uint64_t deadline);
 /* Every sender is done. */
 int senders_done(struct phase *ph);
+/* The latency receiver probe k goes to. */
+int lat_owner(const struct phase *ph, uint32_t k);
 /* What the sender of receiver i's bus sent. */
 uint64_t sent_for(const struct phase *ph, int i);
 /* Children: a receiver, the flood or paced sender, the scale holder. */
@@ -275,13 +282,13 @@ void throughput(struct bench *b, const char *id, enum rx_kind kind, int n_rx,
 void latency(struct bench *b, const char *id, enum rx_kind kind);
 /*
  * One latency phase for n receivers, one of each kind on a bus of its own,
- * probe k going to receiver k % n, into rows ids[0..n-1]: every row sees
- * the same moments of the machine, so their ratios hold when its speed
- * drifts. The cand rows share one daemon, whose CPU is charged per probe
- * of theirs.
+ * the probes dealt out to them in turn, run at a time, into rows
+ * ids[0..n-1]: every row sees the same moments of the machine, so their
+ * ratios hold when its speed drifts. The cand rows share one daemon, whose
+ * CPU is charged per probe of theirs.
  */
 void latency_interleaved(struct bench *b, const char *const *ids,
-			 const enum rx_kind *kinds, int n);
+			 const enum rx_kind *kinds, int n, unsigned run);
 
 /* ---- scen.c: one function per scenario ---- */
 

@@ -207,10 +207,10 @@ static int via_cand(enum rx_kind kind)
 }
 
 /*
- * Receiver k's probes (k, k + n, ...) into row id; cand_probes: what every
- * cand receiver of the phase got, over which the daemon's CPU is spread.
+ * Receiver k's probes into row id; cand_probes: what every cand receiver
+ * of the phase got, over which the daemon's CPU is spread.
  */
-static void latency_row(struct bench *b, const char *id, int k, int n,
+static void latency_row(struct bench *b, const char *id, int k,
 			const struct phase_out *po, uint64_t cand_probes)
 {
 	const struct phase *ph = b->ph;
@@ -222,7 +222,9 @@ static void latency_row(struct bench *b, const char *id, int k, int n,
 	v = calloc(BENCH_LAT_MAX, sizeof(*v));
 	if (v == NULL)
 		return;
-	for (i = (size_t)k; i < ph->sent && i < BENCH_LAT_MAX; i += (size_t)n) {
+	for (i = 0; i < ph->sent && i < BENCH_LAT_MAX; i++) {
+		if (lat_owner(ph, (uint32_t)i) != k)
+			continue;
 		sent++;
 		if (ph->lat[i] == 0)
 			continue;
@@ -249,13 +251,14 @@ static void latency_row(struct bench *b, const char *id, int k, int n,
 }
 
 void latency_interleaved(struct bench *b, const char *const *ids,
-			 const enum rx_kind *kinds, int n)
+			 const enum rx_kind *kinds, int n, unsigned run)
 {
 	struct phase_spec sp = {
 		.what = ids[0],
 		.n_rx = n,
 		.kind = kinds[0],
 		.kinds = kinds,
+		.lat_run = run,
 		.n = b->lat_probes * (unsigned)n,
 		.latency = 1,
 		.timeout_s = 60 * (unsigned)n,
@@ -276,10 +279,10 @@ void latency_interleaved(struct bench *b, const char *const *ids,
 		if (via_cand(kinds[k]))
 			cand_probes += ph->rx[k].received;
 	for (k = 0; k < n; k++)
-		latency_row(b, ids[k], k, n, &po, cand_probes);
+		latency_row(b, ids[k], k, &po, cand_probes);
 }
 
 void latency(struct bench *b, const char *id, enum rx_kind kind)
 {
-	latency_interleaved(b, &id, &kind, 1);
+	latency_interleaved(b, &id, &kind, 1, 1);
 }

@@ -88,6 +88,7 @@ int phase_run(struct bench *b, const struct phase_spec *sp,
 	ph->n_rx = n;
 	ph->latency = sp->latency;
 	ph->n_lat = sp->latency ? n : 0;
+	ph->lat_run = sp->lat_run > 0 ? sp->lat_run : 1;
 	ph->n_tx = n_tx;
 	for (i = 1; i < n_if; i++)
 		snprintf(ph->ifnames[i], sizeof(ph->ifnames[i]), "vcan%d",
@@ -157,6 +158,11 @@ out:
 int senders_done(struct phase *ph)
 {
 	return LOAD(&ph->sender_done) >= ph->n_tx;
+}
+
+int lat_owner(const struct phase *ph, uint32_t k)
+{
+	return ph->n_lat > 1 ? (int)(k / ph->lat_run % (unsigned)ph->n_lat) : 0;
 }
 
 uint64_t sent_for(const struct phase *ph, int i)

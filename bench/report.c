@@ -14,7 +14,7 @@
 
 #include "bench.h"
 
-#define MAX_ROWS 64
+#define MAX_ROWS 96
 
 struct row {
 	char id[32];
@@ -223,13 +223,13 @@ void report_print(FILE *f)
 	char note[768];
 	int i;
 
-	fprintf(f, "%-30s %10s %9s %8s %8s %9s %6s  %s\n", "scenario",
+	fprintf(f, "%-38s %10s %9s %8s %8s %9s %6s  %s\n", "scenario",
 		"frames/s", "lost", "p50 us", "p99 us", "CPU us/f", "ratio",
 		"note");
 	for (i = 0; i < n_rows; i++) {
 		const struct row *r = &rows[i];
 
-		fprintf(f, "%-30s", r->label);
+		fprintf(f, "%-38s", r->label);
 		cell(f, row_median(r, M_FPS), 10, 0);
 		cell(f, row_median(r, M_LOST), 9, 0);
 		cell(f, row_median(r, M_P50), 8, 1);

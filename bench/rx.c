@@ -404,10 +404,7 @@ static void rx_loop(struct phase *ph, int idx, struct rx_src *s, int stall)
 static void lat_rx_loop(struct phase *ph, int idx, struct rx_src *s)
 {
 	struct rx_result *r = &ph->rx[idx];
-	uint32_t n_lat = ph->n_lat > 1 ? (uint32_t)ph->n_lat : 1;
-	/* Probes idx, idx + n_lat, ... are this receiver's. */
-	uint32_t want = (ph->n + n_lat - 1 - (uint32_t)idx) / n_lat;
-	uint32_t seq, tag;
+	uint32_t seq, tag, want = 0;
 	uint64_t t1, t0, cpu0;
 	unsigned idle = 0;
 	int rc;
@@ -416,6 +413,8 @@ static void lat_rx_loop(struct phase *ph, int idx, struct rx_src *s)
 		r->timed_out = 1;
 		return;
 	}
+	for (seq = 0; seq < ph->n; seq++)
+		want += lat_owner(ph, seq) == idx;
 	cpu0 = self_cpu_ns();
 	for (;;) {
 		rc = rx_one(s, &seq, &tag, r->msg, sizeof(r->msg));

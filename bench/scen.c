@@ -130,53 +130,84 @@ static void lat_ratios(struct bench *b, const char *id, const char *base,
 		rep);
 }
 
-void scen_latency(struct bench *b)
+/* Probes in a row to one receiver: its path stays as warm as it gets. */
+#define LAT_RUN 50
+
+/*
+ * One latency phase of every receiver (warm: LAT_RUN probes in a row to
+ * each; cold: one by one, so that five others' probes come between two of
+ * a receiver's), rows "lat_" or "lat_cold_" and the kind's name.
+ */
+static void lat_phase(struct bench *b, int cold)
 {
-	static const char *const ids[] = {
-		"lat_direct",	  "lat_relay", "lat_relay_poll",
-		"lat_loop_relay", "lat_cand",  "lat_cand_tmo",
+	static const struct {
+		const char *name, *label, *note;
+		enum rx_kind kind;
+	} rx[] = {
+		{"direct", "direct",
+		 "write() to read() returning, another process", RX_DIRECT},
+		{"relay", "minimal relay",
+		 "the floor of any broker: a process read()s and write()s each "
+		 "frame",
+		 RX_RELAY},
+		{"relay_poll", "minimal relay, polled",
+		 "the relay read as cand's poll pattern and python-can's "
+		 "recv(): "
+		 "poll(), then read()",
+		 RX_RELAY_POLL},
+		{"loop_relay", "event-loop relay",
+		 "the relay with cand's syscalls: epoll_wait, recvmmsg with "
+		 "timestamps, write",
+		 RX_LOOP_RELAY},
+		{"cand", "cand",
+		 "write() to cand_recv(h,f,0) returning, poll() when empty",
+		 RX_CAND},
+		{"cand_tmo", "cand, recv(100ms)",
+		 "cand_recv(h,f,100), as python-can's recv(timeout)",
+		 RX_CAND_TIMEOUT},
 	};
-	static const enum rx_kind kinds[] = {
-		RX_DIRECT,     RX_RELAY, RX_RELAY_POLL,
-		RX_LOOP_RELAY, RX_CAND,	 RX_CAND_TIMEOUT,
-	};
-	const int n = (int)(sizeof(ids) / sizeof(ids[0]));
-	unsigned rep = b->rep;
-	char msg[160];
+	enum { N = sizeof(rx) / sizeof(rx[0]) };
+	char idv[N][32], label[40], direct[32], relay[32];
+	const char *ids[N];
+	enum rx_kind kinds[N];
 	int i;
 
-	report_row("lat_direct", "3 latency: direct",
-		   "write() to read() returning, another process");
-	report_row("lat_relay", "3 latency: minimal relay",
-		   "the floor of any broker: a process read()s and write()s "
-		   "each frame");
-	report_row("lat_relay_poll", "3 latency: minimal relay, polled",
-		   "the relay read as cand's poll pattern and python-can's "
-		   "recv(): poll(), then read()");
-	report_row("lat_loop_relay", "3 latency: event-loop relay",
-		   "the relay with cand's syscalls: epoll_wait, recvmmsg with "
-		   "timestamps, write");
-	report_row("lat_cand", "3 latency: cand",
-		   "write() to cand_recv(h,f,0) returning, poll() when empty");
-	report_row("lat_cand_tmo", "3 latency: cand, recv(100ms)",
-		   "cand_recv(h,f,100), as python-can's recv(timeout)");
-	/* Each receiver on a bus of its own, the probes dealt out in turn. */
-	if (make_vcans(n, msg, sizeof(msg)) < 0) {
-		report_problem("lat_direct", "%s", msg);
-		return;
+	for (i = 0; i < N; i++) {
+		snprintf(idv[i], sizeof(idv[i]), "lat_%s%s",
+			 cold ? "cold_" : "", rx[i].name);
+		snprintf(label, sizeof(label), "3 latency%s: %s",
+			 cold ? " cold" : "", rx[i].label);
+		report_row(idv[i], label, rx[i].note);
+		ids[i] = idv[i];
+		kinds[i] = rx[i].kind;
 	}
-	latency_interleaved(b, ids, kinds, n);
+	latency_interleaved(b, ids, kinds, N, cold ? 1 : LAT_RUN);
 	/*
 	 * p50 and p99 against the direct reader's, and (issue 14's target)
 	 * those past the relay against the minimal relay's.
 	 */
-	report_set("lat_direct", M_RATIO, 1.0, rep);
-	for (i = 1; i < n; i++) {
-		lat_ratios(b, ids[i], "lat_direct", M_RATIO, M_P99_RATIO);
+	snprintf(direct, sizeof(direct), "%s", ids[0]);
+	snprintf(relay, sizeof(relay), "%s", ids[1]);
+	report_set(direct, M_RATIO, 1.0, b->rep);
+	for (i = 1; i < N; i++) {
+		lat_ratios(b, ids[i], direct, M_RATIO, M_P99_RATIO);
 		if (i > 1)
-			lat_ratios(b, ids[i], "lat_relay", M_VS_RELAY,
+			lat_ratios(b, ids[i], relay, M_VS_RELAY,
 				   M_P99_VS_RELAY);
 	}
+}
+
+void scen_latency(struct bench *b)
+{
+	char msg[160];
+
+	/* Each receiver on a bus of its own: vcan0, vcan2..vcan6. */
+	if (make_vcans(6, msg, sizeof(msg)) < 0) {
+		report_problem("lat_direct", "%s", msg);
+		return;
+	}
+	lat_phase(b, 0);
+	lat_phase(b, 1);
 }
 
 /* Tells the holder to do cmd (0: nothing) and waits for it to finish. */

@@ -53,8 +53,8 @@ static int send_frame(struct phase *ph, int fd, const struct can_frame *cf)
 }
 
 /*
- * One probe at a time, probe i on bus i % n_lat (its receiver's); the next
- * after the receiver got it and a pause. fd is the first bus's socket.
+ * One probe at a time, each on its receiver's bus; the next after the
+ * receiver got it and a pause. fd is the first bus's socket.
  */
 static void lat_sender(struct phase *ph, int fd, struct can_frame *cf)
 {
@@ -75,7 +75,7 @@ static void lat_sender(struct phase *ph, int fd, struct can_frame *cf)
 	for (i = 0; !ph->send_err && i < ph->n; i++) {
 		put_u32(cf->data, i);
 		STORE(&ph->lat_t0[i], now_ns());
-		if (send_frame(ph, fds[i % (uint32_t)n], cf) < 0) {
+		if (send_frame(ph, fds[lat_owner(ph, i)], cf) < 0) {
 			ph->send_err = 1;
 			break;
 		}

@@ -78,12 +78,12 @@ def cell(v, width, prec):
 def print_table(report, repeat):
     print(f"\npython-can: cand vs the socketcan backend, median of {repeat} run(s)")
     print(
-        f"{'scenario':<30} {'frames/s':>10} {'lost':>9} {'p50 us':>8} {'p99 us':>8} "
+        f"{'scenario':<38} {'frames/s':>10} {'lost':>9} {'p50 us':>8} {'p99 us':>8} "
         f"{'CPU us/f':>9} {'ratio':>6}  note"
     )
     for _rid, label, note, m in report.rows():
         print(
-            f"{label:<30}"
+            f"{label:<38}"
             + cell(m.get("frames_per_s"), 10, 0)
             + cell(m.get("lost"), 9, 0)
             + cell(None, 8, 1)
