@@ -73,7 +73,8 @@ struct tap {
 	uint64_t drains;
 	struct echo_table echo;
 	int busy;
-	int dead; /* freed while busy */
+	int dead;      /* freed while busy */
+	int unwatched; /* event_add failed: read on the rest timer */
 	struct chan *owner[RAW_BATCH];
 	struct rx_frame sel[RAW_BATCH];
 	uint16_t ids[CAN_RAW_FILTER_MAX];
@@ -223,6 +224,7 @@ static int tap_set_on(struct tap *t, int on)
 	}
 	event_del(t->ev_read);
 	event_del(t->ev_rest);
+	t->unwatched = 0;
 	rc = rawsock_block(t->fd);
 	rawsock_purge(t->fd);
 	/* Nobody reads the echoes of what was sent until now. */
@@ -500,8 +502,22 @@ static void tap_on_rested(evutil_socket_t fd, short what, void *arg)
 	struct tap *t = arg;
 
 	(void)fd;
-	if (event_add(t->ev_read, NULL) < 0)
-		log_warn("%s: cannot watch the socket again; frames wait",
-			 t->ifindex ? t->ifname : "\"\"");
+	if (event_add(t->ev_read, NULL) == 0) {
+		if (t->unwatched)
+			log_info("%s: the socket is watched again",
+				 t->ifindex ? t->ifname : "\"\"");
+		t->unwatched = 0;
+	} else {
+		if (!t->unwatched)
+			log_warn("%s: cannot watch the socket again; it is "
+				 "read on a timer until it can be",
+				 t->ifindex ? t->ifname : "\"\"");
+		t->unwatched = 1;
+		/*
+		 * Unwatched, only this timer reads it again: armed before
+		 * the read, which may free the tap.
+		 */
+		tap_rest(t);
+	}
 	tap_on_read(t->fd, what, t);
 }
