@@ -3,10 +3,11 @@
  * bursts (ops/tap.c, tap_rest), under a client that takes everything (read
  * with cand_recv_event) and a filtered one (read with cand_recv). The
  * daemon is one of the test's own resting the longest cand.conf allows,
- * so that the change surely lands in a rest. It goes on serving the
- * others, tells the clients as of any link change, and once the interface
- * is back (bound again when it was created again) each client gets what
- * its filter passes.
+ * so that the change surely lands in a rest. What the tap held reaches
+ * the clients, removed or not; the daemon goes on serving the others,
+ * tells the clients as of any link change, and once the interface is back
+ * (bound again when it was created again) each client gets what its
+ * filter passes.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -275,7 +276,7 @@ START_TEST(test_removed_while_resting)
 	rg_burst(&g, RG_BURST);
 	rg_link(RTM_DELLINK, 0);
 
-	/* Frames in order, as many as were read; down, then gone. */
+	/* Every frame the tap held, in order, before gone; down first. */
 	for (;;) {
 		ev = rg_all_event(&g, "the last burst");
 		if (ev.type == CAND_EVENT_FRAME)
@@ -291,11 +292,11 @@ START_TEST(test_removed_while_resting)
 			      "detail: %s", ev.detail);
 		break;
 	}
-	fprintf(stderr,
-		"test_removed_while_resting: %u of the last burst's %d "
-		"frames came before the removal\n",
-		g.all_next - from, RG_BURST);
-	/* The odd ones of the same reads; down (maybe told), then gone. */
+	ck_assert_msg(g.all_next == g.seq,
+		      "%u of the last burst's %d frames came before the "
+		      "removal",
+		      g.all_next - from, RG_BURST);
+	/* The odd ones; down (maybe told), then gone. */
 	for (down = 0;;) {
 		rc = cand_recv(g.picky, &f, RG_WAIT_MS);
 		if (rc == 1) {
