@@ -422,7 +422,7 @@ static void tap_rest(struct tap *t)
 		event_add(t->ev_read, NULL);
 }
 
-/* Up to TAP_ROUNDS reads, each offered; the rounds taken (the last's). */
+/* Up to TAP_ROUNDS reads, each offered; TAP_ROUNDS: frames were left. */
 static int tap_read(struct tap *t, size_t *taken)
 {
 	struct tap_read r = {.owner = t->owner, .sel = t->sel};
