@@ -286,6 +286,8 @@ void busstate_link_removed(struct cand_ctx *ctx, int ifindex)
 	if (ci == NULL)
 		return;
 	log_info("%s: removed", ci->link.name);
+	/* Frames from before it went, before the event that it went. */
+	tap_drain(ci->tap);
 	TAILQ_FOREACH(s, &ctx->sessions, entry)
 		if (s->chan != NULL && chan_ifindex(s->chan) == ifindex)
 			chan_link_gone(s->chan);

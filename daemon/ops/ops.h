@@ -91,6 +91,8 @@ int tap_open(struct cand_ctx *ctx, int ifindex, const char *ifname,
 	     struct tap **out, char *detail, size_t dsize);
 /* Closing: every attached channel hears chan_tap_gone(). */
 void tap_free(struct tap *t);
+/* Its interface gone: what it holds to its channels, queued (tap.c). */
+void tap_drain(struct tap *t);
 /* Where a channel on ifindex receives and sends: NULL when none. */
 struct tap *tap_of(struct cand_ctx *ctx, int ifindex);
 int tap_attach(struct tap *t, struct chan *c);

@@ -73,7 +73,8 @@ struct tap {
 	uint64_t drains;
 	struct echo_table echo;
 	int busy;
-	int dead; /* freed while busy */
+	int dead;      /* freed while busy */
+	int unwatched; /* event_add failed: read on the rest timer */
 	struct chan *owner[RAW_BATCH];
 	struct rx_frame sel[RAW_BATCH];
 	uint16_t ids[CAN_RAW_FILTER_MAX];
@@ -223,6 +224,7 @@ static int tap_set_on(struct tap *t, int on)
 	}
 	event_del(t->ev_read);
 	event_del(t->ev_rest);
+	t->unwatched = 0;
 	rc = rawsock_block(t->fd);
 	rawsock_purge(t->fd);
 	/* Nobody reads the echoes of what was sent until now. */
@@ -420,22 +422,16 @@ static void tap_rest(struct tap *t)
 		event_add(t->ev_read, NULL);
 }
 
-static void tap_on_read(evutil_socket_t fd, short what, void *arg)
+/* Up to TAP_ROUNDS reads, each offered; TAP_ROUNDS: frames were left. */
+static int tap_read(struct tap *t, size_t *taken)
 {
-	struct tap *t = arg;
 	struct tap_read r = {.owner = t->owner, .sel = t->sel};
 	struct rx_batch b;
 	int round, rc, all_sff;
-	uint32_t drops;
-	size_t i, taken = 0;
-	int rest;
 
-	(void)what;
-	t->busy++;
-	drops = t->drops;
 	for (round = 0; round < TAP_ROUNDS; round++) {
-		rc = rawsock_recv(t->ctx, fd, t->ifindex ? t->ifname : NULL, &b,
-				  &t->drops);
+		rc = rawsock_recv(t->ctx, t->fd, t->ifindex ? t->ifname : NULL,
+				  &b, &t->drops);
 		if (rc < 0) {
 			/* Down or gone: the rtnetlink monitor tells clients. */
 			if (rc != -EAGAIN && rc != -EINTR && rc != -ENETDOWN &&
@@ -452,13 +448,50 @@ static void tap_on_read(evutil_socket_t fd, short what, void *arg)
 		r.drains = t->drains;
 		/* Nothing below calls back into the tap's lists. */
 		tap_offer(t, &r, all_sff);
-		taken += b.count;
+		*taken += b.count;
 		if (b.count < RAW_BATCH) {
 			t->drains++;
 			break;
 		}
 		t->overran = 1;
 	}
+	return round;
+}
+
+/*
+ * A removed interface's tap would be freed with what it holds (up to
+ * receive_rest_us of frames, if it rests), which sockets of their own
+ * would still give its clients. Only queued: this may run inside a
+ * request's handler (linkmon_drain), and tap_free has them written from
+ * the loop. The socket's error (gone) comes before its frames, so a
+ * first read that brings none is not the end.
+ */
+void tap_drain(struct tap *t)
+{
+	size_t n;
+	int i;
+
+	if (t == NULL || t->busy || t->all.n == 0)
+		return;
+	for (i = 0; i < 64; i++) {
+		n = 0;
+		tap_read(t, &n);
+		if (n == 0 && i > 0)
+			break;
+	}
+}
+
+static void tap_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct tap *t = arg;
+	uint32_t drops;
+	size_t i, taken = 0;
+	int round, rest;
+
+	(void)what;
+	t->busy++;
+	drops = t->drops;
+	round = tap_read(t, &taken);
 	/* Behind (stopped at TAP_ROUNDS with frames left): read on at once. */
 	rest = taken >= TAP_REST_MIN && round < TAP_ROUNDS &&
 	       t->ctx->limits.rest_us > 0;
@@ -500,8 +533,22 @@ static void tap_on_rested(evutil_socket_t fd, short what, void *arg)
 	struct tap *t = arg;
 
 	(void)fd;
-	if (event_add(t->ev_read, NULL) < 0)
-		log_warn("%s: cannot watch the socket again; frames wait",
-			 t->ifindex ? t->ifname : "\"\"");
+	if (event_add(t->ev_read, NULL) == 0) {
+		if (t->unwatched)
+			log_info("%s: the socket is watched again",
+				 t->ifindex ? t->ifname : "\"\"");
+		t->unwatched = 0;
+	} else {
+		if (!t->unwatched)
+			log_warn("%s: cannot watch the socket again; it is "
+				 "read on a timer until it can be",
+				 t->ifindex ? t->ifname : "\"\"");
+		t->unwatched = 1;
+		/*
+		 * Unwatched, only this timer reads it again: armed before
+		 * the read, which may free the tap.
+		 */
+		tap_rest(t);
+	}
 	tap_on_read(t->fd, what, t);
 }

@@ -45,6 +45,7 @@ int main(void)
 	srunner_add_suite(sr, shared_suite());
 	srunner_add_suite(sr, sharedlink_suite());
 	srunner_add_suite(sr, sharedmany_suite());
+	srunner_add_suite(sr, restgone_suite());
 	srunner_add_suite(sr, echo_suite());
 	srunner_add_suite(sr, faults_suite());
 	srunner_add_suite(sr, restart_suite());

@@ -46,6 +46,7 @@ Suite *sc_budget_suite(void);
 Suite *shared_suite(void);
 Suite *sharedlink_suite(void);
 Suite *sharedmany_suite(void);
+Suite *restgone_suite(void);
 Suite *echo_suite(void);
 Suite *faults_suite(void);
 Suite *restart_suite(void);
