@@ -48,6 +48,12 @@
  * A trickle (a frame a wakeup) never waits, nor does a tap that is behind.
  */
 #define TAP_REST_MIN 16
+/*
+ * Reads of a removed interface's tap, at most (32768 frames, several times
+ * what the default 4 MiB receive buffer holds): a bound on the time the
+ * loop spends there; a buffer made larger in cand.conf may lose the rest.
+ */
+#define TAP_DRAIN_READS 64
 /* Standard ids, for the index of channels that take only some. */
 #define TAP_SFF_IDS (CAN_SFF_MASK + 1)
 
@@ -473,7 +479,7 @@ void tap_drain(struct tap *t)
 
 	if (t == NULL || t->busy || t->all.n == 0)
 		return;
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < TAP_DRAIN_READS; i++) {
 		n = 0;
 		tap_read(t, &n);
 		if (n == 0 && i > 0)
