@@ -21,10 +21,13 @@
 
 #include "cand.h"
 
-#define BENCH_MAX_RX	 160   /* receivers in one phase */
-#define BENCH_MAX_TX	 4     /* senders in one phase, each on its bus */
-#define BENCH_MAX_IF	 8     /* buses in one phase: vcan0, vcan2.. */
-#define BENCH_LAT_MAX	 16384 /* latency probes in one phase */
+#define BENCH_MAX_RX  160   /* receivers in one phase */
+#define BENCH_MAX_TX  4	    /* senders in one phase, each on its bus */
+#define BENCH_MAX_IF  8	    /* buses in one phase: vcan0, vcan2.. */
+#define BENCH_LAT_MAX 16384 /* latency probes in one phase */
+/* Warm latency: probes in a row to one receiver, its path as warm as it gets.
+ */
+#define BENCH_LAT_RUN	 50
 #define BENCH_MAX_REPEAT 20
 #define BENCH_RCVBUF	 (4 << 20) /* as the daemon's limits.rcvbuf */
 /* The scale scenario's pace: what the VM holds with 1000 clients. */
@@ -251,8 +254,8 @@ double rx_rate(const struct rx_result *r);
 /* ---- sc_rx.c: a client of the socketcand front-end ---- */
 
 struct scrx;
-/* Connected, the bus open in raw mode; NULL with msg set. */
-struct scrx *scrx_open(const struct bench *b, char *msg, size_t msize);
+/* Connected, bus ifname open in raw mode; NULL with msg set. */
+struct scrx *scrx_open(const char *ifname, char *msg, size_t msize);
 void scrx_close(struct scrx *s);
 /* One frame's data: 1; 0 when none came for RX_POLL_MS; -1 on an error. */
 int scrx_next(struct scrx *s, uint8_t *data, unsigned *len, char *msg,

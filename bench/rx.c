@@ -204,7 +204,7 @@ static int src_open(struct bench *b, const char *ifname, struct rx_src *s,
 	s->relay = -1;
 	s->sc = NULL;
 	if (kind == RX_SOCKETCAND) {
-		s->sc = scrx_open(b, r->msg, sizeof(r->msg));
+		s->sc = scrx_open(ifname, r->msg, sizeof(r->msg));
 		return s->sc != NULL ? 0 : -1;
 	} else if (kind == RX_RELAY || kind == RX_TCP_RELAY ||
 		   kind == RX_LOOP_RELAY || kind == RX_RELAY_POLL) {

@@ -105,7 +105,7 @@ static int scrx_say(struct scrx *s, const char *cmd)
 	return send(s->fd, cmd, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
 }
 
-struct scrx *scrx_open(const struct bench *b, char *msg, size_t msize)
+struct scrx *scrx_open(const char *ifname, char *msg, size_t msize)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET,
 				.sin_port = htons(BENCH_SC_PORT),
@@ -125,7 +125,7 @@ struct scrx *scrx_open(const struct bench *b, char *msg, size_t msize)
 		return NULL;
 	}
 	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	snprintf(cmd, sizeof(cmd), "< open %s >", b->ifname);
+	snprintf(cmd, sizeof(cmd), "< open %s >", ifname);
 	/*
 	 * As python-can: hi, open, rawmode, each answer awaited. The echo
 	 * then tells cand the ok was read, so frames start at once.

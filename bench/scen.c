@@ -130,11 +130,8 @@ static void lat_ratios(struct bench *b, const char *id, const char *base,
 		rep);
 }
 
-/* Probes in a row to one receiver: its path stays as warm as it gets. */
-#define LAT_RUN 50
-
 /*
- * One latency phase of every receiver (warm: LAT_RUN probes in a row to
+ * One latency phase of every receiver (warm: BENCH_LAT_RUN probes in a row to
  * each; cold: one by one, so that five others' probes come between two of
  * a receiver's), rows "lat_" or "lat_cold_" and the kind's name.
  */
@@ -181,7 +178,7 @@ static void lat_phase(struct bench *b, int cold)
 		ids[i] = idv[i];
 		kinds[i] = rx[i].kind;
 	}
-	latency_interleaved(b, ids, kinds, N, cold ? 1 : LAT_RUN);
+	latency_interleaved(b, ids, kinds, N, cold ? 1 : BENCH_LAT_RUN);
 	/*
 	 * p50 and p99 against the direct reader's, and (issue 14's target)
 	 * those past the relay against the minimal relay's.
