@@ -261,8 +261,14 @@ int rawsock_unblock(int fd, const struct rawsock_opts *o)
 void rawsock_purge(int fd)
 {
 	struct canfd_frame cf;
+	int errors = 0;
 
-	while (recv(fd, &cf, sizeof(cf), MSG_DONTWAIT) >= 0)
+	/*
+	 * A socket's pending error (its link went down) is told once, ahead
+	 * of the frames still queued: read on past it, not past a few.
+	 */
+	while (recv(fd, &cf, sizeof(cf), MSG_DONTWAIT) >= 0 ||
+	       (errno != EAGAIN && errno != EWOULDBLOCK && ++errors < 4))
 		;
 }
 
