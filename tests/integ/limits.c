@@ -141,16 +141,6 @@ START_TEST(test_max_filters)
 }
 END_TEST
 
-static long rss_slack_kib(void)
-{
-	const char *w = getenv("CAND_DAEMON_WRAPPER");
-	const char *b = getenv("BUILDDIR");
-
-	if ((w != NULL && w[0] != '\0') || (b != NULL && strstr(b, "asan")))
-		return 1L << 20;
-	return 8192;
-}
-
 /* One `list` request, framed, for a client that never reads. */
 static size_t pack_list(uint8_t *buf, uint32_t id)
 {
@@ -228,7 +218,7 @@ START_TEST(test_unread_replies_bound_memory)
 	 * and ASan keep freed memory on purpose, so there only the stall
 	 * above says the daemon stopped reading.
 	 */
-	ck_assert_msg(rss1 - rss0 < rss_slack_kib(),
+	ck_assert_msg(rss1 - rss0 < util_rss_slack_kib(8192),
 		      "daemon RSS grew from %ld to %ld KiB (%zu bytes sent)",
 		      rss0, rss1, written);
 

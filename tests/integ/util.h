@@ -214,6 +214,12 @@ int util_try_connect_as(cand_t **h, const char *path, uid_t uid, gid_t gid);
 int util_try_open(cand_t *h, const char *channel);
 /* Resident memory of a process in KiB (VmRSS). */
 long util_rss_kib(pid_t pid);
+/*
+ * The growth of a daemon's RSS a test allows where it would allow kib:
+ * under valgrind or ASan, which keep freed memory on purpose, a bound only
+ * against runaway growth (1 GiB).
+ */
+long util_rss_slack_kib(long kib);
 
 /* The VM's test users (tests/vm/README.md) and those users.sh adds. */
 #define UID_CANDTEST  4242 /* groups candtest, can (4240) */

@@ -499,3 +499,13 @@ long util_rss_kib(pid_t pid)
 	fclose(f);
 	return kib;
 }
+
+long util_rss_slack_kib(long kib)
+{
+	const char *w = getenv("CAND_DAEMON_WRAPPER");
+	const char *b = getenv("BUILDDIR");
+
+	if ((w != NULL && w[0] != '\0') || (b != NULL && strstr(b, "asan")))
+		return 1L << 20;
+	return kib;
+}
