@@ -152,9 +152,11 @@ START_TEST(test_peer_budget)
 	c = cl_find(port);
 	ck_assert_uint_eq(c.tx_frames, CL_SENDS);
 	ck_assert_uint_eq(c.refused, 0);
-	ck_assert_msg(c.delayed >= CL_SENDS - CL_BURST - 1,
-		      "%llu delayed of %d", (unsigned long long)c.delayed,
-		      CL_SENDS);
+	/* A daemon slower than the refill (valgrind) finds tokens for some. */
+	ck_assert_msg(
+		c.delayed >=
+			(util_daemon_slowed() ? 1 : CL_SENDS - CL_BURST - 1),
+		"%llu delayed of %d", (unsigned long long)c.delayed, CL_SENDS);
 	ck_assert_str_eq(c.budgets, "vcan1 20/s burst 5");
 
 	/* A task of 100 frames/s cannot fit a budget of 20. */

@@ -214,6 +214,8 @@ int util_try_connect_as(cand_t **h, const char *path, uid_t uid, gid_t gid);
 int util_try_open(cand_t *h, const char *channel);
 /* Resident memory of a process in KiB (VmRSS). */
 long util_rss_kib(pid_t pid);
+/* The daemon runs under a wrapper (valgrind) or is built with ASan. */
+int util_daemon_slowed(void);
 /*
  * The growth of a daemon's RSS a test allows where it would allow kib:
  * under valgrind or ASan, which keep freed memory on purpose, a bound only

@@ -500,12 +500,15 @@ long util_rss_kib(pid_t pid)
 	return kib;
 }
 
-long util_rss_slack_kib(long kib)
+int util_daemon_slowed(void)
 {
 	const char *w = getenv("CAND_DAEMON_WRAPPER");
 	const char *b = getenv("BUILDDIR");
 
-	if ((w != NULL && w[0] != '\0') || (b != NULL && strstr(b, "asan")))
-		return 1L << 20;
-	return kib;
+	return (w != NULL && w[0] != '\0') || (b != NULL && strstr(b, "asan"));
+}
+
+long util_rss_slack_kib(long kib)
+{
+	return util_daemon_slowed() ? 1L << 20 : kib;
 }
