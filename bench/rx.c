@@ -266,8 +266,7 @@ static int rx_one(struct rx_src *s, uint32_t *seq, uint32_t *tag, char *msg,
 		rc = scrx_next(s->sc, cf.data, &len, msg, msize);
 		return rc > 0 ? payload(cf.data, len, seq, tag) : rc;
 	case RX_RELAY_POLL:
-		/* As python-can's SocketcanBus.recv(): select(), then recv().
-		 */
+		/* As python-can's SocketcanBus.recv(): select, then recv. */
 		pfd.fd = s->fd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, RX_POLL_MS) == 0)

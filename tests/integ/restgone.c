@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/netlink.h>
@@ -41,14 +40,6 @@ struct rg {
 	uint32_t seq;		       /* the next frame sent */
 	uint32_t all_next, picky_next; /* the next each client is due */
 };
-
-static int64_t rg_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void rg_remove(void)
 {
@@ -200,13 +191,13 @@ static void rg_rests(struct rg *g)
 		ck_assert_int_eq(ev.type, CAND_EVENT_FRAME);
 		rg_all_frame(g, &ev.frame, "a burst");
 	}
-	sent = rg_ms();
+	sent = (int64_t)(util_now_ns() / 1000000);
 	rg_burst(g, 1);
 	last = g->seq - 1;
 	while (g->all_next <= last)
 		ck_assert_int_eq(rg_all_event(g, "a burst").type,
 				 CAND_EVENT_FRAME);
-	waited = rg_ms() - sent;
+	waited = (int64_t)(util_now_ns() / 1000000) - sent;
 	fprintf(stderr, "a frame during the rest came after %lld ms\n",
 		(long long)waited);
 	ck_assert_msg(waited >= RG_REST_MS / 2,
